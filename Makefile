@@ -1,0 +1,53 @@
+# Antre: `make run` starts the system, `make test` runs every test.
+# Each target installs what it needs: a virtual environment, the Python packages and,
+# where missing, the Debian packages (Mosquitto and its command-line clients).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SYSTEM_PACKAGES := mosquitto mosquitto-clients
+SYSTEM_INSTALLED := $(VENV)/.system-installed
+EXAMPLE_SITE := examples/samarinda/site.toml
+
+.PHONY: all install system-deps lint test bench run check-config clean
+
+all: test
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+		|| { echo "antre: Python 3.11 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(INSTALLED): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(SYSTEM_INSTALLED): scripts/ensure-system-packages.sh | $(BIN)/python
+	scripts/ensure-system-packages.sh $(SYSTEM_PACKAGES)
+	@touch $@
+
+install: $(INSTALLED) $(SYSTEM_INSTALLED)
+
+system-deps: $(SYSTEM_INSTALLED)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: install lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+check-config: $(INSTALLED)
+	$(BIN)/antre-check-config $(or $(CONFIG),$(EXAMPLE_SITE))
+
+run: install
+	$(BIN)/python -m broker.demo $(EXAMPLE_SITE)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,447 @@
+"""The queue engine: the rules of an MPP's queues, with no I/O and no clock.
+
+Each operation *decides*: it checks the rules against the current state and returns
+the events it would cause, or raises `Refused`; it changes nothing. `apply` is the
+only thing that changes the state. The caller persists a decision's events first
+and applies them after, so a failed write leaves the engine as it was.
+"""
+
+import datetime as dt
+import functools
+import inspect
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import ParamSpec
+
+from broker.engine.events import Event, EventKind
+from broker.engine.priority import choose_priority
+from broker.engine.tickets import (
+    CounterState,
+    Ticket,
+    TicketState,
+    ticket_id,
+    ticket_number,
+)
+from broker.engine.waiting import QueueKey, WaitingLine
+from contract.errors import AntreError
+from contract.hours import issuing_refusal, service_day
+from contract.reasons import Reason, reason_text
+from contract.site import Site
+
+P = ParamSpec("P")
+
+
+class Refused(AntreError):
+    """The rules refuse the operation; nothing was changed."""
+
+    def __init__(self, reason: Reason, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        text = reason_text(reason, "en")
+        super().__init__(f"{text}: {detail}" if detail else text)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The events an operation causes and the ticket it is about, if any."""
+
+    events: list[Event]
+    ticket: Ticket | None = None
+    # Set when the operation succeeded but had nobody to call (see `call_next`).
+    note: Reason | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a waiting ticket stands: people ahead and the estimated wait."""
+
+    ahead: int
+    wait: dt.timedelta | None
+
+
+@dataclass(slots=True)
+class _ServiceLines:
+    priority: WaitingLine = field(default_factory=WaitingLine)
+    regular: WaitingLine = field(default_factory=WaitingLine)
+
+    def line(self, priority: bool) -> WaitingLine:
+        return self.priority if priority else self.regular
+
+
+def _today(operation: Callable[P, Decision]) -> Callable[P, Decision]:
+    """Runs an operation on the day of its `now`, closing the old day first if needed.
+
+    On a new day the operation is decided against a blank day, and the decision
+    carries the events that close the old one: one decision, one write.
+    """
+    now_index = list(inspect.signature(operation).parameters).index("now")
+
+    @functools.wraps(operation)
+    def on_today(*args: P.args, **kwargs: P.kwargs) -> Decision:
+        engine = args[0]
+        now = args[now_index]
+        assert isinstance(engine, QueueEngine)
+        assert isinstance(now, dt.datetime)
+        rollover = engine._rollover(now, str(kwargs.get("actor", "")))
+        if not rollover:
+            return operation(*args, **kwargs)
+        decision = operation(engine._as_new_day(rollover), *args[1:], **kwargs)  # type: ignore[arg-type]
+        return Decision(rollover + decision.events, decision.ticket, decision.note)
+
+    return on_today
+
+
+class QueueEngine:
+    """The state of one site's queues for one day, and the rules that change it."""
+
+    def __init__(self, site: Site, day: dt.date) -> None:
+        self.site = site
+        self.day = day
+        self._tickets: dict[str, Ticket] = {}
+        self._counters: dict[int, CounterState] = {}
+        self._lines: dict[str, _ServiceLines] = {}
+        self._last_seq: dict[str, int] = {}
+        self._issued: dict[str, int] = {}
+        self._durations: dict[str, deque[float]] = {}
+        self._reset_day(day)
+
+    # -- reading -------------------------------------------------------------------
+
+    def ticket(self, ticket_id_: str) -> Ticket:
+        try:
+            return self._tickets[ticket_id_]
+        except KeyError:
+            raise Refused(Reason.UNKNOWN_TICKET, ticket_id_) from None
+
+    def tickets(self) -> list[Ticket]:
+        return list(self._tickets.values())
+
+    def counter(self, number: int) -> CounterState:
+        try:
+            return self._counters[number]
+        except KeyError:
+            raise Refused(Reason.UNKNOWN_COUNTER, str(number)) from None
+
+    def counters(self) -> list[CounterState]:
+        return list(self._counters.values())
+
+    def waiting_count(self, service: str) -> int:
+        lines = self._lines[service]
+        return len(lines.priority) + len(lines.regular)
+
+    def issued_count(self, prefix: str) -> int:
+        """Tickets issued today under a prefix and not cancelled: what the quota counts."""
+        return self._issued[prefix]
+
+    def position(self, ticket_id_: str) -> Position:
+        """People ahead of a waiting ticket in its service, and its estimated wait.
+
+        A priority ticket has only older priority tickets ahead; a regular ticket has
+        every priority ticket and older regular ones (the interleave only helps it).
+        """
+        ticket = self.ticket(ticket_id_)
+        if ticket.state is not TicketState.WAITING:
+            return Position(ahead=0, wait=None)
+        lines = self._lines[ticket.service]
+        ahead = self._count_before(lines.line(ticket.priority), ticket.queue_key)
+        if not ticket.priority:
+            ahead += len(lines.priority)
+        return Position(ahead=ahead, wait=self.estimate_wait(ticket.service, ahead))
+
+    def estimate_wait(self, service: str, ahead: int) -> dt.timedelta | None:
+        """Wait for someone with `ahead` people in front, from recent service times.
+
+        A counter shared by several services counts as a share of one. None when no
+        counter serving the service is open.
+        """
+        capacity = sum(
+            1 / len(counter.services)
+            for counter in self.site.counters_serving(service)
+            if not self._counters[counter.number].paused
+        )
+        if capacity == 0:
+            return None
+        recent = self._durations[service]
+        if recent:
+            minutes = sum(recent) / len(recent)
+        else:
+            minutes = self.site.services_by_prefix[service].expected_service_minutes
+        return dt.timedelta(minutes=ahead * minutes / capacity)
+
+    def _count_before(self, line: WaitingLine, key: QueueKey) -> int:
+        return sum(1 for other in line.ids() if self._tickets[other].queue_key < key)
+
+    # -- deciding ------------------------------------------------------------------
+
+    @_today
+    def issue(
+        self, service: str, now: dt.datetime, *, priority: bool = False, actor: str = ""
+    ) -> Decision:
+        """A new ticket for a service, if it is open and its quota allows."""
+        spec = self.site.services_by_prefix.get(service)
+        if spec is None:
+            raise Refused(Reason.UNKNOWN_SERVICE, service)
+        refusal = issuing_refusal(self.site, spec, now)
+        if refusal is not None:
+            raise Refused(refusal, service)
+        if spec.daily_quota is not None and self._issued[service] >= spec.daily_quota:
+            raise Refused(Reason.QUOTA_FULL, f"{service}: {spec.daily_quota}")
+        # The engine's day, not the clock's: a clock set back must not reuse numbers.
+        day = self.day
+        seq = self._last_seq[service] + 1
+        number = ticket_number(service, seq)
+        ticket = Ticket(
+            id=ticket_id(day, number),
+            day=day,
+            number=number,
+            prefix=service,
+            seq=seq,
+            service=service,
+            priority=priority,
+            state=TicketState.WAITING,
+            issued_at=now,
+            issued_by=actor,
+        )
+        return Decision([Event(EventKind.ISSUED, now, day, actor, ticket=ticket)], ticket)
+
+    @_today
+    def call_next(self, number: int, now: dt.datetime, *, actor: str = "") -> Decision:
+        """The counter calls the next ticket of its services, finishing its current one.
+
+        If nobody waits, the current ticket is still finished and the decision's
+        `note` says the queue is empty; with no current ticket that is a refusal.
+        """
+        events: list[Event] = []
+        counter = self.counter(number)
+        if counter.paused:
+            raise Refused(Reason.COUNTER_PAUSED, str(number))
+        if counter.current is not None:
+            finished = self._close(counter.current, TicketState.FINISHED, now)
+            counter = replace(counter, current=None)
+            events.append(Event(EventKind.FINISHED, now, self.day, actor, finished, counter))
+        services = self.site.counters_by_number[number].services
+        heads = {kind: self._oldest(services, kind) for kind in (True, False)}
+        if heads[True] is None and heads[False] is None:
+            if not events:
+                raise Refused(Reason.QUEUE_EMPTY, str(number))
+            return Decision(events, None, note=Reason.QUEUE_EMPTY)
+        take_priority, cycle = choose_priority(
+            self.site.priority, counter.cycle, heads[True] is not None, heads[False] is not None
+        )
+        chosen = heads[take_priority]
+        assert chosen is not None
+        called = replace(
+            self._tickets[chosen],
+            state=TicketState.CALLED,
+            counter=number,
+            called_at=now,
+            returned_at=None,
+        )
+        counter = replace(counter, current=called.id, cycle=cycle)
+        events.append(Event(EventKind.CALLED, now, self.day, actor, called, counter))
+        return Decision(events, called)
+
+    @_today
+    def recall(self, number: int, now: dt.datetime, *, actor: str = "") -> Decision:
+        """Announce the counter's current ticket again."""
+        counter, ticket = self._serving(number)
+        recalled = replace(ticket, recalls=ticket.recalls + 1)
+        return Decision(
+            [Event(EventKind.RECALLED, now, self.day, actor, recalled, counter)], recalled
+        )
+
+    @_today
+    def skip(self, number: int, now: dt.datetime, *, actor: str = "") -> Decision:
+        """The citizen did not come: mark the current ticket a no-show for now."""
+        counter, ticket = self._serving(number)
+        skipped = replace(ticket, state=TicketState.SKIPPED, skipped_at=now)
+        counter = replace(counter, current=None)
+        return Decision([Event(EventKind.SKIPPED, now, self.day, actor, skipped, counter)], skipped)
+
+    @_today
+    def bring_back(self, ticket_id_: str, now: dt.datetime, *, actor: str = "") -> Decision:
+        """A skipped citizen turned up within the grace time: to the head of the queue."""
+        ticket = self.ticket(ticket_id_)
+        if ticket.state is not TicketState.SKIPPED or ticket.skipped_at is None:
+            raise Refused(Reason.NOT_SKIPPED, ticket.number)
+        grace = dt.timedelta(minutes=self.site.queue.no_show_grace_minutes)
+        if now - ticket.skipped_at > grace:
+            raise Refused(Reason.GRACE_PASSED, ticket.number)
+        back = replace(ticket, state=TicketState.WAITING, counter=None, returned_at=now)
+        return Decision([Event(EventKind.RETURNED, now, self.day, actor, back)], back)
+
+    @_today
+    def transfer(
+        self, number: int, to_service: str, now: dt.datetime, *, actor: str = ""
+    ) -> Decision:
+        """Send the counter's current ticket to another service's queue.
+
+        It keeps its number and its issue time, so it waits no longer than it
+        would have had it picked the right service at the kiosk.
+        """
+        counter, ticket = self._serving(number)
+        if to_service not in self.site.services_by_prefix:
+            raise Refused(Reason.UNKNOWN_SERVICE, to_service)
+        if to_service == ticket.service:
+            raise Refused(Reason.SAME_SERVICE, to_service)
+        moved = replace(
+            ticket, state=TicketState.WAITING, service=to_service, counter=None, called_at=None
+        )
+        counter = replace(counter, current=None)
+        event = Event(
+            EventKind.TRANSFERRED, now, self.day, actor, moved, counter, detail=ticket.service
+        )
+        return Decision([event], moved)
+
+    @_today
+    def finish(self, number: int, now: dt.datetime, *, actor: str = "") -> Decision:
+        """The counter is done with its current ticket."""
+        counter, ticket = self._serving(number)
+        finished = self._close(ticket.id, TicketState.FINISHED, now)
+        counter = replace(counter, current=None)
+        return Decision(
+            [Event(EventKind.FINISHED, now, self.day, actor, finished, counter)], finished
+        )
+
+    @_today
+    def cancel(
+        self, ticket_id_: str, now: dt.datetime, *, actor: str = "", why: str = ""
+    ) -> Decision:
+        """Withdraw a ticket nobody has called yet, e.g. because its printout failed."""
+        ticket = self.ticket(ticket_id_)
+        if ticket.state is not TicketState.WAITING:
+            raise Refused(Reason.NOT_CANCELLABLE, ticket.number)
+        cancelled = self._close(ticket.id, TicketState.CANCELLED, now)
+        return Decision(
+            [Event(EventKind.CANCELLED, now, self.day, actor, cancelled, detail=why)], cancelled
+        )
+
+    @_today
+    def pause(self, number: int, now: dt.datetime, *, actor: str = "") -> Decision:
+        """Take the counter out: it calls nobody and counts for no estimate."""
+        counter = self.counter(number)
+        if counter.paused:
+            raise Refused(Reason.COUNTER_PAUSED, str(number))
+        if counter.current is not None:
+            raise Refused(Reason.COUNTER_BUSY, str(number))
+        paused = replace(counter, paused=True)
+        return Decision([Event(EventKind.PAUSED, now, self.day, actor, counter=paused)])
+
+    @_today
+    def resume(self, number: int, now: dt.datetime, *, actor: str = "") -> Decision:
+        counter = self.counter(number)
+        if not counter.paused:
+            raise Refused(Reason.COUNTER_NOT_PAUSED, str(number))
+        resumed = replace(counter, paused=False)
+        return Decision([Event(EventKind.RESUMED, now, self.day, actor, counter=resumed)])
+
+    def roll_over(self, now: dt.datetime, *, actor: str = "") -> Decision:
+        """Close the old day if `now` is in a new one (no events if it is not)."""
+        return Decision(self._rollover(now, actor))
+
+    def _as_new_day(self, rollover: list[Event]) -> "QueueEngine":
+        """A blank engine for the day the rollover events start."""
+        return QueueEngine(self.site, rollover[-1].day)
+
+    # -- applying ------------------------------------------------------------------
+
+    def apply(self, events: Iterable[Event]) -> None:
+        """Take the events of a decision (already persisted) into the state."""
+        for event in events:
+            if event.kind is EventKind.DAY_STARTED:
+                self._reset_day(event.day)
+            if event.ticket is not None:
+                self._put_ticket(event.ticket)
+            if event.counter is not None:
+                self._counters[event.counter.number] = event.counter
+
+    def restore(self, tickets: Iterable[Ticket], counters: Iterable[CounterState]) -> None:
+        """Load the day's saved state, as after a restart."""
+        for ticket in sorted(
+            tickets, key=lambda t: (t.closed_at is not None, t.closed_at or t.issued_at)
+        ):
+            if ticket.day != self.day:
+                raise ValueError(f"ticket {ticket.id} is not of {self.day}")
+            self._put_ticket(ticket)
+        for counter in counters:
+            if counter.number in self._counters:
+                self._counters[counter.number] = counter
+
+    def _put_ticket(self, ticket: Ticket) -> None:
+        old = self._tickets.get(ticket.id)
+        if old is None:
+            self._last_seq[ticket.prefix] = max(self._last_seq[ticket.prefix], ticket.seq)
+            self._issued[ticket.prefix] += 1
+        elif old.state is TicketState.WAITING:
+            self._lines[old.service].line(old.priority).discard(old.id)
+        if ticket.state is TicketState.WAITING:
+            self._lines[ticket.service].line(ticket.priority).add(ticket)
+        if ticket.state is TicketState.CANCELLED and (old is None or old.state is not ticket.state):
+            self._issued[ticket.prefix] -= 1
+        if (
+            ticket.state is TicketState.FINISHED
+            and (old is None or old.state is not TicketState.FINISHED)
+            and ticket.called_at is not None
+            and ticket.closed_at is not None
+        ):
+            minutes = (ticket.closed_at - ticket.called_at).total_seconds() / 60
+            self._durations[ticket.service].append(minutes)
+        self._tickets[ticket.id] = ticket
+
+    def _reset_day(self, day: dt.date) -> None:
+        self.day = day
+        self._tickets = {}
+        self._counters = {c.number: CounterState(c.number) for c in self.site.counters}
+        prefixes = list(self.site.services_by_prefix)
+        self._lines = {prefix: _ServiceLines() for prefix in prefixes}
+        self._last_seq = dict.fromkeys(prefixes, 0)
+        self._issued = dict.fromkeys(prefixes, 0)
+        window = self.site.queue.estimate_window
+        self._durations = {prefix: deque(maxlen=window) for prefix in prefixes}
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _rollover(self, now: dt.datetime, actor: str) -> list[Event]:
+        """Events that end the old day, if `now` falls in a later one.
+
+        Whatever is still open becomes final, so every ticket of a past day has
+        exactly one final state. A clock that goes back never rolls the day back.
+        """
+        day = service_day(self.site, now)
+        if day <= self.day:
+            return []
+        events = []
+        for ticket in self._tickets.values():
+            if ticket.is_final:
+                continue
+            if ticket.state is TicketState.SKIPPED:
+                kind, state = EventKind.NO_SHOW, TicketState.NO_SHOW
+            else:
+                kind, state = EventKind.EXPIRED, TicketState.EXPIRED
+            closed = replace(ticket, state=state, closed_at=now)
+            events.append(Event(kind, now, self.day, actor, closed))
+        events.append(Event(EventKind.DAY_STARTED, now, day, actor))
+        return events
+
+    def _serving(self, number: int) -> tuple[CounterState, Ticket]:
+        counter = self.counter(number)
+        if counter.current is None:
+            raise Refused(Reason.NO_CURRENT_TICKET, str(number))
+        return counter, self._tickets[counter.current]
+
+    def _close(self, ticket_id_: str, state: TicketState, now: dt.datetime) -> Ticket:
+        return replace(self._tickets[ticket_id_], state=state, closed_at=now)
+
+    def _oldest(self, services: list[str], priority: bool) -> str | None:
+        """The longest-waiting ticket of one class over several services."""
+        best: tuple[QueueKey, str] | None = None
+        for service in services:
+            head = self._lines[service].line(priority).head(self._current_key)
+            if head is not None and (best is None or head[0] < best[0]):
+                best = head
+        return best[1] if best else None
+
+    def _current_key(self, ticket_id_: str) -> QueueKey | None:
+        ticket = self._tickets.get(ticket_id_)
+        return ticket.queue_key if ticket is not None else None

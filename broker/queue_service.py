@@ -1,0 +1,57 @@
+"""The queue as the rest of the central sees it: decide, persist, then apply.
+
+The MQTT side and the web console both go through one `QueueService`, so a call
+made from either behaves the same. One lock serialises every change: two counters
+calling at once are decided one after the other and never get the same ticket.
+"""
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from broker.engine.engine import Decision, QueueEngine
+from broker.store.sqlite_store import SqliteStore
+from contract.hours import service_day
+from contract.site import Site
+
+T = TypeVar("T")
+Clock = Callable[[], dt.datetime]
+Operation = Callable[[QueueEngine, dt.datetime], Decision]
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class QueueService:
+    """The engine and its store, kept in step."""
+
+    def __init__(self, site: Site, store: SqliteStore, clock: Clock = system_clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._lock = threading.Lock()
+        day = store.saved_day()
+        if day is None:
+            day = service_day(site, clock())
+            store.set_day(day)
+        # Rebuilt from the saved tickets and counters: exactly the state last acknowledged.
+        self.engine = QueueEngine(site, day)
+        self.engine.restore(store.tickets_of(day), store.counters())
+
+    def run(self, operation: Operation, now: dt.datetime | None = None) -> Decision:
+        """Decides an operation, saves its events, and only then applies them.
+
+        Raises `Refused` (nothing changed) or `StoreError` (nothing saved, and so
+        nothing applied: the engine still matches the disk).
+        """
+        with self._lock:
+            decision = operation(self.engine, now or self._clock())
+            self._store.save(decision.events)
+            self.engine.apply(decision.events)
+            return decision
+
+    def read(self, query: Callable[[QueueEngine], T]) -> T:
+        """Answers a question about the state, consistent with every saved change."""
+        with self._lock:
+            return query(self.engine)

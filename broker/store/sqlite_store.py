@@ -1,0 +1,245 @@
+"""The central's durable memory: SQLite in WAL mode, one transaction per decision.
+
+`save` writes a decision's events and the tickets and counters they leave behind,
+and returns only once they are on disk (synchronous=FULL), so whatever the central
+acknowledges survives a power cut. The events table is append-only: it is the
+history reports are made from.
+"""
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from broker.engine.events import Event, EventKind
+from broker.engine.tickets import CounterState, Ticket, TicketState
+from broker.store.migrations import migrate
+from contract.errors import AntreError
+
+
+class StoreError(AntreError):
+    """The store could not write; nothing of the failed write was kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One row of the history, as reports read it."""
+
+    id: int
+    at: dt.datetime
+    day: dt.date
+    kind: EventKind
+    actor: str
+    ticket_id: str | None
+    number: str | None
+    service: str | None
+    state: TicketState | None
+    counter: int | None
+    detail: str
+
+
+_TICKET_COLUMNS = (
+    "id, day, number, prefix, seq, service, priority, state, issued_at, issued_by, "
+    "returned_at, counter, called_at, skipped_at, closed_at, recalls"
+)
+
+
+class SqliteStore:
+    """Tickets, counters and history in one SQLite file."""
+
+    def __init__(self, path: str | Path, *, migrate_up_to: int | None = None) -> None:
+        self.path = Path(path)
+        try:
+            # Autocommit mode: transactions are opened and closed explicitly below.
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            # FULL syncs the WAL on every commit: an acknowledged change survives power loss.
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            self.schema_version = migrate(self._db, migrate_up_to)
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot open the database ({e})") from e
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- writing -------------------------------------------------------------------
+
+    def save(self, events: Sequence[Event]) -> None:
+        """Persists a decision's events atomically: all of them, or none."""
+        if not events:
+            return
+        with self._transaction():
+            for event in events:
+                self._save_event(event)
+
+    def _save_event(self, event: Event) -> None:
+        ticket, counter = event.ticket, event.counter
+        self._db.execute(
+            "INSERT INTO events (at, day, kind, actor, ticket_id, number, service, state, "
+            "counter, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                _when(event.at),
+                event.day.isoformat(),
+                event.kind.value,
+                event.actor,
+                ticket.id if ticket else None,
+                ticket.number if ticket else None,
+                ticket.service if ticket else None,
+                ticket.state.value if ticket else None,
+                counter.number if counter else (ticket.counter if ticket else None),
+                event.detail,
+            ),
+        )
+        if event.kind is EventKind.DAY_STARTED:
+            # Counters start every day open and serving nobody.
+            self._db.execute("DELETE FROM counters")
+            self._write_day(event.day)
+        if ticket is not None:
+            self._db.execute(
+                f"INSERT OR REPLACE INTO tickets ({_TICKET_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _ticket_row(ticket),
+            )
+        if counter is not None:
+            self._db.execute(
+                "INSERT OR REPLACE INTO counters (number, paused, current, cycle) "
+                "VALUES (?, ?, ?, ?)",
+                (counter.number, int(counter.paused), counter.current, counter.cycle),
+            )
+
+    def set_day(self, day: dt.date) -> None:
+        """Records the day a fresh store starts on."""
+        with self._transaction():
+            self._write_day(day)
+
+    def _write_day(self, day: dt.date) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES ('day', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (day.isoformat(),),
+        )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot start a write ({e})") from e
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except sqlite3.Error as e:
+            # A full disk or an I/O error: undo the whole decision, keep serving reads.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise StoreError(f"{self.path}: the change was not saved ({e})") from e
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
+    # -- reading -------------------------------------------------------------------
+
+    def saved_day(self) -> dt.date | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'day'").fetchone()
+        return dt.date.fromisoformat(row[0]) if row else None
+
+    def tickets_of(self, day: dt.date) -> list[Ticket]:
+        rows = self._db.execute(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE day = ? ORDER BY prefix, seq",
+            (day.isoformat(),),
+        )
+        return [_ticket_from_row(row) for row in rows]
+
+    def counters(self) -> list[CounterState]:
+        rows = self._db.execute("SELECT number, paused, current, cycle FROM counters")
+        return [CounterState(n, bool(paused), current, cycle) for n, paused, current, cycle in rows]
+
+    def events(self, day: dt.date | None = None) -> list[EventRecord]:
+        """The history, oldest first: of one day, or all of it."""
+        sql = (
+            "SELECT id, at, day, kind, actor, ticket_id, number, service, state, counter, detail "
+            "FROM events"
+        )
+        params: tuple[str, ...] = ()
+        if day is not None:
+            sql += " WHERE day = ?"
+            params = (day.isoformat(),)
+        rows = self._db.execute(sql + " ORDER BY id", params)
+        return [
+            EventRecord(
+                id=row[0],
+                at=dt.datetime.fromisoformat(row[1]),
+                day=dt.date.fromisoformat(row[2]),
+                kind=EventKind(row[3]),
+                actor=row[4],
+                ticket_id=row[5],
+                number=row[6],
+                service=row[7],
+                state=TicketState(row[8]) if row[8] else None,
+                counter=row[9],
+                detail=row[10],
+            )
+            for row in rows
+        ]
+
+
+def _when(moment: dt.datetime) -> str:
+    """Times are stored in UTC, so that text order is time order."""
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+def _maybe_when(moment: dt.datetime | None) -> str | None:
+    return _when(moment) if moment is not None else None
+
+
+def _parse_when(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text is not None else None
+
+
+def _ticket_row(ticket: Ticket) -> tuple[object, ...]:
+    return (
+        ticket.id,
+        ticket.day.isoformat(),
+        ticket.number,
+        ticket.prefix,
+        ticket.seq,
+        ticket.service,
+        int(ticket.priority),
+        ticket.state.value,
+        _when(ticket.issued_at),
+        ticket.issued_by,
+        _maybe_when(ticket.returned_at),
+        ticket.counter,
+        _maybe_when(ticket.called_at),
+        _maybe_when(ticket.skipped_at),
+        _maybe_when(ticket.closed_at),
+        ticket.recalls,
+    )
+
+
+def _ticket_from_row(row: tuple[Any, ...]) -> Ticket:
+    (id_, day, number, prefix, seq, service, priority, state, issued_at, issued_by) = row[:10]
+    returned_at, counter, called_at, skipped_at, closed_at, recalls = row[10:]
+    return Ticket(
+        id=id_,
+        day=dt.date.fromisoformat(day),
+        number=number,
+        prefix=prefix,
+        seq=seq,
+        service=service,
+        priority=bool(priority),
+        state=TicketState(state),
+        issued_at=dt.datetime.fromisoformat(issued_at),
+        issued_by=issued_by,
+        returned_at=_parse_when(returned_at),
+        counter=counter,
+        called_at=_parse_when(called_at),
+        skipped_at=_parse_when(skipped_at),
+        closed_at=_parse_when(closed_at),
+        recalls=recalls,
+    )

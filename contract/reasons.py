@@ -1,0 +1,73 @@
+"""Why the queue refused something: a stable code plus words for people.
+
+The code travels in messages and drives a kiosk's LEDs; the words are shown to
+citizens and clerks, in Bahasa Indonesia first and English second.
+"""
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Why an operation was refused."""
+
+    UNKNOWN_SERVICE = "unknown_service"
+    UNKNOWN_COUNTER = "unknown_counter"
+    UNKNOWN_TICKET = "unknown_ticket"
+    HOLIDAY = "holiday"
+    CLOSED_TODAY = "closed_today"
+    NOT_YET_OPEN = "not_yet_open"
+    ON_BREAK = "on_break"
+    PAST_CUTOFF = "past_cutoff"
+    CLOSED = "closed"
+    QUOTA_FULL = "quota_full"
+    QUEUE_EMPTY = "queue_empty"
+    COUNTER_PAUSED = "counter_paused"
+    COUNTER_NOT_PAUSED = "counter_not_paused"
+    COUNTER_BUSY = "counter_busy"
+    NO_CURRENT_TICKET = "no_current_ticket"
+    NOT_SKIPPED = "not_skipped"
+    GRACE_PASSED = "grace_passed"
+    SAME_SERVICE = "same_service"
+    NOT_CANCELLABLE = "not_cancellable"
+
+
+# (Bahasa Indonesia, English)
+REASON_TEXT: dict[Reason, tuple[str, str]] = {
+    Reason.UNKNOWN_SERVICE: ("Layanan tidak dikenal", "Unknown service"),
+    Reason.UNKNOWN_COUNTER: ("Loket tidak dikenal", "Unknown counter"),
+    Reason.UNKNOWN_TICKET: ("Nomor antrean tidak dikenal", "Unknown ticket"),
+    Reason.HOLIDAY: ("Hari libur, layanan tutup", "Public holiday, the service is closed"),
+    Reason.CLOSED_TODAY: ("Layanan tidak buka hari ini", "The service is not open today"),
+    Reason.NOT_YET_OPEN: ("Layanan belum buka", "The service is not open yet"),
+    Reason.ON_BREAK: ("Layanan sedang istirahat", "The service is on a break"),
+    Reason.PAST_CUTOFF: (
+        "Pengambilan nomor antrean hari ini sudah ditutup",
+        "No more tickets are issued today",
+    ),
+    Reason.CLOSED: ("Layanan sudah tutup", "The service has closed"),
+    Reason.QUOTA_FULL: ("Kuota hari ini sudah habis", "Today's quota is used up"),
+    Reason.QUEUE_EMPTY: ("Tidak ada antrean yang menunggu", "Nobody is waiting"),
+    Reason.COUNTER_PAUSED: ("Loket sedang istirahat", "The counter is paused"),
+    Reason.COUNTER_NOT_PAUSED: ("Loket tidak sedang istirahat", "The counter is not paused"),
+    Reason.COUNTER_BUSY: (
+        "Selesaikan atau lewati nomor yang sedang dilayani dahulu",
+        "Finish or skip the ticket being served first",
+    ),
+    Reason.NO_CURRENT_TICKET: ("Loket belum memanggil nomor", "The counter is serving nobody"),
+    Reason.NOT_SKIPPED: ("Nomor ini tidak dilewati", "This ticket was not skipped"),
+    Reason.GRACE_PASSED: (
+        "Batas waktu untuk kembali sudah lewat",
+        "Too late to bring this ticket back",
+    ),
+    Reason.SAME_SERVICE: ("Nomor sudah berada di layanan ini", "The ticket is in this service"),
+    Reason.NOT_CANCELLABLE: (
+        "Nomor ini tidak dapat dibatalkan",
+        "This ticket can no longer be cancelled",
+    ),
+}
+
+
+def reason_text(reason: Reason, language: str = "id") -> str:
+    """The words for a reason, in "id" (default) or "en"."""
+    indonesian, english = REASON_TEXT[reason]
+    return english if language == "en" else indonesian

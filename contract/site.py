@@ -1,0 +1,320 @@
+"""The site configuration model: one TOML file describes one MPP.
+
+Every role reads the same file: the central for its queue rules, a kiosk for its
+buttons and printer, a display for the services it shows. The model is typed and
+frozen; `contract.site_loader` builds it and checks what a type cannot say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+import msgspec
+from msgspec import Meta, Struct
+
+# Identifiers end up in MQTT topics and file names: keep them to safe characters.
+Identifier = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+Prefix = Annotated[str, Meta(pattern=r"^[A-Z]{1,2}$")]
+Name = Annotated[str, Meta(min_length=1, max_length=120)]
+# BCM numbering: the GPIO pins a Raspberry Pi header offers.
+Pin = Annotated[int, Meta(ge=0, le=27)]
+PositiveInt = Annotated[int, Meta(ge=1)]
+Minutes = Annotated[int, Meta(ge=0, le=24 * 60)]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Period:
+    """An opening period within one day, such as 08:00-12:00 (end not included)."""
+
+    __slots__ = ("end", "start")
+
+    def __init__(self, start: dt.time, end: dt.time) -> None:
+        if start >= end:
+            raise ValueError(f"a period must end after it starts ({start:%H:%M}-{end:%H:%M})")
+        self.start = start
+        self.end = end
+
+    @classmethod
+    def parse(cls, text: object) -> Period:
+        """Reads "08:00-12:00"."""
+        if not isinstance(text, str) or text.count("-") != 1:
+            raise ValueError(f"{text!r} is not a period like '08:00-12:00'")
+        start, end = (part.strip() for part in text.split("-"))
+        try:
+            return cls(_clock(start), _clock(end))
+        except ValueError as e:
+            raise ValueError(f"{text!r}: {e}") from e
+
+    def __contains__(self, moment: dt.time) -> bool:
+        return self.start <= moment < self.end
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Period) and (self.start, self.end) == (other.start, other.end)
+
+    def __hash__(self) -> int:
+        return hash((self.start, self.end))
+
+    def __repr__(self) -> str:
+        return f"Period('{self}')"
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def _clock(text: str) -> dt.time:
+    if len(text) != 5 or text[2] != ":":
+        raise ValueError(f"{text!r} is not a time like '08:00'")
+    return dt.time.fromisoformat(text)
+
+
+class _Config(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, dict=True):
+    """Base of every config table: frozen, and a misspelt key is an error."""
+
+
+class SiteInfo(_Config, frozen=True):
+    """Who and where the site is."""
+
+    id: Identifier
+    name: Name
+    timezone: ZoneInfo
+    # National and local holidays: every service is closed on these dates.
+    holidays: list[dt.date] = []
+    # Base of the public ticket page the QR code on a ticket leads to.
+    ticket_url_base: str = "http://antre.local/t/"
+
+
+class PriorityPolicy(_Config, frozen=True):
+    """How priority tickets (elderly, disabled, pregnant, small children) are interleaved.
+
+    A counter calls at most `priority_calls` priority tickets in a row while a regular
+    ticket waits, then `regular_calls` regular ones, so nobody starves.
+    """
+
+    priority_calls: PositiveInt = 2
+    regular_calls: PositiveInt = 1
+
+
+class QueueRules(_Config, frozen=True):
+    """Site-wide queue rules."""
+
+    # A skipped (no-show) ticket can be brought back within this many minutes.
+    no_show_grace_minutes: Minutes = 30
+    # How many recent service times feed the wait estimate.
+    estimate_window: PositiveInt = 10
+
+
+class Agency(_Config, frozen=True):
+    """A government office or company with counters in the mall."""
+
+    id: Identifier
+    name: Name
+
+
+class Schedule(_Config, frozen=True):
+    """Weekly opening hours: periods per weekday; a gap between periods is a break."""
+
+    id: Identifier
+    mon: list[Period] = []
+    tue: list[Period] = []
+    wed: list[Period] = []
+    thu: list[Period] = []
+    fri: list[Period] = []
+    sat: list[Period] = []
+    sun: list[Period] = []
+
+    def periods_on(self, day: dt.date) -> list[Period]:
+        """The opening periods on that date's weekday, in order."""
+        periods: list[Period] = getattr(self, WEEKDAYS[day.weekday()])
+        return periods
+
+
+class Service(_Config, frozen=True):
+    """One service the citizen chooses with one button, numbered by its prefix."""
+
+    prefix: Prefix
+    name: Name
+    agency: Identifier
+    schedule: Identifier
+    name_en: str = ""
+    # No more tickets than this a day; none means unlimited.
+    daily_quota: PositiveInt | None = None
+    # No ticket is issued in the last minutes before the day's closing.
+    cutoff_minutes: Minutes = 30
+    # Closed on these dates too, besides the site's holidays.
+    holidays: list[dt.date] = []
+    # The wait estimate's guess until real service times are known.
+    expected_service_minutes: Annotated[float, Meta(gt=0, le=240)] = 10.0
+
+
+class Counter(_Config, frozen=True):
+    """A counter (loket) and the services its clerk serves."""
+
+    number: PositiveInt
+    services: list[Prefix]
+    name: str = ""
+
+    @property
+    def display_name(self) -> str:
+        return self.name or f"Loket {self.number}"
+
+
+class Printer(_Config, frozen=True):
+    """A kiosk's ESC/POS thermal printer: how to reach it and what paper it takes."""
+
+    type: Literal["usb", "serial", "network", "file", "dummy"]
+    width_mm: Literal[58, 80] = 80
+    # Characters per line; 80 mm printers take 42-48, 58 mm printers 32.
+    columns: Annotated[int, Meta(ge=24, le=64)] | None = None
+    # Many 58 mm printers have neither a cutter nor a native QR code command.
+    cutter: bool | None = None
+    native_qr: bool | None = None
+    usb_vendor_id: int | None = None
+    usb_product_id: int | None = None
+    serial_device: str | None = None
+    baudrate: PositiveInt = 9600
+    host: str | None = None
+    port: Annotated[int, Meta(ge=1, le=65535)] = 9100
+    path: str | None = None
+
+    @property
+    def line_columns(self) -> int:
+        return self.columns or (48 if self.width_mm == 80 else 32)
+
+    @property
+    def has_cutter(self) -> bool:
+        return self.cutter if self.cutter is not None else self.width_mm == 80
+
+    @property
+    def has_native_qr(self) -> bool:
+        return self.native_qr if self.native_qr is not None else self.width_mm == 80
+
+    def missing_connection_keys(self) -> list[str]:
+        """The keys this printer type needs that are not set."""
+        needed = {
+            "usb": ("usb_vendor_id", "usb_product_id"),
+            "serial": ("serial_device",),
+            "network": ("host",),
+            "file": ("path",),
+            "dummy": (),
+        }[self.type]
+        return [key for key in needed if getattr(self, key) is None]
+
+
+class KioskButton(_Config, frozen=True):
+    """One physical service button and the LED beside it."""
+
+    service: Prefix
+    pin: Pin
+    led_pin: Pin | None = None
+
+
+class Kiosk(_Config, frozen=True):
+    """A ticket kiosk: buttons, lights and a printer."""
+
+    id: Identifier
+    printer: Printer
+    buttons: list[KioskButton]
+    name: str = ""
+    # Press this, then a service button, for a priority ticket.
+    priority_button_pin: Pin | None = None
+    priority_led_pin: Pin | None = None
+    buzzer_pin: Pin | None = None
+    # One press gives one ticket: presses within this time of the last are ignored.
+    cooldown_seconds: Annotated[float, Meta(ge=0, le=60)] = 3.0
+
+    def pins(self) -> list[tuple[str, int]]:
+        """Every pin in use with the key that uses it."""
+        used = [
+            (f"buttons[{i}].{key}", pin)
+            for i, button in enumerate(self.buttons)
+            for key, pin in (("pin", button.pin), ("led_pin", button.led_pin))
+            if pin is not None
+        ]
+        for key in ("priority_button_pin", "priority_led_pin", "buzzer_pin"):
+            pin = getattr(self, key)
+            if pin is not None:
+                used.append((key, pin))
+        return used
+
+
+class Display(_Config, frozen=True):
+    """A lobby display: which services it shows (all when the list is empty)."""
+
+    id: Identifier
+    name: str = ""
+    services: list[Prefix] = []
+    # Announce in English too, after the Indonesian.
+    english: bool = False
+
+
+class Site(_Config, frozen=True):
+    """A whole site configuration file."""
+
+    site: SiteInfo
+    agencies: list[Agency]
+    schedules: list[Schedule]
+    services: list[Service]
+    counters: list[Counter]
+    priority: PriorityPolicy = PriorityPolicy()
+    queue: QueueRules = QueueRules()
+    kiosks: list[Kiosk] = []
+    displays: list[Display] = []
+
+    @cached_property
+    def services_by_prefix(self) -> dict[str, Service]:
+        return {service.prefix: service for service in self.services}
+
+    @cached_property
+    def counters_by_number(self) -> dict[int, Counter]:
+        return {counter.number: counter for counter in self.counters}
+
+    @cached_property
+    def schedules_by_id(self) -> dict[str, Schedule]:
+        return {schedule.id: schedule for schedule in self.schedules}
+
+    @cached_property
+    def agencies_by_id(self) -> dict[str, Agency]:
+        return {agency.id: agency for agency in self.agencies}
+
+    def counters_serving(self, prefix: str) -> list[Counter]:
+        """The counters that serve a service.
+
+        Counters name their services, not the other way round, so the two can never
+        disagree; this is the derived view.
+        """
+        return [counter for counter in self.counters if prefix in counter.services]
+
+    def schedule_of(self, service: Service) -> Schedule:
+        return self.schedules_by_id[service.schedule]
+
+
+def decode_hook(type_: type, value: object) -> object:
+    """Builds the field types msgspec does not know from their TOML text."""
+    if type_ is Period:
+        return Period.parse(value)
+    if type_ is ZoneInfo:
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a time zone name like 'Asia/Makassar'")
+        try:
+            return ZoneInfo(value)
+        except (ValueError, KeyError) as e:  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"unknown time zone {value!r} (try 'Asia/Makassar')") from e
+    raise NotImplementedError(f"no decoder for {type_}")
+
+
+def encode_hook(value: object) -> object:
+    """The inverse of `decode_hook`, for writing a site back out."""
+    if isinstance(value, Period):
+        return str(value)
+    if isinstance(value, ZoneInfo):
+        return value.key
+    raise NotImplementedError(f"cannot encode {type(value)}")
+
+
+def site_from_mapping(data: dict[str, object]) -> Site:
+    """Types a parsed TOML document; raises msgspec.ValidationError with the path."""
+    return msgspec.convert(data, type=Site, dec_hook=decode_hook)

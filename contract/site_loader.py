@@ -1,0 +1,139 @@
+"""Loads a site TOML file into a `Site` and checks it whole, before anything starts.
+
+Every error is a `ConfigError` naming the file, the key and what is wrong, so a
+technician at 7 a.m. can fix the line without reading code.
+"""
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import msgspec
+
+from contract.errors import ConfigError
+from contract.site import WEEKDAYS, Site, site_from_mapping
+
+
+def load_site(path: str | Path) -> Site:
+    """Reads, types and checks a site file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(str(path), "", f"cannot read the file ({e.strerror})") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(str(path), "", "the file is not UTF-8 text") from e
+    return parse_site(text, source=str(path))
+
+
+def parse_site(text: str, source: str = "<site>") -> Site:
+    """Types and checks the text of a site file."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(source, "", f"not valid TOML: {e}") from e
+    try:
+        site = site_from_mapping(data)
+    except msgspec.ValidationError as e:
+        key, problem = _split_validation_error(str(e))
+        raise ConfigError(source, key, problem) from e
+    problems = list(find_problems(site))
+    if problems:
+        key, problem = problems[0]
+        raise ConfigError(source, key, problem)
+    return site
+
+
+_PATH = re.compile(r"^(?P<problem>.*) - at `\$(?P<path>[^`]*)`$", re.DOTALL)
+
+
+def _split_validation_error(message: str) -> tuple[str, str]:
+    """msgspec says "Expected `int` - at `$.services[0].daily_quota`"; split it."""
+    match = _PATH.match(message)
+    if not match:
+        return "", message
+    return match["path"].removeprefix("."), match["problem"]
+
+
+def find_problems(site: Site) -> Iterable[tuple[str, str]]:
+    """Every mistake a type cannot catch, as (key, problem), in file order."""
+    yield from _reused(
+        "agency id", [(f"agencies[{i}].id", a.id) for i, a in enumerate(site.agencies)]
+    )
+    yield from _reused(
+        "schedule id", [(f"schedules[{i}].id", s.id) for i, s in enumerate(site.schedules)]
+    )
+    yield from _reused(
+        "prefix", [(f"services[{i}].prefix", s.prefix) for i, s in enumerate(site.services)]
+    )
+    yield from _reused(
+        "counter number", [(f"counters[{i}].number", c.number) for i, c in enumerate(site.counters)]
+    )
+    yield from _reused(
+        "device id",
+        [(f"kiosks[{i}].id", k.id) for i, k in enumerate(site.kiosks)]
+        + [(f"displays[{i}].id", d.id) for i, d in enumerate(site.displays)],
+    )
+
+    for i, schedule in enumerate(site.schedules):
+        for day in WEEKDAYS:
+            periods = getattr(schedule, day)
+            for j in range(1, len(periods)):
+                if periods[j].start < periods[j - 1].end:
+                    yield (
+                        f"schedules[{i}].{day}[{j}]",
+                        f"periods must be in order and must not overlap "
+                        f"({periods[j - 1]} then {periods[j]})",
+                    )
+
+    prefixes = site.services_by_prefix
+    for i, service in enumerate(site.services):
+        if service.agency not in site.agencies_by_id:
+            yield f"services[{i}].agency", f"unknown agency {service.agency!r}"
+        if service.schedule not in site.schedules_by_id:
+            yield f"services[{i}].schedule", f"unknown schedule {service.schedule!r}"
+        if not site.counters_serving(service.prefix):
+            yield f"services[{i}]", f"no counter serves service {service.prefix!r}"
+
+    for i, counter in enumerate(site.counters):
+        if not counter.services:
+            yield f"counters[{i}].services", "a counter must serve at least one service"
+        for j, prefix in enumerate(counter.services):
+            if prefix not in prefixes:
+                yield f"counters[{i}].services[{j}]", f"unknown service {prefix!r}"
+        yield from _reused(
+            "service", [(f"counters[{i}].services[{j}]", p) for j, p in enumerate(counter.services)]
+        )
+
+    for i, kiosk in enumerate(site.kiosks):
+        where = f"kiosks[{i}]"
+        if not kiosk.buttons:
+            yield f"{where}.buttons", "a kiosk needs at least one service button"
+        for key in kiosk.printer.missing_connection_keys():
+            yield f"{where}.printer.{key}", f"a {kiosk.printer.type} printer needs {key}"
+        for j, button in enumerate(kiosk.buttons):
+            if button.service not in prefixes:
+                yield f"{where}.buttons[{j}].service", f"unknown service {button.service!r}"
+        yield from _reused(
+            "service",
+            [(f"{where}.buttons[{j}].service", b.service) for j, b in enumerate(kiosk.buttons)],
+        )
+        yield from _reused("pin", [(f"{where}.{key}", pin) for key, pin in kiosk.pins()])
+        if kiosk.priority_led_pin is not None and kiosk.priority_button_pin is None:
+            yield f"{where}.priority_led_pin", "a priority LED needs a priority_button_pin"
+
+    for i, display in enumerate(site.displays):
+        for j, prefix in enumerate(display.services):
+            if prefix not in prefixes:
+                yield f"displays[{i}].services[{j}]", f"unknown service {prefix!r}"
+
+
+def _reused(noun: str, entries: Sequence[tuple[str, object]]) -> Iterable[tuple[str, str]]:
+    """One problem for each (key, value) whose value an earlier key already took."""
+    first_key: dict[object, str] = {}
+    for key, value in entries:
+        if value in first_key:
+            yield key, f"{noun} {value!r} is already used by {first_key[value]}"
+        else:
+            first_key[value] = key
