@@ -48,12 +48,21 @@ def parse_site(text: str, source: str = "<site>") -> Site:
 _PATH = re.compile(r"^(?P<problem>.*) - at `\$(?P<path>[^`]*)`$", re.DOTALL)
 
 
+_FIELD = re.compile(r"^Object (?:contains unknown|missing required) field `(?P<field>[^`]+)`$")
+
+
 def _split_validation_error(message: str) -> tuple[str, str]:
-    """msgspec says "Expected `int` - at `$.services[0].daily_quota`"; split it."""
+    """msgspec says "Expected `int` - at `$.services[0].daily_quota`"; split it.
+
+    For a misspelt or missing key msgspec names the table; the key itself is
+    what the technician looks for, so it goes on the path.
+    """
     match = _PATH.match(message)
-    if not match:
-        return "", message
-    return match["path"].removeprefix("."), match["problem"]
+    path, problem = (match["path"].removeprefix("."), match["problem"]) if match else ("", message)
+    field = _FIELD.match(problem)
+    if field:
+        path = f"{path}.{field['field']}" if path else field["field"]
+    return path, problem
 
 
 def find_problems(site: Site) -> Iterable[tuple[str, str]]:
