@@ -1,0 +1,11 @@
+"""`make bench`: runs every benchmark in turn."""
+
+from bench import engine_bench
+
+
+def main() -> None:
+    engine_bench.main()
+
+
+if __name__ == "__main__":
+    main()
