@@ -10,18 +10,15 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from broker.clock import system_clock
 from broker.engine.engine import Decision, QueueEngine
-from broker.store.sqlite_store import SqliteStore
+from broker.store.sqlite_store import EventRecord, SqliteStore
 from contract.hours import service_day
 from contract.site import Site
 
 T = TypeVar("T")
 Clock = Callable[[], dt.datetime]
 Operation = Callable[[QueueEngine, dt.datetime], Decision]
-
-
-def system_clock() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class QueueService:
@@ -39,17 +36,26 @@ class QueueService:
         self.engine = QueueEngine(site, day)
         self.engine.restore(store.tickets_of(day), store.counters())
 
-    def run(self, operation: Operation, now: dt.datetime | None = None) -> Decision:
+    def run(
+        self, operation: Operation, now: dt.datetime | None = None, *, request: str | None = None
+    ) -> Decision:
         """Decides an operation, saves its events, and only then applies them.
 
-        Raises `Refused` (nothing changed) or `StoreError` (nothing saved, and so
-        nothing applied: the engine still matches the disk).
+        `request` (sender and request id) is saved with the events, so that a repeated
+        request can be answered from `done_by` instead of acting twice. Raises
+        `Refused` (nothing changed) or `StoreError` (nothing saved, and so nothing
+        applied: the engine still matches the disk).
         """
         with self._lock:
             decision = operation(self.engine, now or self._clock())
-            self._store.save(decision.events)
+            self._store.save(decision.events, request)
             self.engine.apply(decision.events)
             return decision
+
+    def done_by(self, request: str) -> list[EventRecord]:
+        """The saved events of a request already carried out (empty if it was not)."""
+        with self._lock:
+            return self._store.events_for_request(request)
 
     def read(self, query: Callable[[QueueEngine], T]) -> T:
         """Answers a question about the state, consistent with every saved change."""

@@ -29,6 +29,8 @@ class Reason(StrEnum):
     GRACE_PASSED = "grace_passed"
     SAME_SERVICE = "same_service"
     NOT_CANCELLABLE = "not_cancellable"
+    BAD_REQUEST = "bad_request"
+    UNAVAILABLE = "unavailable"
 
 
 # (Bahasa Indonesia, English)
@@ -63,6 +65,11 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
     Reason.NOT_CANCELLABLE: (
         "Nomor ini tidak dapat dibatalkan",
         "This ticket can no longer be cancelled",
+    ),
+    Reason.BAD_REQUEST: ("Permintaan tidak valid", "Invalid request"),
+    Reason.UNAVAILABLE: (
+        "Sistem antrean sedang gangguan, silakan hubungi petugas",
+        "The queue system has a fault; please ask a member of staff",
     ),
 }
 

@@ -79,3 +79,7 @@ def small_site() -> Site:
 @pytest.fixture(scope="session")
 def example_site() -> Site:
     return load_site(EXAMPLE_SITE)
+
+
+# Mosquitto, provisioning, MQTT clients and the central process live in their own modules.
+pytest_plugins = ["tests.broker_fixtures", "tests.central_fixtures"]

@@ -68,19 +68,22 @@ class SqliteStore:
 
     # -- writing -------------------------------------------------------------------
 
-    def save(self, events: Sequence[Event]) -> None:
-        """Persists a decision's events atomically: all of them, or none."""
+    def save(self, events: Sequence[Event], request: str | None = None) -> None:
+        """Persists a decision's events atomically: all of them, or none.
+
+        `request` names the request that caused them (see `events_for_request`).
+        """
         if not events:
             return
         with self._transaction():
             for event in events:
-                self._save_event(event)
+                self._save_event(event, request)
 
-    def _save_event(self, event: Event) -> None:
+    def _save_event(self, event: Event, request: str | None) -> None:
         ticket, counter = event.ticket, event.counter
         self._db.execute(
             "INSERT INTO events (at, day, kind, actor, ticket_id, number, service, state, "
-            "counter, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "counter, detail, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 _when(event.at),
                 event.day.isoformat(),
@@ -92,6 +95,7 @@ class SqliteStore:
                 ticket.state.value if ticket else None,
                 counter.number if counter else (ticket.counter if ticket else None),
                 event.detail,
+                request,
             ),
         )
         if event.kind is EventKind.DAY_STARTED:
@@ -161,15 +165,20 @@ class SqliteStore:
 
     def events(self, day: dt.date | None = None) -> list[EventRecord]:
         """The history, oldest first: of one day, or all of it."""
-        sql = (
+        if day is None:
+            return self._events("", ())
+        return self._events("WHERE day = ?", (day.isoformat(),))
+
+    def events_for_request(self, request: str) -> list[EventRecord]:
+        """What a request did, if it was carried out before (empty if not)."""
+        return self._events("WHERE request = ?", (request,))
+
+    def _events(self, where: str, params: tuple[str, ...]) -> list[EventRecord]:
+        rows = self._db.execute(
             "SELECT id, at, day, kind, actor, ticket_id, number, service, state, counter, detail "
-            "FROM events"
+            f"FROM events {where} ORDER BY id",
+            params,
         )
-        params: tuple[str, ...] = ()
-        if day is not None:
-            sql += " WHERE day = ?"
-            params = (day.isoformat(),)
-        rows = self._db.execute(sql + " ORDER BY id", params)
         return [
             EventRecord(
                 id=row[0],

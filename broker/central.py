@@ -1,0 +1,248 @@
+"""The central service: the queue on Mosquitto.
+
+paho's network thread only hands messages to an in-memory inbox; one worker (the
+main thread) takes them one at a time, decides through the queue service, and
+publishes the answer, the calls and the retained state. Nothing blocks in a paho
+callback, and no two requests are ever decided at once.
+
+MQTT v5 with a persistent session (clean_start false, a session expiry): while
+the central is down or restarting, Mosquitto keeps the requests sent to it and
+delivers them when it comes back. paho reconnects with backoff by itself; each
+connect subscribes again and republishes the retained state.
+"""
+
+import datetime as dt
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from broker.clock import system_clock
+from broker.queue_service import Clock, QueueService
+from broker.requests import Reply, RequestHandler
+from broker.views import queue_state, recent_calls
+from contract import topics as t
+from contract.credentials import Credentials
+from contract.messages import CallEvent, DeviceStatus, encode
+from contract.site import Site
+from contract.topics import Topics
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+RECENT_CALLS = 10
+# How long Mosquitto keeps the central's session (and the requests queued for it).
+SESSION_EXPIRY_SECONDS = 24 * 3600
+# Housekeeping (day rollover) runs at least this often, even with no traffic.
+TICK_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Inbound:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+
+
+class _Republish:
+    """A task for the worker: the connection is (re)made, publish the state."""
+
+
+class Central:
+    """Serves one site's queue over MQTT until stopped."""
+
+    def __init__(
+        self,
+        site: Site,
+        service: QueueService,
+        credentials: Credentials,
+        *,
+        clock: Clock = system_clock,
+        notice: str = "",
+    ) -> None:
+        self.site = site
+        self.service = service
+        self.topics = Topics(site.site.id)
+        self.handler = RequestHandler(service)
+        self.notice = notice
+        self._clock = clock
+        self._credentials = credentials
+        self._inbox: queue.Queue[_Inbound | _Republish] = queue.Queue()
+        self._stopping = threading.Event()
+        self._seq = 0
+        self.recent: deque[CallEvent] = deque(
+            service.read(lambda engine: recent_calls(engine, RECENT_CALLS)), maxlen=RECENT_CALLS
+        )
+        self.client = self._make_client()
+
+    # -- MQTT plumbing (runs on paho's thread: hand over, never block) ---------------
+
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"antre-central-{self.site.site.id}",
+            protocol=mqtt.MQTTv5,
+            # A request is acknowledged to Mosquitto only once it is handled and saved:
+            # if the central dies first, Mosquitto delivers it again.
+            manual_ack=True,
+        )
+        client.username_pw_set(self._credentials.username, self._credentials.password)
+        client.will_set(self.topics.status(t.CENTRAL_ID), self._status("lost"), qos=1, retain=True)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason_code: Any,
+        properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            log.error("Mosquitto refused the central: %s", reason_code)
+            return
+        log.info("connected to Mosquitto (session present: %s)", flags.session_present)
+        client.subscribe(
+            [(self.topics.all_kiosk_requests, 1), (self.topics.all_counter_commands, 1)]
+        )
+        self._inbox.put(_Republish())
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason_code: Any,
+        properties: Properties | None,
+    ) -> None:
+        if not self._stopping.is_set():
+            log.warning("lost Mosquitto (%s): reconnecting", reason_code)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._inbox.put(_Inbound(message.topic, bytes(message.payload), message.mid, message.qos))
+
+    # -- the worker ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connects (in the background: paho retries until Mosquitto answers)."""
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho
+        properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        self.client.connect_async(
+            self._credentials.host,
+            self._credentials.port,
+            keepalive=15,
+            clean_start=False,
+            properties=properties,
+        )
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def serve(self) -> None:
+        """Works through the inbox until `stop`; then says goodbye and disconnects."""
+        self.start()
+        try:
+            while not self._stopping.is_set():
+                try:
+                    item = self._inbox.get(timeout=TICK_SECONDS)
+                except queue.Empty:
+                    self._housekeeping()
+                    continue
+                self._work(item)
+        finally:
+            self._say_goodbye()
+
+    def _work(self, item: _Inbound | _Republish) -> None:
+        try:
+            if isinstance(item, _Republish):
+                self._publish_status("online")
+                self._publish_state()
+                return
+            self._handle(item)
+        except Exception:
+            # A message must never take the central down: log it whole and go on.
+            log.exception("could not handle a message on %s", getattr(item, "topic", "?"))
+        if isinstance(item, _Inbound):
+            self.client.ack(item.mid, item.qos)
+
+    def _handle(self, message: _Inbound) -> None:
+        parsed = self.topics.parse(message.topic)
+        if parsed is None:
+            log.warning("dropped a message on unexpected topic %s", message.topic)
+            return
+        kind, device, leaf = parsed
+        if kind == t.KIOSK and leaf == t.REQUEST:
+            reply = self.handler.kiosk(device, message.payload)
+            answer_topic = self.topics.kiosk_answer(device)
+        elif kind == t.COUNTER and leaf == t.COMMAND:
+            reply = self.handler.counter(device, message.payload)
+            answer_topic = self.topics.counter_answer(device)
+        else:
+            log.warning("dropped a message on unexpected topic %s", message.topic)
+            return
+        self._publish_reply(reply, answer_topic)
+
+    def _publish_reply(self, reply: Reply, answer_topic: str) -> None:
+        # The state first: a kiosk that prints "3 people ahead" matches the screens.
+        for call in reply.calls:
+            self.recent.appendleft(call)
+        if reply.changed:
+            self._publish_state()
+        if reply.answer is not None:
+            self.client.publish(answer_topic, encode(reply.answer), qos=1)
+        for call in reply.calls:
+            self.client.publish(self.topics.calls, encode(call), qos=1)
+
+    def _housekeeping(self) -> None:
+        decision = self.service.run(lambda engine, now: engine.roll_over(now, actor="central"))
+        if decision.events:
+            log.info("a new day: %s", self.service.engine.day)
+            self.recent.clear()
+            self._publish_state()
+
+    def _publish_state(self) -> None:
+        # Rises across restarts too: displays ignore a state older than what they hold.
+        self._seq = max(self._seq + 1, time.time_ns() // 1000)
+        state = self.service.read(
+            lambda engine: queue_state(
+                engine, self._seq, self._clock(), list(self.recent), self.notice
+            )
+        )
+        self.client.publish(self.topics.state, encode(state), qos=1, retain=True)
+
+    def _publish_status(self, state: str) -> None:
+        self.client.publish(
+            self.topics.status(t.CENTRAL_ID), self._status(state), qos=1, retain=True
+        )
+
+    def _status(self, state: str) -> bytes:
+        return encode(
+            DeviceStatus(
+                device=t.CENTRAL_ID,
+                state=state,  # type: ignore[arg-type]
+                version=VERSION,
+                at=self._clock().astimezone(dt.UTC).isoformat(timespec="seconds"),
+            )
+        )
+
+    def _say_goodbye(self) -> None:
+        if self.client.is_connected():
+            self.client.publish(
+                self.topics.status(t.CENTRAL_ID), self._status("offline"), qos=1, retain=True
+            ).wait_for_publish(timeout=2)
+            self.client.disconnect()
+        self.client.loop_stop()

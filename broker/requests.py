@@ -1,0 +1,181 @@
+"""Turns contract messages into queue operations and their answers.
+
+No MQTT here: the central hands in (sender, payload) and gets back what to answer
+and what to announce. Every request id is saved with the events it caused, so a
+repeated request (QoS 1 delivers at least once; a kiosk retries) is answered from
+what it did the first time and never issues a second ticket.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from broker.engine.engine import Decision, QueueEngine, Refused
+from broker.queue_service import Operation, QueueService
+from broker.store.sqlite_store import StoreError
+from broker.views import call_events, ticket_info
+from contract.messages import (
+    Answer,
+    BadMessage,
+    CallEvent,
+    CancelTicket,
+    CounterCommand,
+    IssueTicket,
+    decode,
+    decode_kiosk_request,
+)
+from contract.reasons import Reason, reason_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Reply:
+    """What to do after a request: answer it, announce calls, repaint the state."""
+
+    answer: Answer | None = None
+    calls: list[CallEvent] = field(default_factory=list)
+    changed: bool = False
+
+
+def refusal(request_id: str, reason: Reason, detail: str = "") -> Answer:
+    message = reason_text(reason)
+    return Answer(
+        id=request_id,
+        ok=False,
+        reason=reason.value,
+        message=f"{message}: {detail}" if detail and reason is Reason.BAD_REQUEST else message,
+        message_en=reason_text(reason, "en"),
+    )
+
+
+class RequestHandler:
+    """Answers kiosk requests and counter commands through the queue service."""
+
+    def __init__(self, service: QueueService) -> None:
+        self.service = service
+        self.site = service.engine.site
+
+    def kiosk(self, kiosk_id: str, payload: bytes) -> Reply:
+        if not any(kiosk.id == kiosk_id for kiosk in self.site.kiosks):
+            log.warning("dropped a request from unknown kiosk %r", kiosk_id)
+            return Reply()
+        try:
+            request = decode_kiosk_request(payload)
+        except BadMessage as e:
+            return self._bad(f"kiosk {kiosk_id}", e)
+        operation = (
+            _issuing(request, kiosk_id)
+            if isinstance(request, IssueTicket)
+            else _cancelling(request, kiosk_id)
+        )
+        return self._carry_out(f"kiosk/{kiosk_id}/{request.id}", request.id, operation)
+
+    def counter(self, counter: str, payload: bytes) -> Reply:
+        number = int(counter) if counter.isdigit() else -1
+        if number not in self.site.counters_by_number:
+            log.warning("dropped a command for unknown counter %r", counter)
+            return Reply()
+        try:
+            command = decode(payload, CounterCommand)
+        except BadMessage as e:
+            return self._bad(f"counter {counter}", e)
+        actor = f"counter-{number}" + (f":{command.clerk}" if command.clerk else "")
+        operation = self._counter_operation(number, command, actor)
+        if isinstance(operation, Answer):
+            return Reply(answer=operation)
+        return self._carry_out(f"counter/{number}/{command.id}", command.id, operation)
+
+    def _counter_operation(
+        self, number: int, command: CounterCommand, actor: str
+    ) -> Operation | Answer:
+        action = command.action
+        if action == "transfer":
+            target = command.service
+            if target is None:
+                return refusal(command.id, Reason.BAD_REQUEST, "transfer needs a service")
+            return lambda engine, now: engine.transfer(number, target, now, actor=actor)
+        if action == "bring_back":
+            wanted = command.ticket
+            if not wanted:
+                return refusal(command.id, Reason.BAD_REQUEST, "bring_back needs a ticket")
+            return lambda engine, now: engine.bring_back(
+                _ticket_id(engine, wanted), now, actor=actor
+            )
+        simple = {
+            "call_next": QueueEngine.call_next,
+            "recall": QueueEngine.recall,
+            "skip": QueueEngine.skip,
+            "finish": QueueEngine.finish,
+            "pause": QueueEngine.pause,
+            "resume": QueueEngine.resume,
+        }[action]
+        return lambda engine, now: simple(engine, number, now, actor=actor)
+
+    def _carry_out(self, request_key: str, request_id: str, operation: Operation) -> Reply:
+        done = self.service.done_by(request_key)
+        if done:
+            log.info("request %s was carried out before: answering the same", request_key)
+            ticket_ids = [record.ticket_id for record in done if record.ticket_id]
+            return Reply(answer=self._success(request_id, ticket_ids[-1] if ticket_ids else None))
+        try:
+            decision = self.service.run(operation, request=request_key)
+        except Refused as e:
+            return Reply(answer=refusal(request_id, e.reason, e.detail))
+        except StoreError as e:
+            log.error("could not save %s: %s", request_key, e)
+            return Reply(answer=refusal(request_id, Reason.UNAVAILABLE))
+        ticket = decision.ticket.id if decision.ticket else None
+        answer = self._success(request_id, ticket)
+        if decision.note is not None:
+            answer.reason = decision.note.value
+            answer.message = reason_text(decision.note)
+            answer.message_en = reason_text(decision.note, "en")
+        return Reply(answer=answer, calls=call_events(self.site, decision.events), changed=True)
+
+    def _success(self, request_id: str, ticket_id: str | None) -> Answer:
+        def info(engine: QueueEngine) -> Answer:
+            if ticket_id is None:
+                return Answer(id=request_id, ok=True)
+            try:
+                ticket = engine.ticket(ticket_id)
+            except Refused:  # a ticket of a day gone by: say it was done, nothing more
+                return Answer(id=request_id, ok=True)
+            return Answer(id=request_id, ok=True, ticket=ticket_info(engine, ticket))
+
+        return self.service.read(info)
+
+    def _bad(self, sender: str, error: BadMessage) -> Reply:
+        if error.request_id is None:
+            log.warning("dropped a message from %s: %s", sender, error.problem)
+            return Reply()
+        log.warning("refused a message from %s: %s", sender, error.problem)
+        return Reply(answer=refusal(error.request_id, Reason.BAD_REQUEST, error.problem))
+
+
+def _issuing(request: IssueTicket, kiosk_id: str) -> Operation:
+    service, priority = request.service, request.priority
+
+    def issue(engine: QueueEngine, now: dt.datetime) -> Decision:
+        return engine.issue(service, now, priority=priority, actor=kiosk_id)
+
+    return issue
+
+
+def _cancelling(request: CancelTicket, kiosk_id: str) -> Operation:
+    """A kiosk may withdraw only a ticket it issued itself."""
+    ticket_id, why = request.ticket, request.reason
+
+    def cancel(engine: QueueEngine, now: dt.datetime) -> Decision:
+        if engine.ticket(ticket_id).issued_by != kiosk_id:
+            raise Refused(Reason.NOT_CANCELLABLE, ticket_id)
+        return engine.cancel(ticket_id, now, actor=kiosk_id, why=why)
+
+    return cancel
+
+
+def _ticket_id(engine: QueueEngine, wanted: str) -> str:
+    """A ticket id from an id or a number of today ("A023")."""
+    if "/" in wanted:
+        return wanted
+    return f"{engine.day.isoformat()}/{wanted}"

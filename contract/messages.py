@@ -1,0 +1,218 @@
+"""MQTT payloads of the contract: JSON objects with `"v": 1`, typed at the edge.
+
+Adding a field never bumps `v`: readers ignore fields they do not know. A message
+of an unknown major version is logged and dropped (`decode` raises `BadMessage`).
+`docs/protocol.md` shows each one with an example.
+"""
+
+from typing import Annotated, Any, Literal, TypeVar
+
+import msgspec
+from msgspec import Meta, Struct
+
+from contract.errors import AntreError
+
+VERSION = 1
+# The central refuses larger payloads itself; Mosquitto's own limit is far above it.
+MAX_PAYLOAD_BYTES = 8 * 1024
+
+RequestId = Annotated[str, Meta(min_length=1, max_length=64)]
+ServicePrefix = Annotated[str, Meta(pattern=r"^[A-Z]{1,2}$")]
+
+
+class BadMessage(AntreError, ValueError):
+    """A payload that is not a valid message of this contract."""
+
+    def __init__(self, problem: str, request_id: str | None = None) -> None:
+        self.problem = problem
+        # The id, when it could be read, so the sender can still be answered.
+        self.request_id = request_id
+        super().__init__(problem)
+
+
+class _Message(Struct, kw_only=True, omit_defaults=False):
+    v: int = VERSION
+
+
+# -- kiosk -> central -------------------------------------------------------------------
+
+
+class IssueTicket(_Message, tag_field="type", tag="issue"):
+    """A citizen pressed a service button (after the priority button, if `priority`)."""
+
+    id: RequestId
+    service: ServicePrefix
+    priority: bool = False
+
+
+class CancelTicket(_Message, tag_field="type", tag="cancel"):
+    """The kiosk could not print a ticket it was given: withdraw its number."""
+
+    id: RequestId
+    ticket: Annotated[str, Meta(min_length=1, max_length=64)]
+    reason: Annotated[str, Meta(max_length=200)] = ""
+
+
+KioskRequest = IssueTicket | CancelTicket
+
+
+# -- counter -> central -----------------------------------------------------------------
+
+CounterAction = Literal[
+    "call_next", "recall", "skip", "finish", "transfer", "pause", "resume", "bring_back"
+]
+
+
+class CounterCommand(_Message):
+    """A clerk's action at a counter. `service` is the target of a transfer, `ticket`
+    the ticket id (or number, e.g. "A023") to bring back."""
+
+    id: RequestId
+    action: CounterAction
+    service: ServicePrefix | None = None
+    ticket: Annotated[str, Meta(max_length=64)] | None = None
+    clerk: Annotated[str, Meta(max_length=64)] = ""
+
+
+# -- central -> kiosk or counter --------------------------------------------------------
+
+
+class TicketInfo(Struct, kw_only=True):
+    """A ticket as a kiosk prints it or a counter shows it."""
+
+    id: str
+    number: str
+    service: str
+    service_name: str
+    agency: str
+    priority: bool
+    state: str
+    issued_at: str
+    # People ahead and the estimated wait in whole minutes (None: no open counter).
+    ahead: int
+    wait_minutes: int | None
+    counters: list[int]
+    counter: int | None = None
+
+
+class Answer(_Message):
+    """The central's answer to one request or command, by its id."""
+
+    id: str
+    ok: bool
+    # On refusal: a reason code (`contract.reasons.Reason`) and words for people.
+    reason: str | None = None
+    message: str = ""
+    message_en: str = ""
+    ticket: TicketInfo | None = None
+
+
+# -- central -> everyone ----------------------------------------------------------------
+
+
+class ServiceView(Struct, kw_only=True):
+    prefix: str
+    name: str
+    agency: str
+    waiting: int
+    # The last number called for this service, for "now serving" boards.
+    last_called: str | None = None
+
+
+class CounterView(Struct, kw_only=True):
+    number: int
+    name: str
+    paused: bool
+    serving: str | None = None
+    service: str | None = None
+
+
+class CallEvent(_Message):
+    """One call or recall: published on `calls` (displays announce it once, by id)
+    and listed in the state's recent calls."""
+
+    id: str
+    kind: Literal["called", "recalled"]
+    number: str
+    service: str
+    counter: int
+    counter_name: str
+    at: str
+    recalls: int = 0
+
+
+class QueueState(_Message):
+    """The retained picture of the queues; `seq` rises with every change."""
+
+    seq: int
+    site: str
+    day: str
+    at: str
+    services: list[ServiceView]
+    counters: list[CounterView]
+    recent: list[CallEvent]
+    notice: str = ""
+
+
+# -- every device -> central ------------------------------------------------------------
+
+DeviceState = Literal["online", "offline", "lost"]
+
+
+class DeviceStatus(_Message):
+    """Retained per device; the broker publishes `lost` as its last will."""
+
+    device: str
+    state: DeviceState
+    version: str = ""
+    at: str = ""
+    # Free-form health figures, e.g. {"printer": "paper_out", "outbox": 0}.
+    health: dict[str, str | int | float | bool] = {}
+
+
+# -- encoding ---------------------------------------------------------------------------
+
+M = TypeVar("M")
+
+_encoder = msgspec.json.Encoder()
+
+
+class _Envelope(Struct):
+    """The two fields read before anything else: the version and the id."""
+
+    v: Any = None
+    id: Any = None
+
+
+def encode(message: _Message) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode(payload: bytes, kind: type[M]) -> M:
+    """Reads a payload as `kind`, or raises `BadMessage` saying what is wrong."""
+    message: M = _decode(payload, kind)
+    return message
+
+
+def decode_kiosk_request(payload: bytes) -> KioskRequest:
+    """Reads a kiosk's request: an issue or a cancel, told apart by `type`."""
+    request: KioskRequest = _decode(payload, KioskRequest)
+    return request
+
+
+def _decode(payload: bytes, kind: Any) -> Any:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise BadMessage(f"payload of {len(payload)} bytes is over {MAX_PAYLOAD_BYTES}")
+    try:
+        envelope = msgspec.json.decode(payload, type=_Envelope)
+    except msgspec.DecodeError as e:
+        raise BadMessage(f"not a JSON object: {e}") from e
+    request_id = envelope.id if isinstance(envelope.id, str) and envelope.id else None
+    if envelope.v is None:
+        raise BadMessage('missing "v": every message carries the contract version', request_id)
+    if envelope.v != VERSION:
+        raise BadMessage(f"unsupported version v={envelope.v!r} (this speaks v={VERSION})")
+    try:
+        return msgspec.json.decode(payload, type=kind)
+    except msgspec.ValidationError as e:
+        raise BadMessage(str(e), request_id) from e

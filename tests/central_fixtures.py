@@ -1,0 +1,211 @@
+"""Pytest plugin: the real central service as a process, and kiosks that talk to it.
+
+The central runs as `python -m broker.central_main` so a test can kill -9 it, on a
+simulated clock that starts on a Monday at 09:00 WITA: the example site is open
+whatever the hour the tests run at.
+"""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from contract.messages import Answer, IssueTicket, QueueState, decode, encode
+from tests.broker_fixtures import EXAMPLE_SITE, WAIT, Mosquitto, Provisioned, wait_until
+
+MONDAY_MORNING = "2026-11-30T09:00:00+08:00"
+
+
+class CentralProcess:
+    """`antre-central` in a child process, with its log in a file."""
+
+    def __init__(self, provisioned: Provisioned, db: Path) -> None:
+        self.provisioned = provisioned
+        self.db = db
+        self.log_path = db.parent / "central.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "broker.central_main",
+            "--site",
+            str(EXAMPLE_SITE),
+            "--credentials",
+            str(self.provisioned.directory / "credentials" / "central.toml"),
+            "--db",
+            str(self.db),
+            "--simulate-from",
+            MONDAY_MORNING,
+        ]
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, no flush, as a power cut."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def stop(self) -> int | None:
+        if self._process is None:
+            return None
+        self._process.send_signal(signal.SIGTERM)
+        try:
+            code = self._process.wait(WAIT)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            code = self._process.wait()
+        self._process = None
+        return code
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture
+def central(
+    provisioned: Provisioned, mosquitto: Mosquitto, tmp_path: Path
+) -> Iterator[CentralProcess]:
+    process = CentralProcess(provisioned, tmp_path / "antre.sqlite3")
+    process.start()
+    try:
+        wait_for_state(provisioned, lambda state: True)
+        yield process
+    finally:
+        process.kill()
+
+
+_numbers = itertools.count(1)
+
+
+class Device:
+    """A test MQTT client that resubscribes after every reconnect and keeps what it gets.
+
+    Like a real device: paho reconnects by itself when the broker comes back, and a
+    fresh session needs its subscriptions again.
+    """
+
+    def __init__(self, provisioned: Provisioned, username: str, topics: list[str]) -> None:
+        self.username = username
+        self.topics = topics
+        self.subscribed = threading.Event()
+        self._lock = threading.Condition()
+        self.received: list[tuple[str, bytes]] = []
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"test-{username}-{next(_numbers)}",
+            protocol=mqtt.MQTTv5,
+        )
+        self.client.username_pw_set(username, provisioned.credentials[username].password)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+        self.client.connect(provisioned.host, provisioned.port, keepalive=10)
+        self.client.loop_start()
+        if not self.subscribed.wait(WAIT):
+            raise TimeoutError(f"{username} could not subscribe")
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
+    ) -> None:
+        if not reason.is_failure:
+            client.subscribe([(topic, 1) for topic in self.topics])
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Properties
+    ) -> None:
+        self.subscribed.set()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            self.received.append((message.topic, bytes(message.payload)))
+            self._lock.notify_all()
+
+    def wait_for(self, topic: str, test: Any, timeout: float = WAIT) -> bytes:
+        """The first payload on `topic` (received already or later) for which `test` holds."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                for got_topic, payload in self.received:
+                    if got_topic == topic and test(payload):
+                        return payload
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"{self.username}: nothing matching on {topic}")
+                self._lock.wait(remaining)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class Kiosk(Device):
+    """Asks for tickets like the real kiosk: the same request id until answered."""
+
+    def __init__(self, provisioned: Provisioned, kiosk_id: str) -> None:
+        self.request_topic = provisioned.topics.kiosk_request(kiosk_id)
+        self.answer_topic = provisioned.topics.kiosk_answer(kiosk_id)
+        super().__init__(provisioned, kiosk_id, [self.answer_topic])
+
+    def ask(
+        self, request_id: str, service: str, *, retry: float = 1.0, give_up: float = 30.0
+    ) -> Answer:
+        payload = encode(IssueTicket(id=request_id, service=service))
+        deadline = time.monotonic() + give_up
+        while True:
+            # While Mosquitto is down the publish is refused: the retry sends it again.
+            self.client.publish(self.request_topic, payload, qos=1)
+            try:
+                raw = self.wait_for(self.answer_topic, lambda p: _answer_id(p) == request_id, retry)
+                return decode(raw, Answer)
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise
+
+    def answers(self) -> list[Answer]:
+        with self._lock:
+            return [decode(p, Answer) for t, p in self.received if t == self.answer_topic]
+
+
+def _answer_id(payload: bytes) -> str | None:
+    try:
+        return decode(payload, Answer).id
+    except ValueError:
+        return None
+
+
+def wait_for_state(provisioned: Provisioned, test: Any, timeout: float = 10 * WAIT) -> QueueState:
+    """The retained (or next) queue state for which `test` holds, as a display sees it."""
+    display = Device(provisioned, "display-lobby", [provisioned.topics.state])
+    try:
+        raw = display.wait_for(
+            provisioned.topics.state, lambda p: test(decode(p, QueueState)), timeout
+        )
+        return decode(raw, QueueState)
+    finally:
+        display.close()
+
+
+__all__ = ["CentralProcess", "Device", "Kiosk", "wait_for_state", "wait_until"]

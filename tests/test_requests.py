@@ -1,0 +1,231 @@
+"""Contract messages to queue operations and back, without the network."""
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broker.queue_service import QueueService
+from broker.requests import RequestHandler
+from broker.store.sqlite_store import SqliteStore
+from contract.messages import Answer, decode, encode
+from contract.site import Site
+from tests.conftest import at
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(at(9))
+
+
+@pytest.fixture
+def handler(tmp_path: Path, example_site: Site, clock: Clock) -> Iterator[RequestHandler]:
+    store = SqliteStore(tmp_path / "antre.sqlite3")
+    yield RequestHandler(QueueService(example_site, store, clock))
+    store.close()
+
+
+def payload(**fields: object) -> bytes:
+    return json.dumps({"v": 1, **fields}).encode()
+
+
+def issue(handler: RequestHandler, request_id: str, service: str = "A", **more: object) -> Answer:
+    reply = handler.kiosk("kiosk-1", payload(type="issue", id=request_id, service=service, **more))
+    assert reply.answer is not None
+    return reply.answer
+
+
+def command(handler: RequestHandler, counter: int, request_id: str, **fields: object) -> Answer:
+    reply = handler.counter(str(counter), payload(id=request_id, **fields))
+    assert reply.answer is not None
+    return reply.answer
+
+
+def test_a_ticket_request_is_answered_with_the_ticket(handler: RequestHandler) -> None:
+    answer = issue(handler, "req-1", "B", priority=True)
+    assert answer.ok
+    assert answer.id == "req-1"
+    assert answer.ticket is not None
+    assert (answer.ticket.number, answer.ticket.priority) == ("B001", True)
+    assert answer.ticket.service_name == "Perpanjangan SIM"
+    assert answer.ticket.agency == "Satlantas Polresta"
+    assert answer.ticket.counters == [3, 4]
+    assert answer.ticket.issued_at == "2026-11-30T09:00:00+08:00"
+
+
+def test_a_repeated_request_gets_the_same_ticket_not_a_second(handler: RequestHandler) -> None:
+    # GIVEN a request answered with A001
+    first = issue(handler, "req-1")
+    # WHEN the same request arrives again (QoS 1 redelivery, or the kiosk retried)
+    again = issue(handler, "req-1")
+    # THEN the answer names the same ticket, and the next new request gets A002
+    assert first.ticket is not None
+    assert again.ticket is not None
+    assert again.ticket.number == first.ticket.number == "A001"
+    answer = issue(handler, "req-2")
+    assert answer.ticket is not None
+    assert answer.ticket.number == "A002"
+
+
+def test_a_refusal_carries_a_reason_and_words(handler: RequestHandler, clock: Clock) -> None:
+    clock.now = at(12, 30)  # the lunch break
+    answer = issue(handler, "req-1")
+    assert not answer.ok
+    assert answer.reason == "on_break"
+    assert answer.message == "Layanan sedang istirahat"
+    assert answer.message_en == "The service is on a break"
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (payload(type="issue", id="r1"), "missing required field `service`"),
+        (payload(type="issue", id="r1", service="a1"), "service"),
+        (payload(type="refund", id="r1", service="A"), "Invalid value 'refund'"),
+        (payload(type="issue", id="r1", service="A", priority="yes"), "Expected `bool`"),
+    ],
+)
+def test_a_malformed_request_with_an_id_gets_an_error_answer(
+    handler: RequestHandler, raw: bytes, problem: str
+) -> None:
+    reply = handler.kiosk("kiosk-1", raw)
+    assert reply.answer is not None
+    assert (reply.answer.ok, reply.answer.reason, reply.answer.id) == (False, "bad_request", "r1")
+    assert problem in reply.answer.message
+    assert not reply.changed
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b"[1, 2, 3]",
+        b'{"v": 2, "type": "issue", "id": "r1", "service": "A"}',
+        b'{"type": "issue", "service": "A"}',
+        b"x" * 20_000,
+        b"",
+    ],
+    ids=["bad-json", "not-an-object", "unknown-version", "no-id", "oversized", "empty"],
+)
+def test_a_message_without_a_usable_id_is_dropped_with_one_log_line(
+    handler: RequestHandler, raw: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        reply = handler.kiosk("kiosk-1", raw)
+    assert reply.answer is None
+    assert not reply.changed
+    assert len(caplog.records) == 1
+    assert "kiosk kiosk-1" in caplog.records[0].getMessage()
+
+
+def test_bad_input_touches_nothing_and_the_next_request_works(handler: RequestHandler) -> None:
+    issue(handler, "good-1")
+    for raw in (b"{", payload(type="issue", id="x", service="ZZ"), b"x" * 10_000):
+        handler.kiosk("kiosk-1", raw)
+    answer = issue(handler, "good-2")
+    assert answer.ticket is not None
+    assert answer.ticket.number == "A002"
+
+
+def test_an_unknown_kiosk_or_counter_is_dropped(
+    handler: RequestHandler, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert handler.kiosk("kiosk-9", payload(type="issue", id="r", service="A")).answer is None
+        assert handler.counter("99", payload(id="c", action="call_next")).answer is None
+        assert handler.counter("x", payload(id="c", action="call_next")).answer is None
+    assert [r.getMessage().split(" ")[0] for r in caplog.records] == ["dropped"] * 3
+
+
+def test_an_unknown_service_is_refused(handler: RequestHandler) -> None:
+    answer = issue(handler, "r1", "Z")
+    assert (answer.ok, answer.reason) == (False, "unknown_service")
+
+
+def test_counter_commands_call_recall_transfer_and_finish(handler: RequestHandler) -> None:
+    issue(handler, "r1", "A")
+    issue(handler, "r2", "A")
+    called = command(handler, 1, "c1", action="call_next", clerk="siti")
+    assert called.ticket is not None
+    assert (called.ticket.number, called.ticket.state, called.ticket.counter) == (
+        "A001",
+        "called",
+        1,
+    )
+    reply = handler.counter("1", payload(id="c2", action="recall"))
+    assert [call.kind for call in reply.calls] == ["recalled"]
+    moved = command(handler, 1, "c3", action="transfer", service="B")
+    assert moved.ticket is not None
+    assert (moved.ticket.service, moved.ticket.state) == ("B", "waiting")
+    assert command(handler, 1, "c4", action="call_next").ticket is not None
+    finished = command(handler, 1, "c5", action="finish")
+    assert finished.ticket is not None
+    assert finished.ticket.state == "finished"
+
+
+def test_a_call_is_announced_once_even_when_the_command_repeats(handler: RequestHandler) -> None:
+    issue(handler, "r1")
+    first = handler.counter("1", payload(id="c1", action="call_next"))
+    again = handler.counter("1", payload(id="c1", action="call_next"))
+    assert [call.number for call in first.calls] == ["A001"]
+    assert first.calls[0].counter_name == "Loket 1"
+    assert again.calls == []
+    assert again.answer is not None
+    assert again.answer.ticket is not None
+    assert again.answer.ticket.number == "A001"
+
+
+def test_calling_an_empty_queue_says_so(handler: RequestHandler) -> None:
+    answer = command(handler, 1, "c1", action="call_next")
+    assert (answer.ok, answer.reason) == (False, "queue_empty")
+    assert answer.message == "Tidak ada antrean yang menunggu"
+
+
+def test_a_transfer_without_a_target_is_a_bad_request(handler: RequestHandler) -> None:
+    answer = command(handler, 1, "c1", action="transfer")
+    assert (answer.ok, answer.reason) == (False, "bad_request")
+
+
+def test_bring_back_by_number(handler: RequestHandler, clock: Clock) -> None:
+    issue(handler, "r1")
+    command(handler, 1, "c1", action="call_next")
+    command(handler, 1, "c2", action="skip")
+    clock.now = at(9, 10)
+    back = command(handler, 2, "c3", action="bring_back", ticket="A001")
+    assert back.ticket is not None
+    assert back.ticket.state == "waiting"
+
+
+def test_a_kiosk_cancels_only_its_own_tickets(handler: RequestHandler) -> None:
+    # GIVEN kiosk-1 issued A001 and its printer then failed
+    ticket = issue(handler, "r1").ticket
+    assert ticket is not None
+    # WHEN kiosk-2 tries to cancel it, THEN that is refused
+    other = handler.kiosk("kiosk-2", payload(type="cancel", id="x1", ticket=ticket.id))
+    assert other.answer is not None
+    assert other.answer.reason == "not_cancellable"
+    # AND kiosk-1 may
+    own = handler.kiosk(
+        "kiosk-1", payload(type="cancel", id="x2", ticket=ticket.id, reason="paper out")
+    )
+    assert own.answer is not None
+    assert own.answer.ok
+    assert own.answer.ticket is not None
+    assert own.answer.ticket.state == "cancelled"
+
+
+def test_answers_round_trip_through_json(handler: RequestHandler) -> None:
+    reply = handler.kiosk("kiosk-1", payload(type="issue", id="r1", service="A"))
+    assert reply.answer is not None
+    assert decode(encode(reply.answer), Answer) == reply.answer
