@@ -99,6 +99,7 @@ class Central:
         client.will_set(self.topics.status(t.CENTRAL_ID), self._status("lost"), qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -119,6 +120,10 @@ class Central:
             [(self.topics.all_kiosk_requests, 1), (self.topics.all_counter_commands, 1)]
         )
         self._inbox.put(_Republish())
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        host, port = self._credentials.host, self._credentials.port
+        log.warning("cannot reach Mosquitto at %s:%s: trying again", host, port)
 
     def _on_disconnect(
         self,

@@ -24,7 +24,7 @@ from msgspec import Meta, Struct
 
 from contract.errors import ConfigError
 from contract.site import Identifier
-from contract.site_from_csv import toml_string
+from contract.toml_text import toml_string
 
 Port = Annotated[int, Meta(ge=1, le=65535)]
 Host = Annotated[str, Meta(min_length=1, max_length=253)]

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from contract.errors import ConfigError
 from contract.site_loader import parse_site
+from contract.toml_text import toml_string
 
 COLUMNS = ("prefix", "agency", "service", "daily_quota", "counters", "opens", "closes")
 EXIT_BAD_INPUT = 2
@@ -214,23 +215,6 @@ def _periods(opens: dt.time, closes: dt.time, pause: dt.time, resume: dt.time) -
 
 
 # --- writing ------------------------------------------------------------------------------
-
-
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f"}
-_ESCAPES["\r"] = "\\r"
-
-
-def toml_string(text: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped."""
-    out = []
-    for char in text:
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04X}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
 
 
 def _string_list(items: Sequence[str]) -> str:

@@ -4,6 +4,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 from broker.store.sqlite_store import SqliteStore
 from contract.messages import Answer, CallEvent, CounterCommand, decode, encode
@@ -198,3 +199,23 @@ def _wait(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_a_central_started_before_mosquitto_waits_for_it(
+    provisioned: Provisioned, tmp_path: Path
+) -> None:
+    # GIVEN the central starts at 7 a.m. while Mosquitto is not up yet
+    central = CentralProcess(provisioned, tmp_path / "antre.sqlite3")
+    central.start()
+    broker = Mosquitto(provisioned.conf, provisioned.port, provisioned.directory)
+    try:
+        _wait(lambda: "cannot reach Mosquitto" in central.log(), timeout=10)
+        # WHEN Mosquitto comes up
+        broker.start()
+        # THEN the central connects by itself and publishes the state
+        state = wait_for_state(provisioned, lambda s: True)
+        assert state.site == "samarinda"
+        assert central.is_running()
+    finally:
+        central.kill()
+        broker.stop()
