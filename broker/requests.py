@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from broker.engine.engine import Decision, QueueEngine, Refused
+from broker.engine.tickets import TicketState
 from broker.queue_service import Operation, QueueService
 from broker.store.sqlite_store import StoreError
 from broker.views import call_events, ticket_info
@@ -21,6 +22,8 @@ from contract.messages import (
     CancelTicket,
     CounterCommand,
     IssueTicket,
+    KioskRequest,
+    ReserveNumbers,
     decode,
     decode_kiosk_request,
 )
@@ -64,11 +67,7 @@ class RequestHandler:
             request = decode_kiosk_request(payload)
         except BadMessage as e:
             return self._bad(f"kiosk {kiosk_id}", e)
-        operation = (
-            _issuing(request, kiosk_id)
-            if isinstance(request, IssueTicket)
-            else _cancelling(request, kiosk_id)
-        )
+        operation = _kiosk_operation(request, kiosk_id)
         return self._carry_out(f"kiosk/{kiosk_id}/{request.id}", request.id, operation)
 
     def counter(self, counter: str, payload: bytes) -> Reply:
@@ -117,7 +116,7 @@ class RequestHandler:
         if done:
             log.info("request %s was carried out before: answering the same", request_key)
             ticket_ids = [record.ticket_id for record in done if record.ticket_id]
-            return Reply(answer=self._success(request_id, ticket_ids[-1] if ticket_ids else None))
+            return Reply(answer=self._success(request_id, ticket_ids))
         try:
             decision = self.service.run(operation, request=request_key)
         except Refused as e:
@@ -125,23 +124,32 @@ class RequestHandler:
         except StoreError as e:
             log.error("could not save %s: %s", request_key, e)
             return Reply(answer=refusal(request_id, Reason.UNAVAILABLE))
-        ticket = decision.ticket.id if decision.ticket else None
-        answer = self._success(request_id, ticket)
+        answer = self._success(request_id, [e.ticket.id for e in decision.events if e.ticket])
         if decision.note is not None:
             answer.reason = decision.note.value
             answer.message = reason_text(decision.note)
             answer.message_en = reason_text(decision.note, "en")
         return Reply(answer=answer, calls=call_events(self.site, decision.events), changed=True)
 
-    def _success(self, request_id: str, ticket_id: str | None) -> Answer:
+    def _success(self, request_id: str, ticket_ids: list[str]) -> Answer:
+        """The answer to a request done, from the tickets it touched as they are now.
+
+        The last ticket is the one the request is about (a call-next first finishes
+        the current one); the numbers a `reserve` set aside are listed apart.
+        """
+
         def info(engine: QueueEngine) -> Answer:
-            if ticket_id is None:
-                return Answer(id=request_id, ok=True)
-            try:
-                ticket = engine.ticket(ticket_id)
-            except Refused:  # a ticket of a day gone by: say it was done, nothing more
-                return Answer(id=request_id, ok=True)
-            return Answer(id=request_id, ok=True, ticket=ticket_info(engine, ticket))
+            tickets = []
+            for ticket_id in dict.fromkeys(ticket_ids):
+                try:
+                    tickets.append(engine.ticket(ticket_id))
+                except Refused:  # a ticket of a day gone by: say it was done, nothing more
+                    continue
+            if tickets and all(t.state is TicketState.RESERVED for t in tickets):
+                reserved = [ticket_info(engine, t) for t in tickets]
+                return Answer(id=request_id, ok=True, reserved=reserved)
+            last = ticket_info(engine, tickets[-1]) if tickets else None
+            return Answer(id=request_id, ok=True, ticket=last)
 
         return self.service.read(info)
 
@@ -151,6 +159,20 @@ class RequestHandler:
             return Reply()
         log.warning("refused a message from %s: %s", sender, error.problem)
         return Reply(answer=refusal(error.request_id, Reason.BAD_REQUEST, error.problem))
+
+
+def _kiosk_operation(request: KioskRequest, kiosk_id: str) -> Operation:
+    if isinstance(request, IssueTicket):
+        return _issuing(request, kiosk_id)
+    if isinstance(request, CancelTicket):
+        return _cancelling(request, kiosk_id)
+    if isinstance(request, ReserveNumbers):
+        service, count = request.service, request.count
+        return lambda engine, now: engine.reserve(service, count, now, actor=kiosk_id)
+    ticket_id, printed, priority = request.ticket, request.issued_at, request.priority
+    return lambda engine, now: engine.issue_reserved(
+        ticket_id, printed, now, priority=priority, actor=kiosk_id
+    )
 
 
 def _issuing(request: IssueTicket, kiosk_id: str) -> Operation:

@@ -5,6 +5,7 @@ of an unknown major version is logged and dropped (`decode` raises `BadMessage`)
 `docs/protocol.md` shows each one with an example.
 """
 
+import datetime as dt
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
@@ -53,7 +54,25 @@ class CancelTicket(_Message, tag_field="type", tag="cancel"):
     reason: Annotated[str, Meta(max_length=200)] = ""
 
 
-KioskRequest = IssueTicket | CancelTicket
+class ReserveNumbers(_Message, tag_field="type", tag="reserve"):
+    """Set numbers aside, so the kiosk can still print tickets if it loses the central."""
+
+    id: RequestId
+    service: ServicePrefix
+    count: Annotated[int, Meta(ge=1, le=50)] = 5
+
+
+class IssueOffline(_Message, tag_field="type", tag="issue_offline"):
+    """A ticket printed from a reserved number while the central could not be reached."""
+
+    id: RequestId
+    ticket: Annotated[str, Meta(min_length=1, max_length=64)]
+    # When it was printed, with its UTC offset: its place in the queue.
+    issued_at: Annotated[dt.datetime, Meta(tz=True)]
+    priority: bool = False
+
+
+KioskRequest = IssueTicket | CancelTicket | ReserveNumbers | IssueOffline
 
 
 # -- counter -> central -----------------------------------------------------------------
@@ -105,6 +124,8 @@ class Answer(_Message):
     message: str = ""
     message_en: str = ""
     ticket: TicketInfo | None = None
+    # The numbers set aside by a `reserve` request.
+    reserved: list[TicketInfo] = []
 
 
 # -- central -> everyone ----------------------------------------------------------------

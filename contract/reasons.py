@@ -29,6 +29,7 @@ class Reason(StrEnum):
     GRACE_PASSED = "grace_passed"
     SAME_SERVICE = "same_service"
     NOT_CANCELLABLE = "not_cancellable"
+    NOT_RESERVED = "not_reserved"
     BAD_REQUEST = "bad_request"
     UNAVAILABLE = "unavailable"
 
@@ -65,6 +66,10 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
     Reason.NOT_CANCELLABLE: (
         "Nomor ini tidak dapat dibatalkan",
         "This ticket can no longer be cancelled",
+    ),
+    Reason.NOT_RESERVED: (
+        "Nomor ini tidak dicadangkan untuk anjungan ini",
+        "This number is not reserved for this kiosk",
     ),
     Reason.BAD_REQUEST: ("Permintaan tidak valid", "Invalid request"),
     Reason.UNAVAILABLE: (

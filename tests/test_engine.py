@@ -383,3 +383,67 @@ def test_no_estimate_when_every_counter_of_the_service_is_paused(engine: QueueEn
     applied(engine, engine.pause(2, at(9)))
     assert engine.estimate_wait("B", 1) is None
     assert engine.estimate_wait("A", 1) is not None
+
+
+# -- offline issuance: reserved numbers ----------------------------------------------
+
+
+def test_reserved_numbers_are_set_aside_and_count_against_the_quota(
+    engine: QueueEngine,
+) -> None:
+    # GIVEN kiosk-1 reserves three numbers of A (quota 5) while online
+    decision = applied(engine, engine.reserve("A", 3, at(9), actor="kiosk-1"))
+    reserved = [e.ticket.number for e in decision.events if e.ticket]
+    # THEN they are the next three numbers, nobody waits on them, and two are left
+    assert reserved == ["A001", "A002", "A003"]
+    assert engine.waiting_count("A") == 0
+    assert issue(engine, "A", at(9, 1)).number == "A004"
+    # AND a reservation takes no more than the quota leaves
+    last = applied(engine, engine.reserve("A", 3, at(9, 2), actor="kiosk-1"))
+    assert [e.ticket.number for e in last.events if e.ticket] == ["A005"]
+    with pytest.raises(Refused) as refusal:
+        engine.reserve("A", 1, at(9, 3), actor="kiosk-1")
+    assert refusal.value.reason is Reason.QUOTA_FULL
+
+
+def test_an_offline_ticket_joins_the_queue_by_the_time_it_was_printed(
+    engine: QueueEngine,
+) -> None:
+    # GIVEN kiosk-1 holds reserved B001; it loses the central and prints B001 at 09:05
+    applied(engine, engine.reserve("B", 2, at(9), actor="kiosk-1"))
+    # WHILE another kiosk, still online, issues B003 at 09:10
+    issue(engine, "B", at(9, 10))
+    # WHEN kiosk-1 is back at 09:30 and hands in its offline ticket
+    decision = applied(
+        engine,
+        engine.issue_reserved("2026-11-30/B001", at(9, 5), at(9, 30), actor="kiosk-1"),
+    )
+    # THEN B001 waits with its printing time, ahead of B003
+    assert decision.ticket is not None
+    assert (decision.ticket.state, decision.ticket.issued_at) == (TicketState.WAITING, at(9, 5))
+    assert decision.events[0].kind is EventKind.ISSUED_OFFLINE
+    assert call(engine, 2, at(9, 31)).number == "B001"
+
+
+def test_only_the_reserving_kiosk_hands_in_a_reserved_number_and_only_once(
+    engine: QueueEngine,
+) -> None:
+    applied(engine, engine.reserve("B", 1, at(9), actor="kiosk-1"))
+    with pytest.raises(Refused) as other:
+        engine.issue_reserved("2026-11-30/B001", at(9, 1), at(9, 2), actor="kiosk-2")
+    assert other.value.reason is Reason.NOT_RESERVED
+    applied(engine, engine.issue_reserved("2026-11-30/B001", at(9, 1), at(9, 2), actor="kiosk-1"))
+    with pytest.raises(Refused) as twice:
+        engine.issue_reserved("2026-11-30/B001", at(9, 1), at(9, 3), actor="kiosk-1")
+    assert twice.value.reason is Reason.NOT_RESERVED
+
+
+def test_reserved_numbers_never_used_end_the_day_unused(engine: QueueEngine) -> None:
+    applied(engine, engine.reserve("B", 2, at(9), actor="kiosk-1"))
+    tuesday = MONDAY + dt.timedelta(days=1)
+    decision = engine.roll_over(at(7, day=tuesday))
+    kinds = {e.ticket.number: (e.kind, e.ticket.state) for e in decision.events if e.ticket}
+    assert kinds == {
+        "B001": (EventKind.UNUSED, TicketState.UNUSED),
+        "B002": (EventKind.UNUSED, TicketState.UNUSED),
+    }

@@ -103,6 +103,20 @@ class MppDay(RuleBasedStateMachine):
             chosen = data.draw(st.sampled_from(waiting))
             self.run(lambda engine, now: engine.cancel(chosen, now, why="paper out"))
 
+    @rule(prefix=st.sampled_from(PREFIXES), count=st.integers(min_value=1, max_value=3))
+    def kiosk_reserves_numbers(self, prefix: str, count: int) -> None:
+        self.run(lambda engine, now: engine.reserve(prefix, count, now, actor="kiosk-1"))
+
+    @rule(data=st.data(), minutes_ago=st.integers(min_value=0, max_value=30))
+    def kiosk_hands_in_an_offline_ticket(self, data: st.DataObject, minutes_ago: int) -> None:
+        reserved = sorted(t.id for t in self.engine.tickets() if t.state is TicketState.RESERVED)
+        if reserved:
+            chosen = data.draw(st.sampled_from(reserved))
+            printed = self.now - dt.timedelta(minutes=minutes_ago)
+            self.run(
+                lambda engine, now: engine.issue_reserved(chosen, printed, now, actor="kiosk-1")
+            )
+
     # -- the counters ---------------------------------------------------------------
 
     @rule(counter=st.sampled_from(COUNTERS))

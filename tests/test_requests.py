@@ -229,3 +229,39 @@ def test_answers_round_trip_through_json(handler: RequestHandler) -> None:
     reply = handler.kiosk("kiosk-1", payload(type="issue", id="r1", service="A"))
     assert reply.answer is not None
     assert decode(encode(reply.answer), Answer) == reply.answer
+
+
+def test_a_kiosk_reserves_numbers_and_hands_them_in_after_an_outage(
+    handler: RequestHandler, clock: Clock
+) -> None:
+    # GIVEN kiosk-1 reserved two numbers of service D while online
+    reply = handler.kiosk("kiosk-1", payload(type="reserve", id="res-1", service="D", count=2))
+    assert reply.answer is not None
+    reserved = [(t.number, t.state) for t in reply.answer.reserved]
+    assert reserved == [("D001", "reserved"), ("D002", "reserved")]
+    # AND an online ticket was issued meanwhile
+    assert issue(handler, "r1", "D").ticket is not None
+    # WHEN it hands in D001, printed offline at 09:05, at 09:20
+    clock.now = at(9, 20)
+    offline = payload(
+        type="issue_offline", id="off-1", ticket="2026-11-30/D001", issued_at=at(9, 5).isoformat()
+    )
+    answer = handler.kiosk("kiosk-1", offline).answer
+    again = handler.kiosk("kiosk-1", offline).answer
+    # THEN it waits from 09:05, and handing it in twice changes nothing
+    assert answer is not None
+    assert again is not None
+    assert answer.ticket is not None
+    assert (answer.ticket.number, answer.ticket.state) == ("D001", "waiting")
+    assert answer.ticket.issued_at == "2026-11-30T09:05:00+08:00"
+    assert again == answer
+
+
+def test_an_offline_ticket_needs_a_time_zone(handler: RequestHandler) -> None:
+    handler.kiosk("kiosk-1", payload(type="reserve", id="res-1", service="D", count=1))
+    naive = payload(
+        type="issue_offline", id="off-1", ticket="2026-11-30/D001", issued_at="2026-11-30T09:05:00"
+    )
+    answer = handler.kiosk("kiosk-1", naive).answer
+    assert answer is not None
+    assert (answer.ok, answer.reason) == (False, "bad_request")

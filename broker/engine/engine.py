@@ -169,6 +169,36 @@ class QueueEngine:
             minutes = self.site.services_by_prefix[service].expected_service_minutes
         return dt.timedelta(minutes=ahead * minutes / capacity)
 
+    def _quota_left(self, service: str) -> int | None:
+        quota = self.site.services_by_prefix[service].daily_quota
+        return None if quota is None else max(0, quota - self._issued[service])
+
+    def _new_ticket(
+        self,
+        service: str,
+        offset: int,
+        state: TicketState,
+        now: dt.datetime,
+        actor: str,
+        priority: bool,
+    ) -> Ticket:
+        """The ticket `offset` numbers after the service's last one."""
+        # The engine's day, not the clock's: a clock set back must not reuse numbers.
+        seq = self._last_seq[service] + offset
+        number = ticket_number(service, seq)
+        return Ticket(
+            id=ticket_id(self.day, number),
+            day=self.day,
+            number=number,
+            prefix=service,
+            seq=seq,
+            service=service,
+            priority=priority,
+            state=state,
+            issued_at=now,
+            issued_by=actor,
+        )
+
     def _count_before(self, line: WaitingLine, key: QueueKey) -> int:
         return sum(1 for other in line.ids() if self._tickets[other].queue_key < key)
 
@@ -185,25 +215,70 @@ class QueueEngine:
         refusal = issuing_refusal(self.site, spec, now)
         if refusal is not None:
             raise Refused(refusal, service)
-        if spec.daily_quota is not None and self._issued[service] >= spec.daily_quota:
+        if self._quota_left(service) == 0:
             raise Refused(Reason.QUOTA_FULL, f"{service}: {spec.daily_quota}")
-        # The engine's day, not the clock's: a clock set back must not reuse numbers.
-        day = self.day
-        seq = self._last_seq[service] + 1
-        number = ticket_number(service, seq)
-        ticket = Ticket(
-            id=ticket_id(day, number),
-            day=day,
-            number=number,
-            prefix=service,
-            seq=seq,
-            service=service,
-            priority=priority,
+        ticket = self._new_ticket(service, 1, TicketState.WAITING, now, actor, priority)
+        return Decision([Event(EventKind.ISSUED, now, self.day, actor, ticket=ticket)], ticket)
+
+    @_today
+    def reserve(self, service: str, count: int, now: dt.datetime, *, actor: str = "") -> Decision:
+        """Set numbers aside for a kiosk to print if it loses the central.
+
+        They count against the quota like issued tickets; the ones never used
+        become `unused` when the day ends. Fewer than `count` when the quota is
+        nearly used up.
+        """
+        spec = self.site.services_by_prefix.get(service)
+        if spec is None:
+            raise Refused(Reason.UNKNOWN_SERVICE, service)
+        refusal = issuing_refusal(self.site, spec, now)
+        if refusal is not None:
+            raise Refused(refusal, service)
+        left = self._quota_left(service)
+        count = count if left is None else min(count, left)
+        if count <= 0:
+            raise Refused(Reason.QUOTA_FULL, f"{service}: {spec.daily_quota}")
+        events = [
+            Event(
+                EventKind.RESERVED,
+                now,
+                self.day,
+                actor,
+                self._new_ticket(service, offset, TicketState.RESERVED, now, actor, False),
+            )
+            for offset in range(1, count + 1)
+        ]
+        return Decision(events)
+
+    @_today
+    def issue_reserved(
+        self,
+        ticket_id_: str,
+        issued_at: dt.datetime,
+        now: dt.datetime,
+        *,
+        priority: bool = False,
+        actor: str = "",
+    ) -> Decision:
+        """A ticket a kiosk printed from its reserved numbers while offline.
+
+        It joins the queue by the time it was printed, so it keeps its place among
+        the tickets issued online meanwhile. The hours were checked by the kiosk at
+        printing; a citizen holding a printed ticket is never turned away here.
+        """
+        ticket = self.ticket(ticket_id_)
+        if ticket.state is not TicketState.RESERVED or ticket.issued_by != actor:
+            raise Refused(Reason.NOT_RESERVED, ticket.number)
+        issued = replace(
+            ticket,
             state=TicketState.WAITING,
-            issued_at=now,
-            issued_by=actor,
+            priority=priority,
+            issued_at=min(issued_at, now),
         )
-        return Decision([Event(EventKind.ISSUED, now, day, actor, ticket=ticket)], ticket)
+        return Decision(
+            [Event(EventKind.ISSUED_OFFLINE, now, self.day, actor, issued, detail="offline")],
+            issued,
+        )
 
     @_today
     def call_next(self, number: int, now: dt.datetime, *, actor: str = "") -> Decision:
@@ -417,6 +492,8 @@ class QueueEngine:
                 continue
             if ticket.state is TicketState.SKIPPED:
                 kind, state = EventKind.NO_SHOW, TicketState.NO_SHOW
+            elif ticket.state is TicketState.RESERVED:
+                kind, state = EventKind.UNUSED, TicketState.UNUSED
             else:
                 kind, state = EventKind.EXPIRED, TicketState.EXPIRED
             closed = replace(ticket, state=state, closed_at=now)

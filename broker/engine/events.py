@@ -14,6 +14,9 @@ from broker.engine.tickets import CounterState, Ticket
 
 class EventKind(StrEnum):
     ISSUED = "issued"
+    RESERVED = "reserved"
+    ISSUED_OFFLINE = "issued_offline"
+    UNUSED = "unused"
     CALLED = "called"
     RECALLED = "recalled"
     SKIPPED = "skipped"

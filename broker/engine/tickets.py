@@ -6,8 +6,10 @@ from enum import StrEnum
 
 
 class TicketState(StrEnum):
-    """Where a ticket is in its life; the last four are final."""
+    """Where a ticket is in its life; the last five are final."""
 
+    # A number set aside for a kiosk to print while it cannot reach the central.
+    RESERVED = "reserved"
     WAITING = "waiting"
     CALLED = "called"
     # Did not come when called; can be brought back within the grace time.
@@ -19,10 +21,18 @@ class TicketState(StrEnum):
     EXPIRED = "expired"
     # Skipped and never brought back before the day ended.
     NO_SHOW = "no_show"
+    # Reserved for a kiosk that never needed it.
+    UNUSED = "unused"
 
 
 FINAL_STATES = frozenset(
-    {TicketState.FINISHED, TicketState.CANCELLED, TicketState.EXPIRED, TicketState.NO_SHOW}
+    {
+        TicketState.FINISHED,
+        TicketState.CANCELLED,
+        TicketState.EXPIRED,
+        TicketState.NO_SHOW,
+        TicketState.UNUSED,
+    }
 )
 
 
