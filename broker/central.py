@@ -25,7 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from broker.clock import system_clock
+from contract.clock import system_clock
 from broker.queue_service import Clock, QueueService
 from broker.requests import Reply, RequestHandler
 from broker.views import queue_state, recent_calls

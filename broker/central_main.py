@@ -8,7 +8,7 @@ import sys
 from types import FrameType
 
 from broker.central import Central
-from broker.clock import SimulatedClock, system_clock
+from contract.clock import SimulatedClock, system_clock
 from broker.queue_service import QueueService
 from broker.store.sqlite_store import SqliteStore
 from contract.credentials import load_credentials

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from broker.clock import system_clock
+from contract.clock import system_clock
 from broker.engine.engine import Decision, QueueEngine
 from broker.store.sqlite_store import EventRecord, SqliteStore
 from contract.hours import service_day

@@ -205,7 +205,7 @@ class _Envelope(Struct):
     id: Any = None
 
 
-def encode(message: _Message) -> bytes:
+def encode(message: Struct) -> bytes:
     return _encoder.encode(message)
 
 

@@ -1,4 +1,4 @@
-"""Clocks for the central: the real one, and a simulated one for demos and tests.
+"""Clocks: the real one, and a simulated one for demos and tests (any role).
 
 A simulated clock starts at a chosen moment (a Monday at 09:00, say) and runs at a
 chosen speed, so a demo at night still finds the mall open and a simulated day
