@@ -25,13 +25,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from contract.clock import system_clock
 from broker.queue_service import Clock, QueueService
 from broker.requests import Reply, RequestHandler
 from broker.views import queue_state, recent_calls
 from contract import topics as t
+from contract.clock import system_clock
 from contract.credentials import Credentials
 from contract.messages import CallEvent, DeviceStatus, encode
+from contract.mqtt_socket import send_without_delay
 from contract.site import Site
 from contract.topics import Topics
 
@@ -98,6 +99,7 @@ class Central:
         client.username_pw_set(self._credentials.username, self._credentials.password)
         client.will_set(self.topics.status(t.CENTRAL_ID), self._status("lost"), qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
+        send_without_delay(client)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect

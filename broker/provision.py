@@ -280,6 +280,9 @@ acl_file {report.acl}
 listener {port} {bind_address}
 # Plain MQTT over TCP; no websockets: nothing runs in a browser.
 protocol mqtt
+# Send small packets at once: without it every request/answer waits ~40 ms for a
+# delayed ACK (Nagle's algorithm), most of a ticket's round trip.
+set_tcp_nodelay true
 
 # Keep retained state, sessions and queued QoS 1 messages across a broker restart.
 persistence true

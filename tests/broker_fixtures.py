@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import queue
-import shutil
-import signal
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -31,6 +25,12 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+# Re-exported: tests import them from here.
+from broker.mosquitto_runner import LOCALHOST as LOCALHOST
+from broker.mosquitto_runner import START_TIMEOUT as START_TIMEOUT
+from broker.mosquitto_runner import MosquittoRunner
+from broker.mosquitto_runner import free_port as free_port
+from broker.mosquitto_runner import mosquitto_binary as mosquitto_binary
 from broker.provision import provision
 from contract.credentials import Credentials
 from contract.site import Site
@@ -38,150 +38,19 @@ from contract.site_loader import load_site
 from contract.topics import Topics
 
 EXAMPLE_SITE = Path(__file__).resolve().parent.parent / "examples" / "samarinda" / "site.toml"
-LOCALHOST = "127.0.0.1"
 # Bounded waits: generous for a loaded CI machine, never reached when things work.
-START_TIMEOUT = 10.0
 WAIT = 5.0
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOCALHOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def mosquitto_binary() -> str:
-    """The broker executable: on PATH, or where Debian puts it (/usr/sbin, off a user's PATH)."""
-    found = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
-    if found is None:
-        pytest.fail("mosquitto is not installed (Debian: apt-get install mosquitto)")
-    return found
 
 
 # --- the broker -----------------------------------------------------------------------------
 
 
-class Mosquitto:
-    """One Mosquitto process run from a configuration file, logging to a file beside it."""
+class Mosquitto(MosquittoRunner):
+    """`MosquittoRunner`, remembered so `_no_broker_left_behind` can kill it after the test."""
 
     def __init__(self, conf: Path, port: int, folder: Path | None = None) -> None:
-        self.conf = conf
-        self.port = port
-        self.folder = folder or conf.parent
-        self.log_path = self.folder / "mosquitto.log"
-        self._process: subprocess.Popen[bytes] | None = None
+        super().__init__(conf, port, folder, host=LOCALHOST)
         _started.append(self)
-
-    def is_running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
-
-    def start(self, timeout: float = START_TIMEOUT) -> None:
-        """Starts the broker and returns once its port accepts connections."""
-        if self.is_running():
-            raise RuntimeError("mosquitto is already running")
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                [mosquitto_binary(), "-c", str(self._run_conf())],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while True:
-            code = self._process.poll()
-            if code is not None:
-                self._process = None
-                raise RuntimeError(f"mosquitto exited with status {code}:\n{self.log()}")
-            try:
-                with socket.create_connection((LOCALHOST, self.port), timeout=0.5):
-                    return
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.kill()
-                    raise TimeoutError(
-                        f"mosquitto did not accept connections on port {self.port} "
-                        f"within {timeout} s:\n{self.log()}"
-                    ) from None
-                time.sleep(0.02)
-
-    def stop(self, timeout: float = WAIT) -> None:
-        """SIGTERM (Mosquitto saves its database), then SIGKILL if it does not exit."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def kill(self) -> None:
-        """SIGKILL, as a power cut would: no database save."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def reload(self, timeout: float = WAIT) -> None:
-        """SIGHUP: Mosquitto rereads its configuration, passwd and ACL files."""
-        if self._process is None or not self.is_running():
-            raise RuntimeError("mosquitto is not running")
-        marker = "Reloading config."
-        seen = self.log().count(marker)
-        self._run_conf()
-        self._process.send_signal(signal.SIGHUP)
-        # Mosquitto logs the marker, then reloads in the same loop iteration, before it
-        # reads any new connection: once the line shows, new clients meet the new files.
-        wait_until(lambda: self.log().count(marker) > seen, timeout, "mosquitto to reload")
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def _run_conf(self) -> Path:
-        """The file to start from: the configuration itself, unless running as root.
-
-        Started as root, Mosquitto drops to the `mosquitto` user, which cannot read the
-        0600 files the tests own; `user root` keeps it as root (a test-only override).
-        """
-        if os.geteuid() != 0:
-            return self.conf
-        run_conf = self.folder / "mosquitto-as-root.conf"
-        text = self.conf.read_text(encoding="utf-8")
-        run_conf.write_text(
-            f"{text}\n# Tests only: the tests run as root; stay root to read their files.\n"
-            "user root\n",
-            encoding="utf-8",
-        )
-        return run_conf
-
-    def __enter__(self) -> Mosquitto:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 # Every broker made during a test; `_no_broker_left_behind` kills those still running.

@@ -9,8 +9,9 @@ import pytest
 
 from contract.check_config import main as check_config
 from contract.site_from_csv import main as site_from_csv
-from contract.site_from_csv import slugify, toml_string
+from contract.site_from_csv import slugify
 from contract.site_loader import load_site, parse_site
+from contract.toml_text import toml_string
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "samarinda" / "site.toml"
 CATALOGUE = EXAMPLE.parent / "services.csv"
