@@ -211,6 +211,7 @@ def test_conf_holds_the_settings_each_with_its_reason(
         "acl_file": [str(folder / "acl")],
         "listener": ["1883 127.0.0.1"],
         "protocol": ["mqtt"],
+        "set_tcp_nodelay": ["true"],
         "persistence": ["true"],
         "persistence_location": [f"{folder / 'data'}/"],
         "autosave_interval": ["60"],
