@@ -6,7 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-SYSTEM_PACKAGES := mosquitto mosquitto-clients
+# Mosquitto and its clients (central, tests), espeak-ng (the default voice pack),
+# DejaVu fonts (the lobby screen).
+SYSTEM_PACKAGES := mosquitto mosquitto-clients espeak-ng fonts-dejavu-core
 SYSTEM_INSTALLED := $(VENV)/.system-installed
 EXAMPLE_SITE := examples/samarinda/site.toml
 
@@ -24,7 +26,7 @@ $(INSTALLED): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-$(SYSTEM_INSTALLED): scripts/ensure-system-packages.sh | $(BIN)/python
+$(SYSTEM_INSTALLED): scripts/ensure-system-packages.sh Makefile | $(BIN)/python
 	scripts/ensure-system-packages.sh $(SYSTEM_PACKAGES)
 	@touch $@
 

@@ -1,0 +1,262 @@
+"""The kiosk's buttons, lights and buzzer: gpiozero devices mapped from the site config.
+
+Pin numbers are BCM numbers. Every device is made on one pin factory: the one
+passed in (a `MockFactory` in tests, or the one named by `--pin-factory`), else
+gpiozero's default, which honours GPIOZERO_PIN_FACTORY.
+"""
+
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from functools import partial
+from types import TracebackType
+from typing import Any, Self
+
+# gpiozero ships no type hints; see the mypy overrides in pyproject.toml.
+from gpiozero import (
+    LED,
+    Button,
+    Buzzer,
+    Factory,
+    GPIOZeroError,
+)
+
+from contract.errors import AntreError
+from contract.site import Kiosk
+from kiosk.presses import PRIORITY_WINDOW_SECONDS, Press, PressFilter
+
+log = logging.getLogger(__name__)
+
+# gpiozero debounces on real pins too; the press filter's cool-down does the rest.
+BOUNCE_SECONDS = 0.05
+
+# The pin factories a kiosk can be told to use. On a Pi 5 only lgpio works.
+PIN_FACTORIES = {
+    "lgpio": "gpiozero.pins.lgpio:LGPIOFactory",
+    "rpigpio": "gpiozero.pins.rpigpio:RPiGPIOFactory",
+    "native": "gpiozero.pins.native:NativeFactory",
+    "mock": "gpiozero.pins.mock:MockFactory",
+}
+
+
+class PanelError(AntreError):
+    """The kiosk's buttons and lights cannot be set up."""
+
+
+class PinFactoryError(PanelError, ValueError):
+    """A pin factory name that is unknown, or a factory that cannot start here."""
+
+
+class Light(StrEnum):
+    """What a service's LED tells the citizen."""
+
+    AVAILABLE = "available"  # steady on
+    PRINTING = "printing"  # blinking, about 2 Hz
+    UNAVAILABLE = "unavailable"  # off: closed, or the day's quota used up
+    FAULT = "fault"  # fast blinking, about 8 Hz
+
+
+# Half a blink period (on time = off time) of each blinking light.
+_BLINK_HALF_PERIOD = {Light.PRINTING: 0.25, Light.FAULT: 0.0625}
+
+
+class Buzz(StrEnum):
+    """Buzzer patterns."""
+
+    TICKET = "ticket"  # one short beep
+    REFUSED = "refused"  # two short beeps: closed, or the day's quota used up
+    FAULT = "fault"  # one long beep
+
+
+# (on seconds, off seconds, beeps)
+_BEEPS = {
+    Buzz.TICKET: (0.1, 0.1, 1),
+    Buzz.REFUSED: (0.1, 0.1, 2),
+    Buzz.FAULT: (1.0, 0.1, 1),
+}
+
+
+def pin_factory_from_name(name: str | None) -> Factory | None:
+    """The pin factory a name asks for; None leaves the choice to gpiozero."""
+    if name is None:
+        return None
+    key = name.strip().lower()
+    if key not in PIN_FACTORIES:
+        raise PinFactoryError(
+            f"unknown pin factory {name!r} (choose one of: {', '.join(PIN_FACTORIES)})"
+        )
+    module_name, class_name = PIN_FACTORIES[key].split(":")
+    try:
+        return getattr(importlib.import_module(module_name), class_name)()
+    except Exception as e:  # ImportError, or the library failing to open the GPIO chip
+        raise PinFactoryError(
+            f"cannot start the {key} pin factory: {e} (on a Raspberry Pi 5 only lgpio works)"
+        ) from e
+
+
+class KioskPanel:
+    """One kiosk's buttons and lights; presses go through a `PressFilter` to `on_press`.
+
+    `on_press` runs in gpiozero's event thread (in the test thread with mock pins):
+    keep it cheap, such as putting the press on a queue.
+    """
+
+    def __init__(
+        self,
+        kiosk: Kiosk,
+        on_press: Callable[[Press], None],
+        *,
+        pin_factory: Factory | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        priority_window_seconds: float = PRIORITY_WINDOW_SECONDS,
+    ) -> None:
+        self.kiosk = kiosk
+        self._on_press = on_press
+        self._pin_factory = pin_factory
+        self._clock = clock
+        self._filter = PressFilter(kiosk.cooldown_seconds, priority_window_seconds)
+        # Real pin factories may call back from more than one thread.
+        self._lock = threading.Lock()
+        self._devices: list[Any] = []
+        self._leds: dict[str, LED] = {}
+        self._lights: dict[str, Light] = {}
+        self._priority_led: LED | None = None
+        self._buzzer: Buzzer | None = None
+        try:
+            self._build()
+        except BaseException:
+            self.close()
+            raise
+
+    def _build(self) -> None:
+        for i, config in enumerate(self.kiosk.buttons):
+            button = self._device(
+                Button, f"buttons[{i}].pin", config.pin, pull_up=True, bounce_time=BOUNCE_SECONDS
+            )
+            button.when_pressed = partial(self._service_pressed, config.service)
+            button.when_released = partial(self._service_released, config.service)
+            if config.led_pin is not None:
+                self._leds[config.service] = self._device(
+                    LED, f"buttons[{i}].led_pin", config.led_pin
+                )
+            # Dark until the kiosk knows whether the service is open.
+            self._lights[config.service] = Light.UNAVAILABLE
+        if self.kiosk.priority_button_pin is not None:
+            button = self._device(
+                Button,
+                "priority_button_pin",
+                self.kiosk.priority_button_pin,
+                pull_up=True,
+                bounce_time=BOUNCE_SECONDS,
+            )
+            button.when_pressed = self._priority_pressed
+        if self.kiosk.priority_led_pin is not None:
+            self._priority_led = self._device(LED, "priority_led_pin", self.kiosk.priority_led_pin)
+        if self.kiosk.buzzer_pin is not None:
+            self._buzzer = self._device(Buzzer, "buzzer_pin", self.kiosk.buzzer_pin)
+
+    def _device(self, kind: Any, key: str, pin: int, **options: Any) -> Any:
+        try:
+            device = kind(f"GPIO{pin}", pin_factory=self._pin_factory, **options)
+        except GPIOZeroError as e:
+            raise PanelError(f"kiosk {self.kiosk.id}: {key} = {pin}: {e}") from e
+        self._devices.append(device)
+        return device
+
+    # -- lights and buzzer -------------------------------------------------------------
+
+    def set_light(self, service: str, light: Light) -> None:
+        """Shows a light on a service's LED (nothing when the button has no LED)."""
+        if service not in self._lights:
+            raise KeyError(f"kiosk {self.kiosk.id} has no button for service {service!r}")
+        if self._lights[service] == light:
+            return  # restarting a blink would make it stutter
+        self._lights[service] = light
+        led = self._leds.get(service)
+        if led is None:
+            return
+        match light:
+            case Light.AVAILABLE:
+                led.on()
+            case Light.UNAVAILABLE:
+                led.off()
+            case Light.PRINTING | Light.FAULT:
+                half = _BLINK_HALF_PERIOD[light]
+                led.blink(on_time=half, off_time=half)
+
+    def set_all(self, light: Light) -> None:
+        """Shows one light on every service's LED."""
+        for service in self._lights:
+            self.set_light(service, light)
+
+    def light(self, service: str) -> Light:
+        """The light a service's LED shows."""
+        return self._lights[service]
+
+    def buzz(self, pattern: str) -> None:
+        """Beeps a `Buzz` pattern, in the background; nothing without a buzzer."""
+        on_time, off_time, beeps = _BEEPS[Buzz(pattern)]
+        if self._buzzer is not None:
+            self._buzzer.beep(on_time=on_time, off_time=off_time, n=beeps)
+
+    # -- button events (gpiozero's thread) ---------------------------------------------
+
+    def _service_pressed(self, service: str) -> None:
+        with self._lock:
+            now = self._clock()
+            press = self._filter.press(service, now)
+            if self._priority_led is not None and not self._filter.priority_armed(now):
+                self._priority_led.off()
+        if press is None:
+            return
+        try:
+            self._on_press(press)
+        except Exception:
+            # An exception here would only reach gpiozero's event thread: log it instead.
+            log.exception("kiosk %s: handling a press of %s failed", self.kiosk.id, service)
+
+    def _service_released(self, service: str) -> None:
+        with self._lock:
+            self._filter.release(service)
+
+    def _priority_pressed(self) -> None:
+        with self._lock:
+            self._filter.priority_pressed(self._clock())
+            if self._priority_led is not None:
+                # Lit for the window, then out by itself; a service press puts it out sooner.
+                window = self._filter.priority_window_seconds
+                self._priority_led.blink(on_time=window, off_time=0, n=1)
+
+    # -- closing -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Closes every device, releasing its pin; safe to call twice."""
+        devices, self._devices = self._devices, []
+        self._leds = {}
+        self._priority_led = None
+        self._buzzer = None
+        # A Button's hold thread looks for a stop only every 0.1 s, so closing a dozen
+        # buttons one after another takes over a second: ask all of them to stop first.
+        for device in devices:
+            hold_thread = getattr(device, "_hold_thread", None)
+            if hold_thread is not None:
+                hold_thread.stopping.set()
+        for device in reversed(devices):
+            try:
+                device.close()
+            except GPIOZeroError:
+                log.exception("kiosk %s: closing %r failed", self.kiosk.id, device)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,450 @@
+"""The announcer: what is said for a call, and that calls are said one after the other.
+
+Most tests drive the `Announcer` with a fake player on a fake clock, frame by frame as
+the display's main loop does. One drives the real pygame mixer on SDL's dummy audio
+driver, with a pack of short generated tones (real time, well under a second).
+"""
+
+import itertools
+import math
+import os
+import time
+from array import array
+from collections.abc import Iterator
+from pathlib import Path
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame
+import pytest
+
+from contract.errors import AntreError
+from contract.messages import CallEvent
+from display.announcer import (
+    Announcer,
+    PygameClipPlayer,
+    announcement_clips,
+    english_number_words,
+)
+from display.voice import VoicePack, clip_file, required_clips
+from display.voice_pack_generator import Clip, write_clip
+
+FPS = 30
+CHIME_AND_INTRO = ["chime", "nomor", "antrean"]
+GO_TO_COUNTER = ["silakan", "menuju", "loket"]
+
+
+def call(
+    number: str = "A023",
+    counter: int = 5,
+    *,
+    call_id: str | None = None,
+    kind: str = "called",
+    counter_name: str | None = None,
+) -> CallEvent:
+    return CallEvent(
+        id=call_id or f"{number}-{counter}-{kind}",
+        kind="recalled" if kind == "recalled" else "called",
+        number=number,
+        service=number[0],
+        counter=counter,
+        counter_name=counter_name or f"Loket {counter}",
+        at="2026-12-07T09:00:00+08:00",
+        recalls=1 if kind == "recalled" else 0,
+    )
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+
+class FakePlayer:
+    """Plays each clip for `seconds` of fake time; notes any clip started over another."""
+
+    def __init__(self, clock: Clock, seconds: float = 0.3) -> None:
+        self.clock = clock
+        self.seconds = seconds
+        self.until = -math.inf
+        self.plays: list[tuple[float, str]] = []
+        self.overlaps: list[str] = []
+
+    def play(self, name: str) -> None:
+        if self.busy():
+            self.overlaps.append(name)
+        self.plays.append((self.clock.now, name))
+        self.until = self.clock.now + self.seconds
+
+    def busy(self) -> bool:
+        return self.clock.now < self.until
+
+    def names(self) -> list[str]:
+        return [name for _, name in self.plays]
+
+
+class StuckPlayer(FakePlayer):
+    """An audio device that never reports the end of a clip."""
+
+    def busy(self) -> bool:
+        return bool(self.plays)
+
+
+def run(announcer: Announcer, clock: Clock, seconds: float) -> list[str | None]:
+    """Runs the main loop for `seconds` of fake time; returns `speaking` at each frame."""
+    seen: list[str | None] = []
+    end = clock.now + seconds
+    while clock.now < end:
+        announcer.update(clock.now)
+        seen.append(announcer.speaking)
+        clock.now += 1 / FPS
+    return seen
+
+
+def run_until_idle(announcer: Announcer, clock: Clock, limit: float = 120.0) -> list[str | None]:
+    seen: list[str | None] = []
+    end = clock.now + limit
+    while clock.now < end:
+        announcer.update(clock.now)
+        seen.append(announcer.speaking)
+        if announcer.idle:
+            return seen
+        clock.now += 1 / FPS
+    raise AssertionError(f"still speaking after {limit} s")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def player(clock: Clock) -> FakePlayer:
+    return FakePlayer(clock)
+
+
+# -- what is said ------------------------------------------------------------------------
+
+
+def test_a023_at_loket_5() -> None:
+    # GIVEN A023 called to Loket 5
+    # WHEN its announcement is composed
+    clips = announcement_clips(call("A023", 5), english=False)
+    # THEN it is the chime, then "nomor antrean a dua puluh tiga silakan menuju loket lima"
+    assert clips == [*CHIME_AND_INTRO, "a", "dua", "puluh", "tiga", *GO_TO_COUNTER, "lima"]
+
+
+def test_b110_at_loket_12() -> None:
+    clips = announcement_clips(call("B110", 12), english=False)
+    assert clips == [*CHIME_AND_INTRO, "be", "seratus", "sepuluh", *GO_TO_COUNTER, "dua", "belas"]
+
+
+def test_english_follows_the_indonesian() -> None:
+    # GIVEN A023 called to Loket 5, with English on
+    # WHEN its announcement is composed
+    clips = announcement_clips(call("A023", 5), english=True)
+    # THEN the Indonesian comes first, then "number A zero two three, please go to
+    # counter five"
+    indonesian = announcement_clips(call("A023", 5), english=False)
+    assert clips[: len(indonesian)] == indonesian
+    assert clips[len(indonesian) :] == [
+        "en/number",
+        "en/a",
+        "en/zero",
+        "en/two",
+        "en/three",
+        "en/please-go-to",
+        "en/counter",
+        "en/five",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("counter", "words"),
+    [
+        (0, ["en/zero"]),
+        (12, ["en/twelve"]),
+        (20, ["en/twenty"]),
+        (25, ["en/twenty", "en/five"]),
+        (99, ["en/ninety", "en/nine"]),
+        (120, ["en/one", "en/two", "en/zero"]),
+    ],
+)
+def test_english_counter_numbers(counter: int, words: list[str]) -> None:
+    assert english_number_words(counter) == words
+
+
+def test_a_counter_not_named_loket_n_is_still_read_by_number() -> None:
+    # GIVEN counter 20 named "Loket Prioritas"
+    clips = announcement_clips(call("P004", 20, counter_name="Loket Prioritas"), english=False)
+    # THEN it is announced as "loket dua puluh"
+    assert clips[-5:] == [*GO_TO_COUNTER, "dua", "puluh"]
+
+
+def test_every_clip_an_announcement_uses_is_in_the_pack() -> None:
+    # GIVEN every letter, two-letter prefixes, numbers across the range and counters 0-150
+    pack = set(required_clips(english=True))
+    numbers = [*range(0, 10_000, 7), 9999, 1000, 11, 10]
+    for i, n in enumerate(numbers):
+        letter = chr(ord("A") + i % 26)
+        prefix = letter if i % 3 else letter + chr(ord("A") + (i * 7) % 26)
+        # WHEN its announcement is composed with English
+        clips = announcement_clips(call(f"{prefix}{n:03d}", i % 151), english=True)
+        # THEN the pack holds every clip it needs
+        assert set(clips) <= pack, (prefix, n)
+
+
+def test_a_call_that_cannot_be_read_is_logged_not_spoken(
+    player: FakePlayer, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a call whose number is not letters then digits
+    announcer = Announcer(player)
+    # WHEN it is announced
+    queued = announcer.announce(call("??", 3, call_id="bad"))
+    run(announcer, clock, 5)
+    # THEN nothing is played and the error is logged with the call's id
+    assert queued is False
+    assert player.plays == []
+    assert "bad" in caplog.text
+
+
+# -- one after the other -----------------------------------------------------------------
+
+
+def test_two_calls_in_quick_succession_are_spoken_one_after_the_other(
+    player: FakePlayer, clock: Clock
+) -> None:
+    # GIVEN two calls arriving in the same moment
+    announcer = Announcer(player, call_gap=1.0)
+    first, second = call("A023", 5), call("B110", 12)
+    assert announcer.announce(first)
+    assert announcer.announce(second)
+    # WHEN the main loop runs
+    run_until_idle(announcer, clock)
+    # THEN every clip of the first is played, then every clip of the second
+    first_clips = announcement_clips(first, english=False)
+    second_clips = announcement_clips(second, english=False)
+    assert player.names() == first_clips + second_clips
+    # AND no clip started while another was playing
+    assert player.overlaps == []
+    # AND the second started at least the gap after the first's last clip ended
+    last_of_first = player.plays[len(first_clips) - 1][0]
+    first_of_second = player.plays[len(first_clips)][0]
+    assert first_of_second >= last_of_first + player.seconds + 1.0
+    assert announcer.spoken == [(first.id, first_clips), (second.id, second_clips)]
+
+
+def test_a_call_arriving_mid_announcement_waits_its_turn(player: FakePlayer, clock: Clock) -> None:
+    # GIVEN a call being spoken
+    announcer = Announcer(player)
+    first, second = call("A023", 5), call("A024", 6)
+    announcer.announce(first)
+    run(announcer, clock, 1.0)
+    # WHEN a second call arrives half-way through
+    announcer.announce(second)
+    assert announcer.pending == 1
+    run_until_idle(announcer, clock)
+    # THEN the first is finished before the second starts, with no overlap
+    assert [call_id for call_id, _ in announcer.spoken] == [first.id, second.id]
+    assert player.names() == (
+        announcement_clips(first, english=False) + announcement_clips(second, english=False)
+    )
+    assert player.overlaps == []
+
+
+def test_a_duplicate_call_id_is_spoken_once(player: FakePlayer, clock: Clock) -> None:
+    # GIVEN a call announced
+    announcer = Announcer(player)
+    event = call("A023", 5)
+    assert announcer.announce(event)
+    # WHEN the same event comes again, while waiting and after it was spoken
+    assert announcer.announce(event) is False
+    run_until_idle(announcer, clock)
+    assert announcer.announce(event) is False
+    run(announcer, clock, 10)
+    # THEN it was spoken once
+    assert announcer.spoken == [(event.id, announcement_clips(event, english=False))]
+    assert player.names().count("chime") == 1
+
+
+def test_a_recall_is_spoken_again(player: FakePlayer, clock: Clock) -> None:
+    # GIVEN A023 called and spoken
+    announcer = Announcer(player)
+    first = call("A023", 5, call_id="c-1")
+    announcer.announce(first)
+    run_until_idle(announcer, clock)
+    # WHEN the clerk recalls it (a new event with its own id)
+    recall = call("A023", 5, call_id="c-2", kind="recalled")
+    assert announcer.announce(recall)
+    run_until_idle(announcer, clock)
+    # THEN it is spoken again, the same words
+    assert [call_id for call_id, _ in announcer.spoken] == ["c-1", "c-2"]
+    assert announcer.spoken[0][1] == announcer.spoken[1][1]
+    assert player.names().count("chime") == 2
+
+
+def test_repeat_2_speaks_each_call_twice_in_a_row(player: FakePlayer, clock: Clock) -> None:
+    # GIVEN an announcer set to repeat each call twice, and two calls
+    announcer = Announcer(player, repeat=2, repeat_gap=0.5)
+    first, second = call("A023", 5), call("B110", 12)
+    announcer.announce(first)
+    announcer.announce(second)
+    # WHEN they are spoken
+    run_until_idle(announcer, clock)
+    # THEN each is said twice, the repetition before the next call
+    assert [call_id for call_id, _ in announcer.spoken] == [
+        first.id,
+        first.id,
+        second.id,
+        second.id,
+    ]
+    once_first = announcement_clips(first, english=False)
+    once_second = announcement_clips(second, english=False)
+    assert player.names() == once_first * 2 + once_second * 2
+    assert player.overlaps == []
+
+
+def test_repeat_must_be_at_least_once(player: FakePlayer) -> None:
+    with pytest.raises(ValueError, match="repeat"):
+        Announcer(player, repeat=0)
+
+
+def test_speaking_tracks_the_call_being_spoken(player: FakePlayer, clock: Clock) -> None:
+    # GIVEN an idle announcer
+    announcer = Announcer(player, repeat=2)
+    assert announcer.speaking is None
+    first, second = call("A023", 5), call("B110", 12)
+    # WHEN two calls are spoken
+    announcer.announce(first)
+    announcer.announce(second)
+    seen = run_until_idle(announcer, clock)
+    # THEN `speaking` is the first id, then the second, then nothing: never back
+    # to the first, and not None while a call (with its repetition) is being said
+    changes = [s for i, s in enumerate(seen) if i == 0 or s != seen[i - 1]]
+    assert changes == [first.id, None, second.id, None]
+    assert announcer.speaking is None
+    # AND while the first was spoken, the second had not started
+    first_frames = [i for i, s in enumerate(seen) if s == first.id]
+    assert len(first_frames) == first_frames[-1] - first_frames[0] + 1
+
+
+def test_english_is_spoken_after_the_indonesian(clock: Clock) -> None:
+    player = FakePlayer(clock, seconds=0.1)
+    announcer = Announcer(player, english=True)
+    announcer.announce(call("A023", 5))
+    run_until_idle(announcer, clock)
+    assert player.names() == announcement_clips(call("A023", 5), english=True)
+    assert player.names()[-1] == "en/five"
+
+
+def test_a_stuck_audio_device_does_not_stop_the_announcements(clock: Clock) -> None:
+    # GIVEN a player that never reports a clip as finished
+    player = StuckPlayer(clock)
+    announcer = Announcer(player, clip_timeout=2.0)
+    announcer.announce(call("A023", 5))
+    # WHEN the main loop runs on
+    run_until_idle(announcer, clock, limit=60)
+    # THEN every clip was still given its turn, one per timeout
+    assert player.names() == announcement_clips(call("A023", 5), english=False)
+    starts = [t for t, _ in player.plays]
+    assert all(b - a >= 2.0 for a, b in itertools.pairwise(starts))
+
+
+# -- the real mixer ----------------------------------------------------------------------
+
+TONE_SECONDS = 0.03
+
+
+@pytest.fixture(scope="session")
+def tone_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pack of every clip as a short tone (one pitch per clip): quick to play."""
+    folder = tmp_path_factory.mktemp("tone-pack")
+    rate = 22050
+    for i, name in enumerate(required_clips(english=True)):
+        frequency = 300 + 10 * i
+        samples = array(
+            "h",
+            (
+                round(8000 * math.sin(2 * math.pi * frequency * k / rate))
+                for k in range(round(TONE_SECONDS * rate))
+            ),
+        )
+        write_clip(folder / clip_file(name), Clip(samples, rate))
+    return folder
+
+
+@pytest.fixture
+def mixer(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """pygame's mixer on SDL's dummy audio driver: it plays in real time, silently."""
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
+    pygame.mixer.pre_init(frequency=22050, size=-16, channels=1, buffer=256)
+    pygame.mixer.init()
+    yield
+    pygame.mixer.quit()
+
+
+class RecordingPlayer:
+    """Passes clips to the real player, noting when each started and whether the
+    channel was still busy with the one before."""
+
+    def __init__(self, inner: PygameClipPlayer) -> None:
+        self.inner = inner
+        self.plays: list[tuple[float, str]] = []
+        self.overlaps: list[str] = []
+
+    def play(self, name: str) -> None:
+        if self.inner.busy():
+            self.overlaps.append(name)
+        self.plays.append((time.monotonic(), name))
+        self.inner.play(name)
+
+    def busy(self) -> bool:
+        return self.inner.busy()
+
+
+@pytest.mark.usefixtures("mixer")
+def test_two_calls_on_the_real_mixer_are_spoken_one_after_the_other(tone_pack: Path) -> None:
+    # GIVEN the real mixer playing a pack of 30 ms tones, and two calls at once
+    player = RecordingPlayer(PygameClipPlayer(VoicePack.load(tone_pack, english=True)))
+    announcer = Announcer(player, clip_gap=0.0, call_gap=0.05)
+    first, second = call("A023", 5), call("B110", 12)
+    announcer.announce(first)
+    announcer.announce(second)
+    # WHEN the main loop runs in real time
+    deadline = time.monotonic() + 10
+    while not announcer.idle:
+        assert time.monotonic() < deadline, "the mixer never finished"
+        announcer.update(time.monotonic())
+        time.sleep(0.002)
+    # THEN every clip of the first call was played, then every clip of the second
+    names = [name for _, name in player.plays]
+    assert names == announcement_clips(first, english=False) + announcement_clips(
+        second, english=False
+    )
+    # AND each clip started only once the channel had finished the one before
+    assert player.overlaps == []
+    starts = [t for t, _ in player.plays]
+    # (The dummy driver mixes ahead by up to a buffer, 12 ms: hence the half.)
+    assert all(b - a >= TONE_SECONDS / 2 for a, b in itertools.pairwise(starts))
+    assert [call_id for call_id, _ in announcer.spoken] == [first.id, second.id]
+
+
+@pytest.mark.usefixtures("mixer")
+def test_the_real_player_loads_every_clip(tone_pack: Path) -> None:
+    # GIVEN a pack without English, and a real player on it
+    player = PygameClipPlayer(VoicePack.load(tone_pack, english=False))
+    # WHEN a clip is played THEN the channel is busy with it, then free again
+    player.play("chime")
+    assert player.busy()
+    deadline = time.monotonic() + 2
+    while player.busy():
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    # AND a clip the pack was not loaded with is skipped, not a crash
+    player.play("en/counter")
+    assert not player.busy()
+
+
+def test_the_real_player_needs_the_mixer(tone_pack: Path) -> None:
+    # GIVEN no mixer initialised WHEN a player is made THEN the error says so
+    pygame.mixer.quit()
+    with pytest.raises(AntreError, match=r"pygame\.mixer is not initialised"):
+        PygameClipPlayer(VoicePack.load(tone_pack))
