@@ -8,9 +8,9 @@ import sys
 from types import FrameType
 
 from broker.central import Central
-from contract.clock import SimulatedClock, system_clock
 from broker.queue_service import QueueService
 from broker.store.sqlite_store import SqliteStore
+from contract.clock import SimulatedClock, system_clock
 from contract.credentials import load_credentials
 from contract.errors import AntreError
 from contract.site_loader import load_site

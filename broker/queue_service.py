@@ -10,9 +10,9 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from contract.clock import system_clock
 from broker.engine.engine import Decision, QueueEngine
 from broker.store.sqlite_store import EventRecord, SqliteStore
+from contract.clock import system_clock
 from contract.hours import service_day
 from contract.site import Site
 

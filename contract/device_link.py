@@ -1,0 +1,137 @@
+"""A device's MQTT session: its subscriptions, a retained status and a last will.
+
+Kiosks and displays both use it. paho's thread only hands each message to
+`on_message`; the device's own loop does the work. paho reconnects by itself, and
+every (re)connect subscribes again and calls `on_connected`.
+"""
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+
+from contract.credentials import Credentials
+from contract.messages import DeviceState, DeviceStatus, encode
+from contract.mqtt_socket import send_without_delay
+from contract.topics import Topics
+
+log = logging.getLogger(__name__)
+
+Health = dict[str, str | int | float | bool]
+
+
+class DeviceLink:
+    """One device's connection to the site's Mosquitto."""
+
+    def __init__(
+        self,
+        device_id: str,
+        credentials: Credentials,
+        *,
+        version: str,
+        subscriptions: list[str],
+        on_message: Callable[[str, bytes], None],
+        on_connected: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.device_id = device_id
+        self.topics = Topics(credentials.site)
+        self._credentials = credentials
+        self._version = version
+        self._subscriptions = subscriptions
+        self._on_message = on_message
+        self._on_connected = on_connected
+        self._connected = threading.Event()
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"antre-{device_id}",
+            protocol=mqtt.MQTTv5,
+        )
+        self.client.username_pw_set(credentials.username, credentials.password)
+        self.client.will_set(self._status_topic, self._status("lost", {}), qos=1, retain=True)
+        # Short delays: a device should be back within seconds of the network.
+        self.client.reconnect_delay_set(min_delay=1, max_delay=5)
+        send_without_delay(self.client)
+        self.client.on_connect = self._connect_done
+        self.client.on_disconnect = self._disconnected
+        self.client.on_message = self._message
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    @property
+    def _status_topic(self) -> str:
+        return self.topics.status(self.device_id)
+
+    def start(self) -> None:
+        self.client.connect_async(self._credentials.host, self._credentials.port, keepalive=10)
+        self.client.loop_start()
+
+    def stop(self, health: Health) -> None:
+        """Says `offline` (a clean stop, not `lost`) and disconnects."""
+        if self.connected:
+            info = self.client.publish(self._status_topic, self._status("offline", health), 1, True)
+            info.wait_for_publish(timeout=2)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def publish(self, topic: str, payload: bytes) -> bool:
+        """QoS 1; False when not connected (the caller keeps what must not be lost)."""
+        if not self.connected:
+            return False
+        return self.client.publish(topic, payload, qos=1).rc == mqtt.MQTT_ERR_SUCCESS
+
+    def publish_status(self, health: Health) -> None:
+        self.publish_retained(self._status_topic, self._status("online", health))
+
+    def publish_retained(self, topic: str, payload: bytes) -> None:
+        if self.connected:
+            self.client.publish(topic, payload, qos=1, retain=True)
+
+    def _status(self, state: DeviceState, health: Health) -> bytes:
+        return encode(
+            DeviceStatus(
+                device=self.device_id,
+                state=state,
+                version=self._version,
+                at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                health=health,
+            )
+        )
+
+    # paho's thread: record and hand over, never block.
+
+    def _connect_done(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason_code: Any,
+        properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            log.error("Mosquitto refused %s: %s", self.device_id, reason_code)
+            return
+        client.subscribe([(topic, 1) for topic in self._subscriptions])
+        self._connected.set()
+        self._on_connected()
+
+    def _disconnected(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason_code: Any,
+        properties: Properties | None,
+    ) -> None:
+        if self._connected.is_set():
+            log.warning("%s lost Mosquitto (%s)", self.device_id, reason_code)
+        self._connected.clear()
+
+    def _message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._on_message(message.topic, bytes(message.payload))

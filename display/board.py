@@ -1,0 +1,103 @@
+"""What a display knows: the latest queue state and calls, turned into a screen model.
+
+No MQTT and no pygame here. A state is taken only if its `seq` is newer than the one
+held. A call event is announced once by its id; the recent calls found in a retained
+state (after a start or a reboot) are shown but never announced.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from contract.messages import CallEvent, QueueState
+from contract.site import Display, Site
+from display.model import CallShown, ScreenModel, WaitingShown
+
+RECENT_SHOWN = 4
+# A new call stays highlighted this long, and for as long as it is being spoken.
+HIGHLIGHT_SECONDS = 6.0
+
+
+class Board:
+    """One display's picture of the queues."""
+
+    def __init__(self, site: Site, display: Display, announce: Callable[[CallEvent], bool]):
+        self.site = site
+        self.display = display
+        self._announce = announce
+        self._zone: ZoneInfo = site.site.timezone
+        self._services = display.services or [s.prefix for s in site.services]
+        self.state: QueueState | None = None
+        self._calls: list[CallShown] = []
+        self._arrived: dict[str, float] = {}
+
+    def take_state(self, state: QueueState) -> bool:
+        """Takes a newer state; False (ignored) for one older than or equal to ours."""
+        if self.state is not None and state.seq <= self.state.seq:
+            return False
+        first = self.state is None
+        self.state = state
+        if first:
+            # What was called before we started: shown, never announced. Only the first
+            # state: a later one may already hold a call whose event is on its way.
+            self._calls = [self._shown(call) for call in state.recent if self._mine(call)][
+                : RECENT_SHOWN + 1
+            ]
+        return True
+
+    def take_call(self, call: CallEvent, now: float) -> bool:
+        """A call event: shown on top and announced once (False if seen before)."""
+        if not self._mine(call) or any(shown.id == call.id for shown in self._calls):
+            return False
+        if not self._announce(call):
+            return False
+        # A recall shows the number once, on top, not twice.
+        self._calls = [c for c in self._calls if c.number != call.number]
+        self._calls.insert(0, self._shown(call))
+        del self._calls[RECENT_SHOWN + 1 :]
+        self._arrived[call.id] = now
+        return True
+
+    def model(
+        self, wall: dt.datetime, now: float, speaking: str | None, offline: bool
+    ) -> ScreenModel:
+        """The screen model: the call being spoken (or else the newest) on top."""
+        calls = list(self._calls)
+        top = next((c for c in calls if c.id == speaking), calls[0] if calls else None)
+        rest = tuple(c for c in calls if c is not top)[:RECENT_SHOWN]
+        highlight = top is not None and (
+            top.id == speaking or now - self._arrived.get(top.id, -1e9) < HIGHLIGHT_SECONDS
+        )
+        return ScreenModel(
+            site_name=self.site.site.name,
+            now=wall.astimezone(self._zone),
+            newest=top,
+            highlight=highlight,
+            recent=rest,
+            waiting=self._waiting(),
+            notice=self.state.notice if self.state else "",
+            offline=offline,
+            english=self.display.english,
+        )
+
+    def _waiting(self) -> tuple[WaitingShown, ...]:
+        if self.state is None:
+            return ()
+        views = {view.prefix: view for view in self.state.services}
+        return tuple(
+            WaitingShown(prefix, views[prefix].name, views[prefix].waiting)
+            for prefix in self._services
+            if prefix in views
+        )
+
+    def _mine(self, call: CallEvent) -> bool:
+        return call.service in self._services
+
+    def _shown(self, call: CallEvent) -> CallShown:
+        return CallShown(
+            id=call.id,
+            number=call.number,
+            counter_name=call.counter_name,
+            service=call.service,
+            at=dt.datetime.fromisoformat(call.at),
+        )

@@ -1,0 +1,231 @@
+"""`antre-display`: the lobby screen and voice, from the site file and its credentials.
+
+Full screen on the TV (through KMSDRM on Raspberry Pi OS Lite, no X needed), in a
+window for development (`--window 1366x768`), or headless (`--headless`), writing a
+screenshot every few seconds and a log line for each announcement.
+"""
+
+import argparse
+import datetime as dt
+import logging
+import os
+import queue
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from contract.clock import SimulatedClock, system_clock
+from contract.credentials import load_credentials
+from contract.device_link import DeviceLink
+from contract.errors import AntreError
+from contract.messages import BadMessage, CallEvent, QueueState, decode
+from contract.site import Display, Site
+from contract.site_loader import load_site
+from contract.topics import Topics
+from display.board import Board
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame
+
+from display.announcer import Announcer, PygameClipPlayer
+from display.screen import Screen
+from display.screenshot import save_png
+from display.voice import VoicePack
+
+log = logging.getLogger("display")
+
+VERSION = "0.1.0"
+FRAMES_PER_SECOND = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    window: tuple[int, int] | None = None
+    headless: bool = False
+    screenshot_dir: Path | None = None
+    screenshot_every: float = 5.0
+    repeat: int = 1
+
+
+class LobbyDisplay:
+    """The display's main loop: messages in, announcer on, screen painted."""
+
+    def __init__(
+        self,
+        site: Site,
+        display: Display,
+        pack: VoicePack,
+        clock: Callable[[], dt.datetime],
+        options: Options,
+    ) -> None:
+        self.site = site
+        self.display = display
+        self.clock = clock
+        self.options = options
+        self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.link: DeviceLink | None = None
+        self._running = True
+        pygame.mixer.pre_init(22050, -16, 1, 512)
+        pygame.init()
+        self.surface = self._open_surface()
+        self.screen = Screen(self.surface)
+        self.announcer = Announcer(
+            PygameClipPlayer(pack), english=display.english, repeat=options.repeat
+        )
+        self.board = Board(site, display, self.announcer.announce)
+        self._announced = 0
+        self._last_shot = -1e9
+
+    def _open_surface(self) -> pygame.Surface:
+        if self.options.headless or self.options.window:
+            size = self.options.window or (1920, 1080)
+            return pygame.display.set_mode(size)
+        pygame.mouse.set_visible(False)
+        return pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+
+    def received(self, topic: str, payload: bytes) -> None:
+        """From paho's thread: queue it for the loop."""
+        self.inbox.put((topic, payload))
+
+    def stop(self) -> None:
+        self._running = False
+
+    def run(self) -> None:
+        ticker = pygame.time.Clock()
+        force = True
+        while self._running:
+            for event in pygame.event.get():
+                if event.type == pygame.QUIT:
+                    self._running = False
+                elif event.type in (pygame.WINDOWEXPOSED, pygame.WINDOWRESTORED):
+                    force = True
+            self.step(time.monotonic(), force=force)
+            force = False
+            ticker.tick(FRAMES_PER_SECOND)
+        pygame.quit()
+
+    def step(self, now: float, *, force: bool = False) -> list[pygame.Rect]:
+        """One frame: take messages, move the announcer, paint what changed."""
+        self._take_messages(now)
+        self.announcer.update(now)
+        self._log_announcements()
+        offline = self.link is None or not self.link.connected
+        model = self.board.model(self.clock(), now, self.announcer.speaking, offline)
+        dirty = self.screen.paint(model, force=force)
+        if dirty:
+            pygame.display.update(dirty)
+        self._maybe_screenshot(now)
+        return dirty
+
+    def _take_messages(self, now: float) -> None:
+        while True:
+            try:
+                topic, payload = self.inbox.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                if topic.endswith("/state"):
+                    self.board.take_state(decode(payload, QueueState))
+                else:
+                    self.board.take_call(decode(payload, CallEvent), now)
+            except BadMessage as e:
+                # A display never crashes on a message: say what it was and go on.
+                log.warning("dropped a message on %s: %s", topic, e)
+
+    def _log_announcements(self) -> None:
+        for call_id, clips in self.announcer.spoken[self._announced :]:
+            log.info("announced %s: %s", call_id, " ".join(clips))
+        self._announced = len(self.announcer.spoken)
+
+    def _maybe_screenshot(self, now: float) -> None:
+        folder = self.options.screenshot_dir
+        if folder is None or now - self._last_shot < self.options.screenshot_every:
+            return
+        self._last_shot = now
+        save_png(self.surface, folder / "display.png")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.headless:
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        os.environ["SDL_AUDIODRIVER"] = "dummy"
+    try:
+        site = load_site(args.site)
+        display = _display(site, args.display)
+        credentials = load_credentials(args.credentials)
+        pack = VoicePack.load(args.voice_pack, english=display.english)
+        clock = (
+            SimulatedClock(args.simulate_from, args.speed) if args.simulate_from else system_clock
+        )
+        options = Options(
+            window=_size(args.window) if args.window else None,
+            headless=args.headless,
+            screenshot_dir=Path(args.screenshot_dir) if args.screenshot_dir else None,
+            repeat=args.repeat,
+        )
+        lobby = LobbyDisplay(site, display, pack, clock, options)
+    except (AntreError, ValueError, OSError, pygame.error) as e:
+        print(f"antre-display: {e}", file=sys.stderr)
+        return 1
+    topics = Topics(credentials.site)
+    link = DeviceLink(
+        display.id,
+        credentials,
+        version=VERSION,
+        subscriptions=[topics.state, topics.calls],
+        on_message=lobby.received,
+    )
+    lobby.link = link
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        lobby.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    link.start()
+    try:
+        lobby.run()
+    finally:
+        link.stop({"version": VERSION})
+    return 0
+
+
+def _display(site: Site, display_id: str) -> Display:
+    for display in site.displays:
+        if display.id == display_id:
+            return display
+    known = ", ".join(d.id for d in site.displays) or "none"
+    raise AntreError(f"no display {display_id!r} in the site file (displays: {known})")
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    return int(width), int(height)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="antre-display", description=__doc__)
+    parser.add_argument("--site", required=True, help="the site TOML file")
+    parser.add_argument("--display", required=True, help="this display's id in the site file")
+    parser.add_argument("--credentials", required=True, help="this display's credentials file")
+    parser.add_argument("--voice-pack", required=True, help="folder of WAV clips")
+    parser.add_argument("--window", metavar="WxH", help="a window of this size, not full screen")
+    parser.add_argument("--headless", action="store_true", help="no screen and no sound card")
+    parser.add_argument("--screenshot-dir", help="write display.png here every few seconds")
+    parser.add_argument("--repeat", type=int, default=1, help="say each call this many times")
+    parser.add_argument("--simulate-from", type=dt.datetime.fromisoformat, metavar="ISO-TIME")
+    parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--log-level", default="INFO")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,371 @@
+"""The kiosk: a press becomes a printed ticket, whatever the network does.
+
+One loop takes presses, answers and ticks from a queue, one at a time. A press is
+written to the outbox before it is published; if the central has not answered
+within `answer_timeout` (about a second) the citizen is not kept waiting: the
+kiosk prints one of its reserved numbers instead and hands it in later. A ticket
+the central issued that could not be printed is cancelled there, so no number is
+left issued for a ticket nobody holds.
+"""
+
+import datetime as dt
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from contract.hours import issuing_refusal, service_day
+from contract.messages import (
+    Answer,
+    CancelTicket,
+    IssueOffline,
+    IssueTicket,
+    ReserveNumbers,
+    TicketInfo,
+    decode,
+    encode,
+)
+from contract.reasons import Reason
+from contract.site import Kiosk, Site
+from kiosk.link import Health
+from kiosk.outbox import Outbox, Pending, RequestState
+from kiosk.panel import Light
+from kiosk.presses import Press
+from kiosk.printer import PrinterFault, PrinterHealth
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+# Refusals after which a service stays dark until the next day.
+_DARK_FOR_THE_DAY = {Reason.QUOTA_FULL.value}
+
+
+class Panel(Protocol):
+    def set_light(self, service: str, light: Light) -> None: ...
+    def buzz(self, pattern: str) -> None: ...
+
+
+class Printer(Protocol):
+    def health(self) -> PrinterHealth: ...
+    def print_ticket(self, ticket: TicketInfo, *, offline: bool = False) -> None: ...
+
+
+class Link(Protocol):
+    @property
+    def connected(self) -> bool: ...
+    def send(self, payload: bytes) -> bool: ...
+    def publish_status(self, health: Health) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _AnswerArrived:
+    answer: Answer
+
+
+class _Connected:
+    """The link is (re)connected: publish what is still unanswered."""
+
+
+_UNPRINTABLE = {PrinterHealth.PAPER_OUT, PrinterHealth.COVER_OPEN, PrinterHealth.OFFLINE}
+
+
+class KioskApp:
+    """One kiosk's behaviour, independent of how presses and answers arrive."""
+
+    def __init__(
+        self,
+        site: Site,
+        kiosk: Kiosk,
+        outbox: Outbox,
+        printer: Printer,
+        clock: Callable[[], dt.datetime],
+        *,
+        answer_timeout: float = 1.0,
+        reserve_pool: int = 3,
+    ) -> None:
+        self.site = site
+        self.kiosk = kiosk
+        self.outbox = outbox
+        self.printer = printer
+        self.clock = clock
+        self.answer_timeout = answer_timeout
+        self.reserve_pool = reserve_pool
+        self.services = [button.service for button in kiosk.buttons]
+        self.panel: Panel | None = None
+        self.link: Link | None = None
+        self.printer_health = PrinterHealth.UNKNOWN
+        self._inbox: queue.Queue[Press | _AnswerArrived | _Connected] = queue.Queue()
+        self._answers: dict[str, Answer] = {}
+        self._answered = threading.Condition()
+        self._dark: dict[str, dt.date] = {}
+        self._lights: dict[str, Light] = {}
+        self._stopping = threading.Event()
+
+    def attach(self, panel: Panel, link: Link) -> None:
+        self.panel = panel
+        self.link = link
+
+    # -- what the outside calls (any thread) ------------------------------------------
+
+    def pressed(self, press: Press) -> None:
+        self._inbox.put(press)
+
+    def answer_arrived(self, answer: Answer) -> None:
+        with self._answered:
+            self._answers[answer.id] = answer
+            self._answered.notify_all()
+        self._inbox.put(_AnswerArrived(answer))
+
+    def connected(self) -> None:
+        self._inbox.put(_Connected())
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self, tick: float = 0.5) -> None:
+        self.recover()
+        while not self._stopping.is_set():
+            try:
+                item = self._inbox.get(timeout=tick)
+            except queue.Empty:
+                self.tick()
+                continue
+            self.handle(item)
+
+    def handle(self, item: Press | _AnswerArrived | _Connected) -> None:
+        try:
+            if isinstance(item, Press):
+                self.on_press(item)
+            elif isinstance(item, _AnswerArrived):
+                self._late_answer(item.answer)
+            else:
+                self._resend_unanswered()
+                self._refill_reserves()
+                self._publish_status()
+        except Exception:
+            # A kiosk never crashes on a message or a press: log it and go on.
+            log.exception("%s could not handle %r", self.kiosk.id, item)
+        self._refresh_lights()
+
+    def tick(self) -> None:
+        if self.printer_health in _UNPRINTABLE:
+            self._check_printer()
+        self._refresh_lights()
+
+    def recover(self) -> None:
+        """After a restart: print what was answered but not printed."""
+        self.outbox.drop_reserved_before(self._today())
+        for pending in self.outbox.unfinished():
+            if pending.state is RequestState.ANSWERED and pending.answer is not None:
+                log.info("%s prints %s, answered before a restart", self.kiosk.id, pending.id)
+                self._act(pending, decode(pending.answer, Answer))
+
+    # -- a press -----------------------------------------------------------------------
+
+    def on_press(self, press: Press) -> None:
+        service = press.service
+        now = self.clock()
+        if self._refusal(service, now) is not None or not self._check_printer():
+            self._buzz("refused")
+            return
+        request_id = uuid.uuid4().hex
+        payload = encode(IssueTicket(id=request_id, service=service, priority=press.priority))
+        self.outbox.add(request_id, "issue", service, payload)
+        self._light(service, Light.PRINTING)
+        answer = self._send_and_wait(request_id, payload)
+        if answer is not None:
+            pending = self.outbox.get(request_id)
+            assert pending is not None
+            self._act(pending, answer)
+        else:
+            log.warning(
+                "%s: no answer within %.1f s, printing offline", self.kiosk.id, self.answer_timeout
+            )
+            self.outbox.set_state(request_id, RequestState.ABANDONED)
+            self._issue_offline(press, now)
+
+    def _send_and_wait(self, request_id: str, payload: bytes) -> Answer | None:
+        if self.link is None or not self.link.send(payload):
+            return None
+        with self._answered:
+            self._answered.wait_for(lambda: request_id in self._answers, self.answer_timeout)
+            return self._answers.pop(request_id, None)
+
+    def _issue_offline(self, press: Press, now: dt.datetime) -> None:
+        reserved = self.outbox.take_reserved(self._today(), press.service, now)
+        if reserved is None:
+            log.warning(
+                "%s: offline and no reserved number left for %s", self.kiosk.id, press.service
+            )
+            self._buzz("refused")
+            return
+        local = now.astimezone(self.site.site.timezone)
+        ticket = _offline_ticket(reserved, local, press.priority)
+        request_id = uuid.uuid4().hex
+        message = IssueOffline(
+            id=request_id, ticket=ticket.id, issued_at=local, priority=press.priority
+        )
+        # Written before printing: a printed ticket must reach the queue, even after a
+        # power cut; a ticket nobody holds merely ends as a no-show.
+        self.outbox.add(request_id, "issue_offline", press.service, encode(message))
+        try:
+            self.printer.print_ticket(ticket, offline=True)
+        except PrinterFault as fault:
+            self.outbox.set_state(request_id, RequestState.DONE)
+            self._printer_failed(fault)
+
+    # -- answers -----------------------------------------------------------------------
+
+    def _late_answer(self, answer: Answer) -> None:
+        with self._answered:
+            self._answers.pop(answer.id, None)
+        pending = self.outbox.get(answer.id)
+        if pending is None or pending.state is RequestState.DONE:
+            return
+        self._act(pending, answer)
+
+    def _act(self, pending: Pending, answer: Answer) -> None:
+        """Does what an answer asks for, then marks its request done."""
+        if pending.kind == "issue":
+            self._act_on_ticket(pending, answer)
+        elif pending.kind == "reserve" and answer.ok:
+            self.outbox.add_reserved(self._today(), answer.reserved)
+        elif not answer.ok:
+            log.warning(
+                "%s: %s %s refused: %s", self.kiosk.id, pending.kind, pending.id, answer.reason
+            )
+        self.outbox.set_state(pending.id, RequestState.DONE)
+
+    def _act_on_ticket(self, pending: Pending, answer: Answer) -> None:
+        ticket = answer.ticket
+        if not answer.ok or ticket is None:
+            if answer.reason in _DARK_FOR_THE_DAY:
+                self._dark[pending.service] = self._today()
+            if pending.state is not RequestState.ABANDONED:
+                self._buzz("refused")
+            return
+        if pending.state is RequestState.ABANDONED:
+            # The citizen already has an offline ticket: this one was never printed.
+            self._cancel(ticket, "superseded by an offline ticket")
+            return
+        self.outbox.set_state(pending.id, RequestState.ANSWERED, encode(answer))
+        try:
+            self.printer.print_ticket(ticket)
+        except PrinterFault as fault:
+            self._printer_failed(fault)
+            self._cancel(ticket, f"printer: {fault.health}")
+            return
+        self._refill_reserves()
+
+    def _cancel(self, ticket: TicketInfo, why: str) -> None:
+        request_id = uuid.uuid4().hex
+        message = CancelTicket(id=request_id, ticket=ticket.id, reason=why)
+        payload = encode(message)
+        self.outbox.add(request_id, "cancel", ticket.service, payload)
+        if self.link is not None:
+            self.link.send(payload)
+
+    # -- keeping things going -------------------------------------------------------------
+
+    def _resend_unanswered(self) -> None:
+        """Publishes again every request still waiting for its answer (same id)."""
+        for pending in self.outbox.unfinished():
+            if pending.state is RequestState.PENDING and self.link is not None:
+                self.link.send(pending.payload)
+
+    def _refill_reserves(self) -> None:
+        """Keeps `reserve_pool` numbers per open service set aside for an outage."""
+        if self.link is None or not self.link.connected:
+            return
+        now = self.clock()
+        waiting = {p.service for p in self.outbox.unfinished() if p.kind == "reserve"}
+        for service in self.services:
+            if service in waiting or self._refusal(service, now) is not None:
+                continue
+            missing = self.reserve_pool - self.outbox.reserved_left(self._today(), service)
+            if missing > 0:
+                request_id = uuid.uuid4().hex
+                payload = encode(ReserveNumbers(id=request_id, service=service, count=missing))
+                self.outbox.add(request_id, "reserve", service, payload)
+                self.link.send(payload)
+
+    def _check_printer(self) -> bool:
+        before = self.printer_health
+        self.printer_health = self.printer.health()
+        if self.printer_health != before:
+            log.info("%s printer: %s", self.kiosk.id, self.printer_health)
+            self._publish_status()
+        return self.printer_health not in _UNPRINTABLE
+
+    def _printer_failed(self, fault: PrinterFault) -> None:
+        log.error("%s printer fault: %s", self.kiosk.id, fault.health)
+        self.printer_health = fault.health
+        self._buzz("fault")
+        self._publish_status()
+
+    def _refusal(self, service: str, now: dt.datetime) -> str | None:
+        if self._dark.get(service) == self._today():
+            return Reason.QUOTA_FULL.value
+        refusal = issuing_refusal(self.site, self.site.services_by_prefix[service], now)
+        return refusal.value if refusal else None
+
+    def _refresh_lights(self) -> None:
+        now = self.clock()
+        online = self.link is not None and self.link.connected
+        for service in self.services:
+            if self.printer_health in _UNPRINTABLE:
+                light = Light.FAULT
+            elif self._refusal(service, now) is not None:
+                light = Light.UNAVAILABLE
+            elif not online and self.outbox.reserved_left(self._today(), service) == 0:
+                light = Light.FAULT
+            else:
+                light = Light.AVAILABLE
+            self._light(service, light)
+
+    def _light(self, service: str, light: Light) -> None:
+        if self.panel is not None and self._lights.get(service) != light:
+            self._lights[service] = light
+            self.panel.set_light(service, light)
+
+    def _buzz(self, pattern: str) -> None:
+        if self.panel is not None:
+            self.panel.buzz(pattern)
+
+    def health(self) -> Health:
+        today = self._today()
+        return {
+            "printer": self.printer_health.value,
+            "outbox": self.outbox.count(RequestState.PENDING, RequestState.ANSWERED),
+            "offline_pending": self.outbox.count(RequestState.PENDING, kind="issue_offline"),
+            "reserved": sum(self.outbox.reserved_left(today, s) for s in self.services),
+            "version": VERSION,
+        }
+
+    def _publish_status(self) -> None:
+        if self.link is not None:
+            self.link.publish_status(self.health())
+
+    def _today(self) -> dt.date:
+        return service_day(self.site, self.clock())
+
+
+def _offline_ticket(reserved: TicketInfo, printed: dt.datetime, priority: bool) -> TicketInfo:
+    return TicketInfo(
+        id=reserved.id,
+        number=reserved.number,
+        service=reserved.service,
+        service_name=reserved.service_name,
+        agency=reserved.agency,
+        priority=priority,
+        state="waiting",
+        issued_at=printed.isoformat(timespec="seconds"),
+        ahead=0,
+        wait_minutes=None,
+        counters=reserved.counters,
+    )

@@ -1,0 +1,245 @@
+"""The lobby display: what it announces and shows, alone and against the real central."""
+
+import contextlib
+import datetime as dt
+import os
+import time
+import wave
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ["SDL_VIDEODRIVER"] = "dummy"
+os.environ["SDL_AUDIODRIVER"] = "dummy"
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import pygame
+
+from contract.clock import SimulatedClock
+from contract.device_link import DeviceLink
+from contract.messages import CallEvent, CounterCommand, QueueState, ServiceView, encode
+from contract.site import Site
+from display.board import Board
+from display.main import LobbyDisplay, Options
+from display.voice import VoicePack, clip_file, required_clips
+from tests.broker_fixtures import Provisioned
+from tests.central_fixtures import MONDAY_MORNING, CentralProcess, Device, Kiosk
+
+NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def call(number: str, counter: int = 5, call_id: str | None = None) -> CallEvent:
+    return CallEvent(
+        id=call_id or f"2026-11-30/{number}/0",
+        kind="called",
+        number=number,
+        service=number[0],
+        counter=counter,
+        counter_name=f"Loket {counter}",
+        at=NOW.isoformat(),
+    )
+
+
+def state(seq: int, recent: list[CallEvent], waiting: int = 3) -> QueueState:
+    return QueueState(
+        seq=seq,
+        site="samarinda",
+        day="2026-11-30",
+        at=NOW.isoformat(),
+        services=[ServiceView(prefix="A", name="Paspor", agency="Imigrasi", waiting=waiting)],
+        counters=[],
+        recent=recent,
+    )
+
+
+class Spoken:
+    """Stands in for the announcer: records what it was asked to say."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, event: CallEvent) -> bool:
+        self.calls.append(event.number)
+        return True
+
+
+@pytest.fixture
+def board(example_site: Site) -> tuple[Board, Spoken]:
+    spoken = Spoken()
+    lobby = next(d for d in example_site.displays if d.id == "display-lobby")
+    return Board(example_site, lobby, spoken), spoken
+
+
+def test_a_start_paints_the_retained_state_and_announces_nothing(
+    board: tuple[Board, Spoken],
+) -> None:
+    screen, spoken = board
+    screen.take_state(state(10, [call("A023"), call("B007", 3)]))
+    model = screen.model(NOW, 0.0, None, offline=False)
+    assert spoken.calls == []
+    assert model.newest is not None
+    assert model.newest.number == "A023"
+    assert [c.number for c in model.recent] == ["B007"]
+    assert not model.highlight
+
+
+def test_a_call_is_announced_once_and_highlighted(board: tuple[Board, Spoken]) -> None:
+    screen, spoken = board
+    screen.take_state(state(10, []))
+    assert screen.take_call(call("A024"), now=100.0)
+    assert not screen.take_call(call("A024"), now=100.5)
+    assert spoken.calls == ["A024"]
+    assert screen.model(NOW, 101.0, None, offline=False).highlight
+    assert not screen.model(NOW, 120.0, None, offline=False).highlight
+
+
+def test_a_recall_is_announced_again_and_shown_once(board: tuple[Board, Spoken]) -> None:
+    screen, spoken = board
+    screen.take_call(call("A024", call_id="first"), now=1.0)
+    screen.take_call(call("B001", 3, call_id="other"), now=2.0)
+    screen.take_call(call("A024", call_id="recall"), now=3.0)
+    model = screen.model(NOW, 3.0, None, offline=False)
+    assert spoken.calls == ["A024", "B001", "A024"]
+    assert model.newest is not None
+    assert model.newest.number == "A024"
+    assert [c.number for c in model.recent] == ["B001"]
+
+
+def test_an_older_state_is_ignored(board: tuple[Board, Spoken]) -> None:
+    screen, _ = board
+    assert screen.take_state(state(10, [], waiting=5))
+    assert not screen.take_state(state(9, [], waiting=99))
+    assert screen.model(NOW, 0.0, None, offline=False).waiting[0].waiting == 5
+
+
+def test_the_call_being_spoken_is_the_one_on_top(board: tuple[Board, Spoken]) -> None:
+    screen, _ = board
+    screen.take_call(call("A001", call_id="one"), now=1.0)
+    screen.take_call(call("A002", call_id="two"), now=1.1)
+    model = screen.model(NOW, 1.2, "one", offline=False)
+    assert model.newest is not None
+    assert (model.newest.number, model.highlight) == ("A001", True)
+
+
+def test_a_zone_display_shows_and_announces_only_its_services(example_site: Site) -> None:
+    spoken = Spoken()
+    zone = next(d for d in example_site.displays if d.id == "display-disdukcapil")
+    screen = Board(example_site, zone, spoken)
+    screen.take_state(state(1, []))
+    assert not screen.take_call(call("A001"), now=1.0)
+    assert screen.take_call(call("H001", 12), now=2.0)
+    assert spoken.calls == ["H001"]
+    assert [w.prefix for w in screen.model(NOW, 2.0, None, offline=False).waiting] == []
+
+
+# -- against the real central -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quiet_pack(tmp_path_factory: pytest.TempPathFactory) -> VoicePack:
+    """Every clip a pack needs, as 20 ms of silence: the timing, not the voice, matters."""
+    folder = tmp_path_factory.mktemp("voice")
+    for name in required_clips(english=True):
+        path = folder / clip_file(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with wave.open(str(path), "wb") as clip:
+            clip.setnchannels(1)
+            clip.setsampwidth(2)
+            clip.setframerate(22050)
+            clip.writeframes(b"\x00\x00" * 441)
+    return VoicePack.load(folder, english=True)
+
+
+@pytest.fixture
+def lobby(
+    provisioned: Provisioned, central: CentralProcess, quiet_pack: VoicePack, tmp_path: Path
+) -> Iterator[LobbyDisplay]:
+    with _lobby(provisioned, quiet_pack, tmp_path) as lobby:
+        yield lobby
+
+
+@contextlib.contextmanager
+def _lobby(provisioned: Provisioned, pack: VoicePack, folder: Path) -> Iterator[LobbyDisplay]:
+    site = provisioned.site
+    display = next(d for d in site.displays if d.id == "display-lobby")
+    clock = SimulatedClock(dt.datetime.fromisoformat(MONDAY_MORNING))
+    options = Options(window=(1366, 768), screenshot_dir=folder, screenshot_every=0.0)
+    lobby = LobbyDisplay(site, display, pack, clock, options)
+    topics = provisioned.topics
+    link = DeviceLink(
+        display.id,
+        provisioned.credentials[display.id],
+        version="test",
+        subscriptions=[topics.state, topics.calls],
+        on_message=lobby.received,
+    )
+    lobby.link = link
+    link.start()
+    try:
+        yield lobby
+    finally:
+        link.stop({})
+        pygame.quit()
+
+
+def _run_until(lobby: LobbyDisplay, done: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "the display did not get there in time"
+        lobby.step(time.monotonic())
+        time.sleep(0.01)
+
+
+def test_a_call_made_through_the_contract_is_shown_and_spoken(
+    provisioned: Provisioned, lobby: LobbyDisplay, tmp_path: Path
+) -> None:
+    # GIVEN the display painted the retained state
+    _run_until(lobby, lambda: lobby.board.state is not None)
+    kiosk = Kiosk(provisioned, "kiosk-1")
+    counter = Device(provisioned, "counter-5", [provisioned.topics.counter_answer(5)])
+    try:
+        # WHEN a ticket for SKCK (C) is taken and counter 5 calls it
+        kiosk.ask("req-1", "C")
+        command = CounterCommand(id="cmd-1", action="call_next")
+        counter.client.publish(provisioned.topics.counter_command(5), encode(command), qos=1)
+        # THEN the display announces it, in Indonesian, and shows it on top
+        _run_until(lobby, lambda: bool(lobby.announcer.spoken))
+    finally:
+        kiosk.close()
+        counter.close()
+    _, clips = lobby.announcer.spoken[0]
+    assert clips[:6] == ["chime", "nomor", "antrean", "ce", "satu", "silakan"]
+    assert clips[clips.index("loket") + 1] == "lima"
+    assert clips[-2:] == ["en/counter", "en/five"]  # the lobby display speaks English too
+    model = lobby.board.model(lobby.clock(), time.monotonic(), None, offline=False)
+    assert model.newest is not None
+    assert (model.newest.number, model.newest.counter_name) == ("C001", "Loket 5")
+    assert (tmp_path / "display.png").exists()
+
+
+def test_a_display_restarted_speaks_nothing_old(
+    provisioned: Provisioned, central: CentralProcess, quiet_pack: VoicePack, tmp_path: Path
+) -> None:
+    # GIVEN a call was made before the display started
+    kiosk = Kiosk(provisioned, "kiosk-1")
+    counter = Device(provisioned, "counter-1", [provisioned.topics.counter_answer(1)])
+    try:
+        kiosk.ask("req-1", "A")
+        command = CounterCommand(id="cmd-1", action="call_next")
+        counter.client.publish(provisioned.topics.counter_command(1), encode(command), qos=1)
+        counter.wait_for(provisioned.topics.counter_answer(1), lambda p: True)
+    finally:
+        kiosk.close()
+        counter.close()
+    # WHEN the display starts
+    with _lobby(provisioned, quiet_pack, tmp_path) as lobby:
+        _run_until(lobby, lambda: lobby.board.state is not None)
+        for _ in range(30):
+            lobby.step(time.monotonic())
+        model = lobby.board.model(lobby.clock(), time.monotonic(), None, offline=False)
+        # THEN it shows the call from the retained state and announces nothing
+        assert model.newest is not None
+        assert model.newest.number == "A001"
+        assert lobby.announcer.spoken == []
+        assert lobby.announcer.idle

@@ -1,0 +1,306 @@
+"""The kiosk on simulated hardware, against the real central and Mosquitto.
+
+Mock pins stand in for the buttons and LEDs, a simulated printer for the ESC/POS
+printer; everything else is real: the outbox on disk, MQTT, the central's SQLite.
+"""
+
+import datetime as dt
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from contract.clock import SimulatedClock
+from contract.messages import DeviceStatus, QueueState, decode
+from contract.site import Kiosk as KioskConfig
+from kiosk.app import KioskApp
+from kiosk.link import KioskLink
+from kiosk.outbox import Outbox, RequestState
+from kiosk.panel import KioskPanel, Light
+from kiosk.printer import PrinterHealth, SimulatedPrinter, TicketPrinter
+from tests.broker_fixtures import EXAMPLE_SITE, Mosquitto, MqttClients, Provisioned
+from tests.central_fixtures import MONDAY_MORNING, CentralProcess, Kiosk, wait_for_state
+
+
+@dataclass
+class RunningKiosk:
+    app: KioskApp
+    config: KioskConfig
+    panel: KioskPanel
+    printer: SimulatedPrinter
+    factory: MockFactory
+
+    def press(self, service: str) -> None:
+        pin = next(b.pin for b in self.config.buttons if b.service == service)
+        self._tap(pin)
+
+    def press_priority(self) -> None:
+        assert self.config.priority_button_pin is not None
+        self._tap(self.config.priority_button_pin)
+
+    def _tap(self, pin: int) -> None:
+        mock = self.factory.pin(pin)
+        mock.drive_low()
+        mock.drive_high()
+
+    def printed(self) -> bytes:
+        return bytes(self.printer.output)
+
+
+def until(condition: Callable[[], bool], timeout: float = 15.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def start_kiosk(provisioned: Provisioned, tmp_path: Path) -> Iterator[Callable[..., RunningKiosk]]:
+    """Starts kiosk-1 in this process; stops everything it started at the end."""
+    stops: list[Callable[[], None]] = []
+
+    def start(start_at: str = MONDAY_MORNING) -> RunningKiosk:
+        site = provisioned.site
+        config = next(k for k in site.kiosks if k.id == "kiosk-1")
+        clock = SimulatedClock(dt.datetime.fromisoformat(start_at))
+        outbox = Outbox(tmp_path / f"outbox-{len(stops)}.sqlite3")
+        printer = SimulatedPrinter()
+        app = KioskApp(site, config, outbox, TicketPrinter(config.printer, site, printer), clock)
+        factory = MockFactory()
+        panel = KioskPanel(config, app.pressed, pin_factory=factory)
+        link = KioskLink(
+            "kiosk-1",
+            provisioned.credentials["kiosk-1"],
+            version="test",
+            on_answer=app.answer_arrived,
+            on_connected=app.connected,
+        )
+        app.attach(panel, link)
+        link.start()
+        loop = threading.Thread(target=app.run, kwargs={"tick": 0.05}, daemon=True)
+        loop.start()
+
+        def stop() -> None:
+            app.stop()
+            loop.join(timeout=5)
+            panel.close()
+            link.stop({})
+            outbox.close()
+            factory.close()
+
+        stops.append(stop)
+        return RunningKiosk(app, config, panel, printer, factory)
+
+    yield start
+    for stop in reversed(stops):
+        stop()
+
+
+def ready(kiosk: RunningKiosk) -> None:
+    """Connected, with its reserve of numbers for every service."""
+    until(lambda: kiosk.app.health()["reserved"] == 3 * len(kiosk.app.services), what="reserves")
+
+
+def waiting(provisioned: Provisioned, service: str, count: int) -> QueueState:
+    return wait_for_state(
+        provisioned,
+        lambda s: next(v.waiting for v in s.services if v.prefix == service) == count,
+    )
+
+
+def test_a_press_prints_a_ticket(
+    provisioned: Provisioned, central: CentralProcess, start_kiosk: Callable[..., RunningKiosk]
+) -> None:
+    kiosk = start_kiosk()
+    ready(kiosk)
+    # WHEN a citizen presses the passport button
+    kiosk.press("A")
+    # THEN a ticket with the first free number is printed and waits at the central
+    until(lambda: b"NOMOR ANTREAN" in kiosk.printed(), what="the ticket")
+    assert b"A004" in kiosk.printed()  # A001-A003 are kiosk-1's reserve
+    assert b"PRIORITAS" not in kiosk.printed()
+    waiting(provisioned, "A", 1)
+    until(lambda: kiosk.panel.light("A") is Light.AVAILABLE, what="the LED back on")
+
+
+def test_priority_then_service_prints_a_priority_ticket(
+    provisioned: Provisioned, central: CentralProcess, start_kiosk: Callable[..., RunningKiosk]
+) -> None:
+    kiosk = start_kiosk()
+    ready(kiosk)
+    kiosk.press_priority()
+    kiosk.press("B")
+    until(lambda: b"PRIORITAS" in kiosk.printed(), what="a priority ticket")
+    assert b"B004" in kiosk.printed()
+
+
+def test_a_closed_service_prints_nothing_and_its_led_is_off(
+    provisioned: Provisioned, central: CentralProcess, start_kiosk: Callable[..., RunningKiosk]
+) -> None:
+    # GIVEN the kiosk's clock says the lunch break
+    kiosk = start_kiosk("2026-11-30T12:30:00+08:00")
+    until(lambda: kiosk.panel.light("A") is Light.UNAVAILABLE, what="the LED off")
+    kiosk.press("A")
+    time.sleep(0.5)
+    assert b"NOMOR ANTREAN" not in kiosk.printed()
+    assert kiosk.app.outbox.count(*RequestState, kind="issue") == 0
+
+
+def test_a_full_quota_prints_nothing_and_turns_the_led_off(
+    provisioned: Provisioned, central: CentralProcess, start_kiosk: Callable[..., RunningKiosk]
+) -> None:
+    # GIVEN kiosk-1 holds 3 of service A's 60 and the other kiosk took the other 57
+    kiosk = start_kiosk()
+    ready(kiosk)
+    other = Kiosk(provisioned, "kiosk-2")
+    try:
+        for n in range(57):
+            assert other.ask(f"fill-{n}", "A").ok
+    finally:
+        other.close()
+    # WHEN a citizen presses A
+    kiosk.press("A")
+    # THEN nothing is printed and A's LED goes off for the day
+    until(lambda: kiosk.panel.light("A") is Light.UNAVAILABLE, what="the LED off")
+    assert b"NOMOR ANTREAN" not in kiosk.printed()
+    assert kiosk.panel.light("B") is Light.AVAILABLE
+
+
+def test_paper_out_prints_nothing_issues_nothing_and_recovers(
+    provisioned: Provisioned,
+    central: CentralProcess,
+    start_kiosk: Callable[..., RunningKiosk],
+    mqtt_clients: MqttClients,
+) -> None:
+    kiosk = start_kiosk()
+    ready(kiosk)
+    status = mqtt_clients(provisioned, "central")
+    status.subscribe_and_wait(provisioned.topics.status("kiosk-1"))
+    # GIVEN the roll runs out
+    kiosk.printer.simulate(PrinterHealth.PAPER_OUT)
+    # WHEN a citizen presses A
+    pressed = time.monotonic()
+    kiosk.press("A")
+    # THEN every LED blinks the fault, nothing is printed or issued, and the central knows
+    until(lambda: kiosk.panel.light("A") is Light.FAULT, what="the fault LED")
+    assert kiosk.panel.light("L") is Light.FAULT
+    assert b"NOMOR ANTREAN" not in kiosk.printed()
+    until(
+        lambda: any(
+            decode(bytes(m.payload), DeviceStatus).health.get("printer") == "paper_out"
+            for m in status.received_so_far()
+        ),
+        what="the paper_out status",
+    )
+    waiting(provisioned, "A", 0)
+    # AND WHEN a new roll goes in, the kiosk takes presses again by itself
+    kiosk.printer.simulate(PrinterHealth.OK)
+    until(lambda: kiosk.panel.light("A") is Light.AVAILABLE, what="the LED back")
+    time.sleep(max(0.0, pressed + kiosk.config.cooldown_seconds + 0.1 - time.monotonic()))
+    kiosk.press("A")
+    until(lambda: b"A004" in kiosk.printed(), what="the ticket after the new roll")
+
+
+def test_with_the_broker_down_a_reserved_number_is_printed_and_reaches_the_queue_later(
+    provisioned: Provisioned,
+    mosquitto: Mosquitto,
+    central: CentralProcess,
+    start_kiosk: Callable[..., RunningKiosk],
+) -> None:
+    kiosk = start_kiosk()
+    ready(kiosk)
+    # GIVEN Mosquitto goes down
+    mosquitto.stop()
+    until(lambda: not kiosk.app.link or not kiosk.app.link.connected, what="the kiosk offline")
+    # WHEN a citizen presses A twice (after the cool-down)
+    started = time.monotonic()
+    kiosk.press("A")
+    until(lambda: b"A001" in kiosk.printed(), what="the first offline ticket")
+    # THEN the citizen is not kept waiting: a reserved number, marked offline
+    assert time.monotonic() - started < 3.0
+    assert b"terputus" in kiosk.printed()
+    time.sleep(3.1)
+    kiosk.press("A")
+    until(lambda: b"A002" in kiosk.printed(), what="the second offline ticket")
+    assert kiosk.app.health()["offline_pending"] == 2
+    # AND WHEN Mosquitto is back, both tickets join the queue, each number once
+    mosquitto.start()
+    until(lambda: kiosk.app.health()["offline_pending"] == 0, timeout=30, what="hand-in")
+    state = waiting(provisioned, "A", 2)
+    assert state.services[0].waiting == 2
+
+
+def test_a_kiosk_killed_between_publish_and_print_prints_the_same_ticket_once(
+    provisioned: Provisioned,
+    mosquitto: Mosquitto,
+    tmp_path: Path,
+    mqtt_clients: MqttClients,
+) -> None:
+    """The kiosk runs as its own process (antre-kiosk, keyboard presses), so it can be killed."""
+    printed = tmp_path / "printer.bin"
+    command = [
+        sys.executable,
+        "-m",
+        "kiosk.main",
+        "--site",
+        str(EXAMPLE_SITE),
+        "--kiosk",
+        "kiosk-1",
+        "--credentials",
+        str(provisioned.directory / "credentials" / "kiosk-1.toml"),
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--pin-factory",
+        "mock",
+        "--keyboard",
+        "--printer-file",
+        str(printed),
+        "--simulate-from",
+        MONDAY_MORNING,
+    ]
+    watcher = mqtt_clients(provisioned, "central")
+    watcher.subscribe_and_wait(provisioned.topics.kiosk_request("kiosk-1"))
+    with (tmp_path / "kiosk.log").open("wb") as log:
+        # GIVEN the central is not running yet: the request is published, nobody answers
+        kiosk = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=log, stderr=log)
+        try:
+            assert kiosk.stdin is not None
+            kiosk.stdin.write(b"A\n")
+            kiosk.stdin.flush()
+            # WHEN the kiosk is killed -9 as soon as its ticket request is on the broker
+            while b'"type":"issue"' not in watcher.next_message(timeout=10).payload:
+                pass
+        finally:
+            _end(kiosk, kill=True)
+        assert not printed.exists() or b"NOMOR ANTREAN" not in printed.read_bytes()
+        # AND the central starts, then the kiosk comes back
+        central = CentralProcess(provisioned, tmp_path / "antre.sqlite3")
+        central.start()
+        kiosk = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=log, stderr=log)
+        try:
+            until(lambda: printed.exists() and b"NOMOR ANTREAN" in printed.read_bytes(), 30)
+            time.sleep(1.0)
+            # THEN the ticket was printed once, and the central issued exactly one
+            assert printed.read_bytes().count(b"NOMOR ANTREAN") == 1
+            state = waiting(provisioned, "A", 1)
+            assert state.services[0].waiting == 1
+        finally:
+            _end(kiosk, kill=False)
+            central.kill()
+
+
+def _end(process: "subprocess.Popen[bytes]", *, kill: bool) -> None:
+    """kill -9 (a power cut) or a clean stop; the pipe closed either way."""
+    if kill:
+        process.kill()
+    else:
+        process.terminate()
+    process.wait(timeout=10)
+    if process.stdin is not None:
+        process.stdin.close()

@@ -1,0 +1,665 @@
+"""Printing a ticket: the ESC/POS bytes decoded, and printer faults before and after."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import pytest
+from escpos.printer import File, Network  # type: ignore[import-untyped, unused-ignore]
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kiosk.printer
+from contract.messages import TicketInfo
+from contract.site import Printer, Site
+from kiosk.printer import (
+    PrinterFault,
+    PrinterHealth,
+    SimulatedPrinter,
+    TicketPrinter,
+    make_escpos,
+)
+from kiosk.ticket_layout import BigNumber, QrCode, TextLine, number_size, ticket_layout
+from tests.escpos_decode import (
+    Cut,
+    Feed,
+    Init,
+    Op,
+    QrPrint,
+    QrStore,
+    RasterImage,
+    StatusQuery,
+    Text,
+    UnknownCommand,
+    decode,
+    lines,
+    texts,
+)
+
+URL = "http://antre.local/t/2026-11-30/A023"
+NOTICE = "Harap menunggu panggilan. Nomor hangus bila tidak hadir saat dipanggil."
+
+
+def ticket(**changes: object) -> TicketInfo:
+    """Ticket A023 of the Samarinda passport service, issued Monday 30 Nov 2026 09:12 WITA."""
+    base = TicketInfo(
+        id="2026-11-30/A023",
+        number="A023",
+        service="A",
+        service_name="Paspor (permohonan baru dan penggantian)",
+        agency="Kantor Imigrasi",
+        priority=False,
+        state="waiting",
+        issued_at="2026-11-30T09:12:00+08:00",
+        ahead=4,
+        wait_minutes=20,
+        counters=[1, 2],
+    )
+    return msgspec.structs.replace(base, **changes)
+
+
+PRINTER_80 = Printer(type="dummy", width_mm=80)
+# The example site's kiosk-2 printer: 58 mm, neither cutter nor native QR.
+PRINTER_58 = Printer(type="dummy", width_mm=58)
+
+
+def print_on(
+    site: Site, config: Printer, info: TicketInfo | None = None, *, offline: bool = False
+) -> list[Op]:
+    """Prints a ticket on a healthy simulated printer; the decoded bytes it received."""
+    device = SimulatedPrinter()
+    TicketPrinter(config, site, device).print_ticket(info or ticket(), offline=offline)
+    return decode(device.output)
+
+
+def the_line(ops: list[Op], start: str) -> str:
+    found = [text for text in texts(ops) if text.startswith(start)]
+    assert len(found) == 1, f"{start!r} in {texts(ops)}"
+    return found[0]
+
+
+# -- an 80 mm ticket -------------------------------------------------------------------
+
+
+def test_the_number_is_printed_in_native_large_text(example_site: Site) -> None:
+    # GIVEN an 80 mm printer
+    # WHEN ticket A023 is printed
+    ops = print_on(example_site, PRINTER_80)
+    # THEN "A023" is a text run (printer font, not an image) at 3x or more, centred, bold
+    runs = [op for op in ops if isinstance(op, Text) and op.text == "A023"]
+    assert len(runs) == 1
+    style = runs[0].style
+    assert style.width >= 3
+    assert style.height >= 3
+    assert (style.align, style.bold) == ("center", True)
+    assert not any(isinstance(op, RasterImage) for op in ops)
+
+
+def test_the_qr_code_carries_the_ticket_url(example_site: Site) -> None:
+    # GIVEN an 80 mm printer with native QR and the site's url base "http://antre.local/t/"
+    # WHEN ticket 2026-11-30/A023 is printed
+    ops = print_on(example_site, PRINTER_80)
+    # THEN one native QR store command carries exactly the base + the ticket id
+    stores = [op for op in ops if isinstance(op, QrStore)]
+    assert [store.data for store in stores] == [URL.encode()]
+    # AND the stored code is printed after it
+    assert any(isinstance(op, QrPrint) for op in ops[ops.index(stores[0]) :])
+
+
+def test_an_80_mm_ticket_is_cut_after_its_last_line(example_site: Site) -> None:
+    # GIVEN an 80 mm printer (a cutter by default)
+    # WHEN a ticket is printed
+    ops = print_on(example_site, PRINTER_80)
+    # THEN a cut is sent, after every line of text
+    cuts = [i for i, op in enumerate(ops) if isinstance(op, Cut)]
+    last_text = max(i for i, op in enumerate(ops) if isinstance(op, Text))
+    assert len(cuts) == 1
+    assert cuts[0] > last_text
+
+
+def test_every_line_of_an_80_mm_ticket_fits_48_columns(example_site: Site) -> None:
+    # GIVEN an 80 mm printer of 48 columns and a priority ticket (the widest lines)
+    # WHEN it is printed
+    ops = print_on(example_site, PRINTER_80, ticket(priority=True))
+    # THEN every line's characters times their width fit 48 columns
+    widths = {line.text: line.columns for line in lines(ops)}
+    assert max(widths.values()) <= 48, widths
+    # AND the dashed rule uses the whole width (so the check above is not vacuous)
+    assert widths["-" * 48] == 48
+
+
+def test_the_ticket_says_what_a_citizen_needs(example_site: Site) -> None:
+    # GIVEN an 80 mm printer
+    # WHEN ticket A023 (4 ahead, about 20 minutes, counters 1 and 2) is printed
+    ops = print_on(example_site, PRINTER_80)
+    printed = texts(ops)
+    # THEN it names the site, agency, service and counters, and gives the estimate
+    for line in (
+        "Mal Pelayanan Publik Kota Samarinda",
+        "Kantor Imigrasi",
+        "Paspor (permohonan baru dan penggantian)",
+        "NOMOR ANTREAN",
+        "Di depan Anda: 4 orang",
+        "Perkiraan tunggu: +/- 20 menit",
+        "Loket: 1, 2",
+    ):
+        assert line in printed
+    # AND the notice is there, wrapped over lines
+    assert NOTICE in " ".join(printed)
+    # AND no priority line on a regular ticket
+    assert "PRIORITAS" not in printed
+
+
+def test_the_printer_is_reset_and_set_to_code_page_437_first(example_site: Site) -> None:
+    # GIVEN an 80 mm printer
+    # WHEN a ticket is printed
+    ops = [op for op in print_on(example_site, PRINTER_80) if not isinstance(op, StatusQuery)]
+    # THEN ESC @ comes first, and the text is plain ASCII in code page 0
+    assert isinstance(ops[0], Init)
+    runs = [op for op in ops if isinstance(op, Text)]
+    assert all(run.text.isascii() and run.style.code_page == 0 for run in runs)
+
+
+# -- a 58 mm ticket --------------------------------------------------------------------
+
+
+def test_a_58_mm_ticket_is_not_cut_and_fits_32_columns(example_site: Site) -> None:
+    # GIVEN the example site's kiosk-2 printer: 58 mm, no cutter, no native QR
+    config = next(k.printer for k in example_site.kiosks if k.id == "kiosk-2")
+    assert (config.type, config.width_mm, config.has_cutter) == ("dummy", 58, False)
+    # WHEN a priority ticket is printed on it
+    ops = print_on(example_site, config, ticket(priority=True))
+    # THEN no cut is sent: the ticket is fed past the tear bar instead
+    assert not any(isinstance(op, Cut) for op in ops)
+    printed = [op for op in ops if not isinstance(op, StatusQuery)]
+    assert isinstance(printed[-1], Feed)
+    assert printed[-1].lines >= 4
+    # AND every line fits 32 columns, and the long service name was wrapped to do so
+    assert max(line.columns for line in lines(ops)) <= 32
+    assert "Paspor (permohonan baru dan" in texts(ops)
+
+
+def test_a_58_mm_ticket_still_has_a_big_number(example_site: Site) -> None:
+    # GIVEN a 58 mm printer
+    # WHEN ticket A023 is printed
+    ops = print_on(example_site, PRINTER_58)
+    # THEN the number is still native text at 3x or more
+    (run,) = [op for op in ops if isinstance(op, Text) and op.text == "A023"]
+    assert min(run.style.width, run.style.height) >= 3
+
+
+def test_without_native_qr_the_code_is_the_only_image(example_site: Site) -> None:
+    # GIVEN a 58 mm printer without a native QR command
+    # WHEN a ticket is printed
+    ops = print_on(example_site, PRINTER_58)
+    # THEN there is no native QR command, and exactly one raster image within 384 dots
+    assert not any(isinstance(op, QrStore | QrPrint) for op in ops)
+    images = [op for op in ops if isinstance(op, RasterImage)]
+    assert len(images) == 1
+    assert images[0].width <= 384
+
+
+def test_a_58_mm_printer_with_native_qr_and_cutter_uses_them(example_site: Site) -> None:
+    # GIVEN a 58 mm printer configured with a native QR command and a cutter
+    config = Printer(type="dummy", width_mm=58, native_qr=True, cutter=True)
+    # WHEN a ticket is printed
+    ops = print_on(example_site, config)
+    # THEN the QR code is native and the ticket is cut
+    assert [op.data for op in ops if isinstance(op, QrStore)] == [URL.encode()]
+    assert any(isinstance(op, Cut) for op in ops)
+
+
+@pytest.mark.parametrize("columns", [42, 48, 32, 24])
+def test_the_widest_number_fits_the_configured_columns(example_site: Site, columns: int) -> None:
+    # GIVEN a printer of `columns` columns
+    config = Printer(type="dummy", width_mm=80 if columns >= 42 else 58, columns=columns)
+    # WHEN ticket AB1000, the widest number a day can reach, is printed
+    ops = print_on(example_site, config, ticket(number="AB1000", id="2026-11-30/AB1000"))
+    # THEN it is printed big and within the width, as is every other line
+    (run,) = [op for op in ops if isinstance(op, Text) and op.text == "AB1000"]
+    assert run.style.width >= 3
+    assert len("AB1000") * run.style.width <= columns
+    assert max(line.columns for line in lines(ops)) <= columns
+
+
+# -- what the ticket says --------------------------------------------------------------
+
+
+def test_a_priority_ticket_says_prioritas(example_site: Site) -> None:
+    # GIVEN a priority ticket
+    # WHEN it is printed
+    ops = print_on(example_site, PRINTER_80, ticket(priority=True))
+    # THEN a PRIORITAS line is printed, bold and larger than normal
+    (line,) = [line for line in lines(ops) if line.text == "PRIORITAS"]
+    assert line.size == (2, 2)
+    assert line.runs[0].style.bold
+
+
+def test_an_offline_ticket_says_so_and_gives_no_estimate(example_site: Site) -> None:
+    # GIVEN a ticket from a reserved number, printed while the central is unreachable
+    info = ticket(ahead=0, wait_minutes=None)
+    # WHEN it is printed offline
+    printed = texts(print_on(example_site, PRINTER_80, info, offline=True))
+    # THEN it says it was printed without the network
+    assert "Dicetak saat jaringan terputus" in printed
+    # AND neither the people ahead nor a wait estimate is printed
+    assert not [line for line in printed if line.startswith(("Perkiraan", "Di depan"))]
+    # AND the number and counters still are
+    assert "A023" in printed
+    assert "Loket: 1, 2" in printed
+
+
+def test_an_unknown_wait_is_not_available_yet(example_site: Site) -> None:
+    # GIVEN a ticket whose wait cannot be estimated (no open counter)
+    # WHEN it is printed online
+    ops = print_on(example_site, PRINTER_80, ticket(wait_minutes=None))
+    # THEN the estimate line says it is not available yet
+    assert the_line(ops, "Perkiraan tunggu") == "Perkiraan tunggu: belum tersedia"
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [(0, "segera"), (7, "+/- 7 menit"), (60, "+/- 1 jam"), (95, "+/- 1 jam 35 menit")],
+)
+def test_the_estimate_reads_in_minutes_and_hours(
+    example_site: Site, minutes: int, expected: str
+) -> None:
+    # GIVEN a ticket with an estimated wait of `minutes`
+    # WHEN it is printed
+    ops = print_on(example_site, PRINTER_80, ticket(wait_minutes=minutes))
+    # THEN the estimate reads naturally
+    assert the_line(ops, "Perkiraan tunggu") == f"Perkiraan tunggu: {expected}"
+
+
+@pytest.mark.parametrize(
+    ("issued_at", "expected"),
+    [
+        ("2026-11-30T01:12:00+00:00", "Senin, 30 Nov 2026 09:12 WITA"),
+        ("2026-08-16T23:30:00+00:00", "Senin, 17 Agu 2026 07:30 WITA"),
+        ("2027-01-02T16:05:00+00:00", "Minggu, 3 Jan 2027 00:05 WITA"),
+        ("2026-12-31T16:30:00+00:00", "Jumat, 1 Jan 2027 00:30 WITA"),
+        ("2026-11-30T09:12:00", "Senin, 30 Nov 2026 09:12 WITA"),
+    ],
+)
+def test_the_issue_time_is_in_wita_and_indonesian(
+    example_site: Site, issued_at: str, expected: str
+) -> None:
+    # GIVEN a ticket issued at `issued_at` (UTC, or local when it has no offset)
+    # WHEN it is printed at the Samarinda site (Asia/Makassar)
+    ops = print_on(example_site, PRINTER_80, ticket(issued_at=issued_at))
+    # THEN the date and time are local, with Indonesian day and month names
+    assert expected in texts(ops)
+
+
+def test_config_text_cannot_inject_printer_commands(example_site: Site) -> None:
+    # GIVEN an agency name with an escape character (ESC i would cut) and an accent
+    info = ticket(agency="Caf\u00e9 \x1bi Imigrasi", service_name="Paspor \u2013 baru")
+    # WHEN the ticket is printed
+    ops = print_on(example_site, PRINTER_80, info)
+    # THEN the decoder meets no unknown command, and the text is printed as ASCII
+    assert "Cafe  i Imigrasi" in texts(ops)
+    assert "Paspor - baru" in texts(ops)
+
+
+def test_the_layout_sizes_the_number_for_the_widest_number() -> None:
+    # GIVEN the printer widths in use
+    # WHEN the number size is chosen
+    sizes = {columns: number_size(columns, "A023") for columns in (24, 32, 42, 48, 64)}
+    # THEN it is the largest that fits "AB1000", at most 6x6
+    assert sizes == {24: 4, 32: 5, 42: 6, 48: 6, 64: 6}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    columns=st.integers(min_value=24, max_value=64),
+    agency=st.text(min_size=1, max_size=120),
+    service=st.text(min_size=1, max_size=120),
+    counters=st.lists(st.integers(min_value=1, max_value=200), max_size=30),
+    priority=st.booleans(),
+    offline=st.booleans(),
+)
+def test_every_layout_line_fits_whatever_the_names(
+    example_site: Site,
+    columns: int,
+    agency: str,
+    service: str,
+    counters: list[int],
+    priority: bool,
+    offline: bool,
+) -> None:
+    # GIVEN any agency and service names (any characters, long words) and any width
+    info = ticket(agency=agency, service_name=service, counters=counters, priority=priority)
+    # WHEN the ticket is laid out
+    blocks = ticket_layout(
+        example_site, info, columns=columns, url_base="http://x/t/", offline=offline
+    )
+    # THEN every line fits at its width, in printable ASCII, and so does the number
+    for block in blocks:
+        if isinstance(block, TextLine):
+            assert len(block.text) * block.width <= columns, block
+            assert block.text.isascii(), block
+            assert block.text.isprintable(), block
+        elif isinstance(block, BigNumber):
+            assert len(block.text) * block.size <= columns
+    # AND the QR code leads to the ticket's page
+    assert QrCode("http://x/t/2026-11-30/A023") in blocks
+
+
+def test_the_decoder_refuses_commands_it_does_not_know() -> None:
+    # GIVEN bytes with a command the decoder does not know (ESC i, a partial cut)
+    # WHEN they are decoded
+    # THEN it refuses rather than reading them as text
+    with pytest.raises(UnknownCommand):
+        decode(b"abc\x1bi")
+
+
+# -- printer types ---------------------------------------------------------------------
+
+
+def test_a_file_printer_writes_the_ticket_to_its_path(example_site: Site, tmp_path: Path) -> None:
+    # GIVEN a file printer, as the example site's kiosk-1 has, writing into tmp_path
+    path = tmp_path / "kiosk-1.bin"
+    config = Printer(type="file", path=str(path), width_mm=80)
+    printer = TicketPrinter(config, example_site)
+    # WHEN a ticket is printed
+    try:
+        health = printer.health()
+        printer.print_ticket(ticket())
+    finally:
+        printer.close()
+    # THEN its health is unknown (a file cannot answer), which still prints
+    assert health is PrinterHealth.UNKNOWN
+    # AND the file holds the ticket, and no status query was written into it
+    ops = decode(path.read_bytes())
+    assert "A023" in texts(ops)
+    assert [op.data for op in ops if isinstance(op, QrStore)] == [URL.encode()]
+    assert not any(isinstance(op, StatusQuery) for op in ops)
+
+
+def test_make_escpos_builds_the_configured_connection(tmp_path: Path) -> None:
+    # GIVEN network, file and dummy printer configs
+    network = make_escpos(Printer(type="network", host="192.0.2.10", port=9101))
+    file = make_escpos(Printer(type="file", path=str(tmp_path / "t.bin")))
+    dummy = make_escpos(Printer(type="dummy"))
+    # THEN each is the python-escpos class for it, none opened yet
+    assert isinstance(network, Network)
+    assert (network.host, network.port) == ("192.0.2.10", 9101)
+    assert network.timeout == kiosk.printer.STATUS_TIMEOUT
+    assert isinstance(file, File)
+    assert file.devfile == str(tmp_path / "t.bin")
+    assert isinstance(dummy, SimulatedPrinter)
+    assert not (tmp_path / "t.bin").exists()
+
+
+@pytest.mark.parametrize(
+    ("config", "package"),
+    [
+        (Printer(type="usb", usb_vendor_id=0x0416, usb_product_id=0x5011), "pyusb"),
+        (Printer(type="serial", serial_device="/dev/ttyUSB0"), "pyserial"),
+    ],
+)
+def test_usb_and_serial_need_their_library(config: Printer, package: str) -> None:
+    # GIVEN a usb or serial printer config
+    usable = {"pyusb": "usb", "pyserial": "serial"}[package]
+    try:
+        __import__(usable)
+    except ImportError:
+        # WHEN python-escpos's connection library is missing
+        # THEN make_escpos says so as an offline printer fault
+        with pytest.raises(PrinterFault) as raised:
+            make_escpos(config)
+        assert raised.value.health is PrinterHealth.OFFLINE
+        assert package in str(raised.value)
+    else:
+        # WHEN it is installed, THEN the right class is built
+        device = make_escpos(config)
+        assert type(device).__name__ == config.type.capitalize()
+
+
+# -- health ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fault", [PrinterHealth.PAPER_OUT, PrinterHealth.COVER_OPEN, PrinterHealth.OFFLINE]
+)
+def test_a_faulty_printer_prints_nothing(example_site: Site, fault: PrinterHealth) -> None:
+    # GIVEN a printer with no paper, its cover open, or not answering
+    device = SimulatedPrinter()
+    device.simulate(fault)
+    printer = TicketPrinter(PRINTER_80, example_site, device)
+    # WHEN a ticket is printed
+    with pytest.raises(PrinterFault) as raised:
+        printer.print_ticket(ticket())
+    # THEN the fault names the condition, and says nothing was started
+    assert raised.value.health is fault
+    assert not raised.value.started
+    assert printer.last_health is fault
+    # AND only status queries reached the printer: no number, no text, no QR
+    ops = decode(device.output)
+    assert ops
+    assert all(isinstance(op, StatusQuery) for op in ops)
+    assert b"A023" not in device.output
+
+
+def test_paper_near_end_prints_and_is_reported(example_site: Site) -> None:
+    # GIVEN a printer whose roll is near its end
+    device = SimulatedPrinter()
+    device.simulate(PrinterHealth.PAPER_NEAR_END)
+    printer = TicketPrinter(PRINTER_80, example_site, device)
+    # WHEN a ticket is printed
+    printer.print_ticket(ticket())
+    # THEN it is printed, and the near end is reported
+    assert "A023" in texts(decode(device.output))
+    assert printer.last_health is PrinterHealth.PAPER_NEAR_END
+    assert printer.health() is PrinterHealth.PAPER_NEAR_END
+
+
+def test_no_reply_is_offline_not_paper_out_nor_ok(example_site: Site) -> None:
+    # GIVEN a readable connection to a printer that does not answer (switched off)
+    device = SimulatedPrinter()
+    device.simulate(PrinterHealth.OFFLINE)
+    # WHEN its health is asked
+    health = TicketPrinter(PRINTER_80, example_site, device).health()
+    # THEN it is offline
+    assert health is PrinterHealth.OFFLINE
+    # AND python-escpos's own paper_status() would have called it "paper adequate" (2):
+    # the reason the check reads the status bytes itself
+    assert device.paper_status() == 2
+
+
+@pytest.mark.parametrize(
+    ("condition", "paper_status", "online"),
+    [
+        (PrinterHealth.OK, 2, True),
+        (PrinterHealth.PAPER_NEAR_END, 1, True),
+        (PrinterHealth.PAPER_OUT, 0, False),
+        (PrinterHealth.COVER_OPEN, 2, False),
+    ],
+)
+def test_the_simulator_answers_python_escpos_queries(
+    example_site: Site, condition: PrinterHealth, paper_status: int, online: bool
+) -> None:
+    # GIVEN a simulated printer in `condition`
+    device = SimulatedPrinter()
+    device.simulate(condition)
+    # WHEN python-escpos asks it, and the ticket printer asks it
+    # THEN python-escpos reads the bytes as a real printer's, and the health is the condition
+    assert device.paper_status() == paper_status
+    assert device.is_online() is online
+    assert TicketPrinter(PRINTER_80, example_site, device).health() is condition
+
+
+def test_paper_running_out_while_printing_is_caught_after(example_site: Site) -> None:
+    # GIVEN a printer that is fine now but runs out of paper 200 bytes into the ticket
+    device = SimulatedPrinter()
+    device.simulate(PrinterHealth.PAPER_OUT, after_bytes=200)
+    printer = TicketPrinter(PRINTER_80, example_site, device)
+    assert printer.health() is PrinterHealth.OK
+    # WHEN the ticket is printed
+    with pytest.raises(PrinterFault) as raised:
+        printer.print_ticket(ticket())
+    # THEN the check after printing raises paper out, with the ticket started
+    assert raised.value.health is PrinterHealth.PAPER_OUT
+    assert raised.value.started
+    # AND the status was asked again after the ticket's bytes
+    ops = decode(device.output)
+    last_text = max(i for i, op in enumerate(ops) if isinstance(op, Text))
+    assert any(isinstance(op, StatusQuery) for op in ops[last_text:])
+
+
+def test_the_printer_comes_back_after_a_fault(example_site: Site) -> None:
+    # GIVEN a printer out of paper that refused a ticket
+    device = SimulatedPrinter()
+    device.simulate(PrinterHealth.PAPER_OUT)
+    printer = TicketPrinter(PRINTER_80, example_site, device)
+    with pytest.raises(PrinterFault):
+        printer.print_ticket(ticket())
+    # WHEN a roll is put in
+    device.simulate(PrinterHealth.OK)
+    # THEN the next ticket prints
+    printer.print_ticket(ticket())
+    assert printer.health() is PrinterHealth.OK
+    assert "A023" in texts(decode(device.output))
+
+
+class Unplugged(SimulatedPrinter):
+    """A printer whose cable was pulled: every write fails as pyusb's would."""
+
+    def _raw(self, msg: bytes) -> None:
+        raise OSError(19, "No such device")
+
+
+def test_a_connection_error_is_offline(example_site: Site) -> None:
+    # GIVEN a printer whose connection fails on every write
+    printer = TicketPrinter(PRINTER_80, example_site, Unplugged())
+    # WHEN its health is asked and a ticket is printed
+    health = printer.health()
+    with pytest.raises(PrinterFault) as raised:
+        printer.print_ticket(ticket())
+    # THEN both say offline
+    assert health is PrinterHealth.OFFLINE
+    assert raised.value.health is PrinterHealth.OFFLINE
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local TCP port nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_a_network_printer_nobody_answers_is_offline(example_site: Site, closed_port: int) -> None:
+    # GIVEN a network printer config whose address refuses connections
+    config = Printer(type="network", host="127.0.0.1", port=closed_port)
+    printer = TicketPrinter(config, example_site, settle_seconds=0)
+    # WHEN its health is asked and a ticket is printed
+    try:
+        health = printer.health()
+        with pytest.raises(PrinterFault) as raised:
+            printer.print_ticket(ticket())
+    finally:
+        printer.close()
+    # THEN python-escpos's DeviceNotFoundError is an offline printer, and nothing started
+    assert health is PrinterHealth.OFFLINE
+    assert raised.value.health is PrinterHealth.OFFLINE
+    assert not raised.value.started
+
+
+@pytest.fixture
+def silent_printer() -> Iterator[int]:
+    """A TCP server that accepts connections, takes what is sent and never answers."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(5)
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        try:
+            connection, _ = server.accept()
+        except OSError:
+            return
+        accepted.append(connection)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    thread.join(timeout=5)
+    for connection in accepted:
+        connection.close()
+    server.close()
+
+
+def test_a_network_printer_that_never_replies_is_offline(
+    example_site: Site, silent_printer: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a network printer that takes data but does not answer status queries
+    monkeypatch.setattr(kiosk.printer, "STATUS_TIMEOUT", 0.3)
+    config = Printer(type="network", host="127.0.0.1", port=silent_printer)
+    printer = TicketPrinter(config, example_site, settle_seconds=0)
+    # WHEN its health is asked
+    try:
+        health = printer.health()
+    finally:
+        printer.close()
+    # THEN the read time-out is offline, not paper out
+    assert health is PrinterHealth.OFFLINE
+
+
+class FakeNetworkPrinter:
+    """A TCP printer on localhost: keeps what it receives and answers each DLE EOT n
+    as a simulated printer in `condition` would."""
+
+    def __init__(self, port: int) -> None:
+        self.model = SimulatedPrinter()
+        self.received = bytearray()
+        self._server = socket.create_server(("127.0.0.1", port))
+        self._server.settimeout(5)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            connection, _ = self._server.accept()
+        except OSError:
+            return
+        with connection:
+            connection.settimeout(5)
+            while chunk := connection.recv(4096):
+                self.received += chunk
+                for n in (1, 2, 3, 4):
+                    for _ in range(chunk.count(bytes((0x10, 0x04, n)))):
+                        reply = self.model.status_byte(n)
+                        if reply is not None:
+                            connection.sendall(bytes((reply,)))
+
+    def close(self) -> None:
+        self._server.close()
+        self._thread.join(timeout=5)
+
+
+def test_a_network_printer_is_used_again_once_it_answers(
+    example_site: Site, closed_port: int
+) -> None:
+    # GIVEN a network printer that was not there when first asked
+    config = Printer(type="network", host="127.0.0.1", port=closed_port)
+    printer = TicketPrinter(config, example_site, settle_seconds=0)
+    fake: FakeNetworkPrinter | None = None
+    try:
+        assert printer.health() is PrinterHealth.OFFLINE
+        # WHEN it is switched on, with its roll near the end
+        fake = FakeNetworkPrinter(closed_port)
+        fake.model.simulate(PrinterHealth.PAPER_NEAR_END)
+        # THEN the same TicketPrinter connects, reads the status and prints
+        assert printer.health() is PrinterHealth.PAPER_NEAR_END
+        printer.print_ticket(ticket())
+    finally:
+        printer.close()
+        if fake is not None:
+            fake.close()
+    assert fake is not None
+    assert "A023" in texts(decode(bytes(fake.received)))
