@@ -48,13 +48,10 @@ bench: install
 check-config: $(INSTALLED)
 	$(BIN)/antre-check-config $(or $(CONFIG),$(EXAMPLE_SITE))
 
-# Until the central, kiosk and display processes exist (see README, "Status"), this
-# checks the example site and shows what it holds.
+# The whole MPP on this machine: Mosquitto, the central, two simulated kiosks, a display.
 run: install
 	$(BIN)/antre-check-config $(EXAMPLE_SITE)
-	@echo
-	@echo "antre: the queue engine and store are ready; the central service, kiosks and"
-	@echo "antre: display are not built yet, so there is nothing more to start (README: Status)."
+	$(BIN)/python -m local_mpp
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

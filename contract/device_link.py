@@ -46,6 +46,7 @@ class DeviceLink:
         self._on_message = on_message
         self._on_connected = on_connected
         self._connected = threading.Event()
+        self._stopping = False
         self.client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=f"antre-{device_id}",
@@ -74,6 +75,7 @@ class DeviceLink:
 
     def stop(self, health: Health) -> None:
         """Says `offline` (a clean stop, not `lost`) and disconnects."""
+        self._stopping = True
         if self.connected:
             info = self.client.publish(self._status_topic, self._status("offline", health), 1, True)
             info.wait_for_publish(timeout=2)
@@ -129,7 +131,7 @@ class DeviceLink:
         reason_code: Any,
         properties: Properties | None,
     ) -> None:
-        if self._connected.is_set():
+        if self._connected.is_set() and not self._stopping:
             log.warning("%s lost Mosquitto (%s)", self.device_id, reason_code)
         self._connected.clear()
 

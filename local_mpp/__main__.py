@@ -1,0 +1,287 @@
+"""`make run`: the whole MPP on this machine, from the example site.
+
+Starts Mosquitto (the project's configuration, a free port), the central, two
+simulated kiosks and the lobby display, then takes commands from the terminal:
+
+    A      kiosk button A (the kiosk that has it)      *A   priority, then A
+    c5     counter 5 calls the next ticket             r5   counter 5 recalls
+    f5     counter 5 finishes                          s5   counter 5 skips (no-show)
+    q      stop everything (Ctrl-C does too)
+
+The display opens a window when there is a screen, otherwise it runs headless and
+writes var/local/display.png every few seconds. Everything it runs logs to var/local/.
+"""
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from broker.mosquitto_runner import MosquittoRunner, free_port
+from broker.provision import provision
+from contract.credentials import Credentials
+from contract.device_link import DeviceLink
+from contract.hours import issuing_refusal
+from contract.messages import Answer, CounterAction, CounterCommand, decode, encode
+from contract.site import Site
+from contract.site_loader import load_site
+from contract.topics import Topics
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_FILE = ROOT / "examples" / "samarinda" / "site.toml"
+HOME = ROOT / "var" / "local"
+ACTIONS: dict[str, CounterAction] = {"c": "call_next", "r": "recall", "f": "finish", "s": "skip"}
+
+
+class Mall:
+    """The processes of one local MPP, started in order and stopped in reverse."""
+
+    def __init__(self, site: Site, clock_args: list[str]) -> None:
+        self.site = site
+        self.clock_args = clock_args
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.broker: MosquittoRunner | None = None
+        self.credentials: dict[str, Credentials] = {}
+
+    def start(self) -> None:
+        HOME.mkdir(parents=True, exist_ok=True)
+        step("provisioning credentials, ACL and the Mosquitto configuration")
+        port = free_port()
+        report = provision(self.site, HOME / "central", port=port, bind_address="127.0.0.1")
+        self.credentials = report.credentials
+        voice = HOME / "voice"
+        if not (voice / "chime.wav").exists():
+            step("making the default Indonesian voice pack with espeak-ng (once)")
+            run([_tool("antre-voice-pack"), "--out", str(voice), "--english"])
+        step(f"starting Mosquitto on 127.0.0.1:{port}")
+        self.broker = MosquittoRunner(report.conf, port)
+        self.broker.start()
+        central_creds = HOME / "central" / "credentials"
+        step("starting the central")
+        self._spawn(
+            "central",
+            [
+                _tool("antre-central"),
+                "--site",
+                str(SITE_FILE),
+                "--db",
+                str(HOME / "antre.sqlite3"),
+                "--credentials",
+                str(central_creds / "central.toml"),
+                *self.clock_args,
+            ],
+        )
+        for kiosk in self.site.kiosks:
+            step(f"starting {kiosk.id} (mock buttons, tickets printed to var/local/{kiosk.id}.bin)")
+            self._spawn(
+                kiosk.id,
+                [
+                    _tool("antre-kiosk"),
+                    "--site",
+                    str(SITE_FILE),
+                    "--kiosk",
+                    kiosk.id,
+                    "--credentials",
+                    str(central_creds / f"{kiosk.id}.toml"),
+                    "--state-dir",
+                    str(HOME / kiosk.id),
+                    "--pin-factory",
+                    "mock",
+                    "--keyboard",
+                    "--printer-file",
+                    str(HOME / f"{kiosk.id}.bin"),
+                    *self.clock_args,
+                ],
+                stdin=True,
+            )
+        display = self.site.displays[0]
+        screen = ["--window", "1366x768"] if _has_screen() else ["--headless"]
+        step(f"starting {display.id} ({'a window' if _has_screen() else 'headless'})")
+        self._spawn(
+            display.id,
+            [
+                _tool("antre-display"),
+                "--site",
+                str(SITE_FILE),
+                "--display",
+                display.id,
+                "--credentials",
+                str(central_creds / f"{display.id}.toml"),
+                "--voice-pack",
+                str(voice),
+                "--screenshot-dir",
+                str(HOME),
+                *screen,
+                *self.clock_args,
+            ],
+        )
+
+    def _spawn(self, name: str, command: list[str], *, stdin: bool = False) -> None:
+        log = (HOME / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def press(self, key: str) -> None:
+        service = key.lstrip("*")
+        for kiosk in self.site.kiosks:
+            if any(button.service == service for button in kiosk.buttons):
+                pipe = self.processes[kiosk.id].stdin
+                assert pipe is not None
+                pipe.write(f"{key}\n".encode())
+                pipe.flush()
+                print(f"  {kiosk.id}: button {key} pressed (its ticket: var/local/{kiosk.id}.log)")
+                return
+        print(f"  no kiosk has a button {service!r}")
+
+    def counter(self, action: str, number: int) -> None:
+        user = f"counter-{number}"
+        if user not in self.credentials:
+            print(f"  no counter {number}")
+            return
+        answers: list[Answer] = []
+        topics = Topics(self.site.site.id)
+        link = DeviceLink(
+            user,
+            self.credentials[user],
+            version="local",
+            subscriptions=[topics.counter_answer(number)],
+            on_message=lambda topic, payload: answers.append(decode(payload, Answer)),
+        )
+        link.start()
+        try:
+            _wait(lambda: link.connected, 5)
+            command = CounterCommand(id=uuid.uuid4().hex, action=ACTIONS[action])
+            link.publish(topics.counter_command(number), encode(command))
+            _wait(lambda: bool(answers), 5)
+        finally:
+            link.stop({})
+        if not answers:
+            print("  no answer from the central")
+            return
+        answer = answers[0]
+        ticket = f" {answer.ticket.number}" if answer.ticket else ""
+        print(f"  loket {number}: {'ok' if answer.ok else answer.message}{ticket}")
+
+    def stop(self) -> None:
+        for name, process in reversed(self.processes.items()):
+            if process.poll() is None:
+                process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+            if process.poll() is None:
+                process.kill()
+            if process.stdin is not None:
+                process.stdin.close()
+            print(f"stopped {name}")
+        if self.broker is not None:
+            self.broker.stop()
+            print("stopped Mosquitto")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make run", description=__doc__)
+    parser.add_argument(
+        "--simulate-from", help="start the clock here (default: now, or 09:00 if closed)"
+    )
+    args = parser.parse_args(argv)
+    site = load_site(SITE_FILE)
+    clock_args = _clock_args(site, args.simulate_from)
+    mall = Mall(site, clock_args)
+    try:
+        mall.start()
+        _greet(mall)
+        _console(mall)
+    except KeyboardInterrupt:
+        print()
+    finally:
+        mall.stop()
+    return 0
+
+
+def _console(mall: Mall) -> None:
+    for line in _lines():
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in ("q", "quit", "exit"):
+            return
+        head, rest = text[0].lower(), text[1:]
+        if head in ACTIONS and rest.isdigit():
+            mall.counter(head, int(rest))
+        else:
+            mall.press(text.upper())
+        for name, process in mall.processes.items():
+            if process.poll() is not None:
+                print(f"  {name} has stopped: see var/local/{name}.log")
+
+
+def _lines() -> Iterator[str]:
+    while True:
+        try:
+            yield input("antre> ")
+        except EOFError:
+            return
+
+
+def _greet(mall: Mall) -> None:
+    print(
+        "\nAntre is running: MPP Samarinda, 24 services, 2 kiosks, 1 display.\n"
+        "Type a service letter (A-X) to press its kiosk button, *A for priority;\n"
+        "c5 / r5 / f5 / s5: counter 5 calls next / recalls / finishes / skips; q quits.\n"
+        f"Logs, printed tickets and the display's screenshot are in {HOME}.\n"
+    )
+
+
+def _clock_args(site: Site, simulate_from: str | None) -> list[str]:
+    """Real time when the mall is open; otherwise a simulated 09:00, said out loud."""
+    if simulate_from:
+        return ["--simulate-from", simulate_from]
+    now = dt.datetime.now(dt.UTC)
+    if issuing_refusal(site, site.services[0], now) is None:
+        return []
+    local = now.astimezone(site.site.timezone)
+    day = local.date()
+    while day.weekday() >= 5 or day in site.site.holidays:
+        day += dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(9, 0), tzinfo=site.site.timezone)
+    print(f"The mall is closed now: running on a simulated clock from {start:%A %d %B %H:%M}.")
+    return ["--simulate-from", start.isoformat()]
+
+
+def step(text: str) -> None:
+    print(f"antre: {text}", flush=True)
+
+
+def run(command: list[str]) -> None:
+    subprocess.run(command, check=True)
+
+
+def _tool(name: str) -> str:
+    """A console script of this project, from the same virtual environment."""
+    found = Path(sys.executable).parent / name
+    return str(found) if found.exists() else (shutil.which(name) or name)
+
+
+def _has_screen() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _wait(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
