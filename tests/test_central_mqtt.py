@@ -96,29 +96,14 @@ def test_kill_9_of_the_central_under_load_loses_and_doubles_nothing(
     provisioned: Provisioned, central: CentralProcess
 ) -> None:
     # GIVEN four kiosk clients (two per kiosk) asking for 1,000 tickets in all
-    clients = [Kiosk(provisioned, kiosk) for kiosk in ("kiosk-1", "kiosk-2") * 2]
-    answers: dict[str, Answer] = {}
-    lock = threading.Lock()
-
-    def work(index: int, kiosk: Kiosk) -> None:
-        for n in range(250):
-            request_id = f"k{index}-{n}"
-            answer = kiosk.ask(request_id, UNLIMITED[n % len(UNLIMITED)])
-            with lock:
-                answers[request_id] = answer
-
-    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(clients)]
-    for thread in threads:
-        thread.start()
+    load = Load([Kiosk(provisioned, kiosk) for kiosk in ("kiosk-1", "kiosk-2") * 2], 250)
+    answers = load.answers
     # WHEN the central is killed -9 in the middle of it, then started again
     _wait(lambda: len(answers) >= 300)
     central.kill()
     time.sleep(0.5)
     central.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    for kiosk in clients:
-        kiosk.close()
+    clients = load.finish()
     # THEN every request got a ticket, and every answer to one request names the same
     assert len(answers) == 1000
     assert all(answer.ok and answer.ticket for answer in answers.values()), central.log()
@@ -145,26 +130,11 @@ def test_mosquitto_restarted_under_load_the_central_reconnects_and_republishes(
     provisioned: Provisioned, mosquitto: Mosquitto, central: CentralProcess
 ) -> None:
     before = wait_for_state(provisioned, lambda state: True)
-    clients = [Kiosk(provisioned, kiosk) for kiosk in ("kiosk-1", "kiosk-2")]
-    answers: dict[str, Answer] = {}
-    lock = threading.Lock()
-
-    def work(index: int, kiosk: Kiosk) -> None:
-        for n in range(100):
-            request_id = f"k{index}-{n}"
-            answer = kiosk.ask(request_id, UNLIMITED[n % len(UNLIMITED)])
-            with lock:
-                answers[request_id] = answer
-
-    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(clients)]
-    for thread in threads:
-        thread.start()
+    load = Load([Kiosk(provisioned, kiosk) for kiosk in ("kiosk-1", "kiosk-2")], 100)
+    answers = load.answers
     _wait(lambda: len(answers) >= 50)
     mosquitto.restart()
-    for thread in threads:
-        thread.join(timeout=120)
-    for kiosk in clients:
-        kiosk.close()
+    load.finish()
     assert len(answers) == 200, central.log()
     _assert_numbers_complete(answers)
     # The central came back by itself and painted a newer state for the displays.
@@ -173,6 +143,36 @@ def test_mosquitto_restarted_under_load_the_central_reconnects_and_republishes(
     )
     assert after.seq > before.seq
     assert "lost Mosquitto" in central.log()
+
+
+class Load:
+    """Kiosk clients each asking for `per_client` tickets, one after another, in threads."""
+
+    def __init__(self, clients: list[Kiosk], per_client: int) -> None:
+        self.clients = clients
+        self.answers: dict[str, Answer] = {}
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._work, args=(index, kiosk, per_client))
+            for index, kiosk in enumerate(clients)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self, index: int, kiosk: Kiosk, count: int) -> None:
+        for n in range(count):
+            request_id = f"k{index}-{n}"
+            answer = kiosk.ask(request_id, UNLIMITED[n % len(UNLIMITED)])
+            with self._lock:
+                self.answers[request_id] = answer
+
+    def finish(self) -> list[Kiosk]:
+        """Waits for every client to be done and disconnects them."""
+        for thread in self._threads:
+            thread.join(timeout=120)
+        for kiosk in self.clients:
+            kiosk.close()
+        return self.clients
 
 
 def _assert_numbers_complete(answers: dict[str, Answer]) -> None:
