@@ -1,12 +1,14 @@
 """`make bench`: runs every benchmark in turn."""
 
-from bench import display_bench, engine_bench, mqtt_bench
+from bench import display_bench, engine_bench, kiosk_bench, mqtt_bench
 
 
 def main() -> None:
     engine_bench.main()
     print()
     mqtt_bench.main()
+    print()
+    kiosk_bench.main()
     print()
     display_bench.main()
 

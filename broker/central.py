@@ -25,9 +25,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from broker.engine.engine import Decision
+from broker.engine.events import EventKind
 from broker.queue_service import Clock, QueueService
 from broker.requests import Reply, RequestHandler
-from broker.views import queue_state, recent_calls
+from broker.views import call_events, queue_state, recent_calls
 from contract import topics as t
 from contract.clock import system_clock
 from contract.credentials import Credentials
@@ -58,6 +60,13 @@ class _Republish:
     """A task for the worker: the connection is (re)made, publish the state."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Changed:
+    """A task for the worker: the queue changed (from MQTT or the web); tell everyone."""
+
+    decision: Decision
+
+
 class Central:
     """Serves one site's queue over MQTT until stopped."""
 
@@ -77,13 +86,15 @@ class Central:
         self.notice = notice
         self._clock = clock
         self._credentials = credentials
-        self._inbox: queue.Queue[_Inbound | _Republish] = queue.Queue()
+        self._inbox: queue.Queue[_Inbound | _Republish | _Changed] = queue.Queue()
         self._stopping = threading.Event()
         self._seq = 0
         self.recent: deque[CallEvent] = deque(
             service.read(lambda engine: recent_calls(engine, RECENT_CALLS)), maxlen=RECENT_CALLS
         )
         self.client = self._make_client()
+        # Every change, whoever made it, is published by the worker, in order.
+        service.subscribe(lambda decision: self._inbox.put(_Changed(decision)))
 
     # -- MQTT plumbing (runs on paho's thread: hand over, never block) ---------------
 
@@ -173,11 +184,14 @@ class Central:
         finally:
             self._say_goodbye()
 
-    def _work(self, item: _Inbound | _Republish) -> None:
+    def _work(self, item: _Inbound | _Republish | _Changed) -> None:
         try:
             if isinstance(item, _Republish):
                 self._publish_status("online")
                 self._publish_state()
+                return
+            if isinstance(item, _Changed):
+                self._publish_change(item.decision)
                 return
             self._handle(item)
         except Exception:
@@ -204,22 +218,24 @@ class Central:
         self._publish_reply(reply, answer_topic)
 
     def _publish_reply(self, reply: Reply, answer_topic: str) -> None:
-        # The state first: a kiosk that prints "3 people ahead" matches the screens.
-        for call in reply.calls:
-            self.recent.appendleft(call)
-        if reply.changed:
-            self._publish_state()
         if reply.answer is not None:
             self.client.publish(answer_topic, encode(reply.answer), qos=1)
-        for call in reply.calls:
+
+    def _publish_change(self, decision: Decision) -> None:
+        """The new state, then each call for the displays to announce."""
+        if any(event.kind is EventKind.DAY_STARTED for event in decision.events):
+            log.info("a new day: %s", self.service.engine.day)
+            self.recent.clear()
+        calls = call_events(self.site, decision.events)
+        for call in calls:
+            self.recent.appendleft(call)
+        self._publish_state()
+        for call in calls:
             self.client.publish(self.topics.calls, encode(call), qos=1)
 
     def _housekeeping(self) -> None:
-        decision = self.service.run(lambda engine, now: engine.roll_over(now, actor="central"))
-        if decision.events:
-            log.info("a new day: %s", self.service.engine.day)
-            self.recent.clear()
-            self._publish_state()
+        # A new day is published like any change (the listener hands it back to us).
+        self.service.run(lambda engine, now: engine.roll_over(now, actor="central"))
 
     def _publish_state(self) -> None:
         # Rises across restarts too: displays ignore a state older than what they hold.

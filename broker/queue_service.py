@@ -28,6 +28,7 @@ class QueueService:
         self._store = store
         self._clock = clock
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[Decision], None]] = []
         day = store.saved_day()
         if day is None:
             day = service_day(site, clock())
@@ -50,7 +51,17 @@ class QueueService:
             decision = operation(self.engine, now or self._clock())
             self._store.save(decision.events, request)
             self.engine.apply(decision.events)
-            return decision
+        if decision.events:
+            for listener in self._listeners:
+                listener(decision)
+        return decision
+
+    def subscribe(self, listener: Callable[[Decision], None]) -> None:
+        """Calls `listener` after every change, whoever made it (MQTT or the web).
+
+        A listener runs on the caller's thread: it must only hand the news on.
+        """
+        self._listeners.append(listener)
 
     def done_by(self, request: str) -> list[EventRecord]:
         """The saved events of a request already carried out (empty if it was not)."""

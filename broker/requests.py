@@ -8,17 +8,16 @@ what it did the first time and never issues a second ticket.
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from broker.engine.engine import Decision, QueueEngine, Refused
 from broker.engine.tickets import TicketState
 from broker.queue_service import Operation, QueueService
 from broker.store.sqlite_store import StoreError
-from broker.views import call_events, ticket_info
+from broker.views import ticket_info
 from contract.messages import (
     Answer,
     BadMessage,
-    CallEvent,
     CancelTicket,
     CounterCommand,
     IssueTicket,
@@ -34,11 +33,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class Reply:
-    """What to do after a request: answer it, announce calls, repaint the state."""
+    """The answer to send back, if the sender can be answered.
+
+    What a request changed reaches the displays another way: the queue service tells
+    its listeners (see `QueueService.subscribe`).
+    """
 
     answer: Answer | None = None
-    calls: list[CallEvent] = field(default_factory=list)
-    changed: bool = False
 
 
 def refusal(request_id: str, reason: Reason, detail: str = "") -> Answer:
@@ -129,7 +130,7 @@ class RequestHandler:
             answer.reason = decision.note.value
             answer.message = reason_text(decision.note)
             answer.message_en = reason_text(decision.note, "en")
-        return Reply(answer=answer, calls=call_events(self.site, decision.events), changed=True)
+        return Reply(answer=answer)
 
     def _success(self, request_id: str, ticket_ids: list[str]) -> Answer:
         """The answer to a request done, from the tickets it touched as they are now.

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ class KioskApp:
         *,
         answer_timeout: float = 1.0,
         reserve_pool: int = 3,
+        status_every: float = 30.0,
     ) -> None:
         self.site = site
         self.kiosk = kiosk
@@ -93,6 +95,9 @@ class KioskApp:
         self.clock = clock
         self.answer_timeout = answer_timeout
         self.reserve_pool = reserve_pool
+        # The retained status is refreshed this often (seconds), not only on changes.
+        self.status_every = status_every
+        self._status_due = time.monotonic() + status_every
         self.services = [button.service for button in kiosk.buttons]
         self.panel: Panel | None = None
         self.link: Link | None = None
@@ -155,6 +160,8 @@ class KioskApp:
     def tick(self) -> None:
         if self.printer_health in _UNPRINTABLE:
             self._check_printer()
+        if time.monotonic() >= self._status_due:
+            self._publish_status()
         self._refresh_lights()
 
     def recover(self) -> None:
@@ -348,6 +355,7 @@ class KioskApp:
         }
 
     def _publish_status(self) -> None:
+        self._status_due = time.monotonic() + self.status_every
         if self.link is not None:
             self.link.publish_status(self.health())
 

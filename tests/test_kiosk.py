@@ -65,13 +65,20 @@ def start_kiosk(provisioned: Provisioned, tmp_path: Path) -> Iterator[Callable[.
     """Starts kiosk-1 in this process; stops everything it started at the end."""
     stops: list[Callable[[], None]] = []
 
-    def start(start_at: str = MONDAY_MORNING) -> RunningKiosk:
+    def start(start_at: str = MONDAY_MORNING, *, status_every: float = 30.0) -> RunningKiosk:
         site = provisioned.site
         config = next(k for k in site.kiosks if k.id == "kiosk-1")
         clock = SimulatedClock(dt.datetime.fromisoformat(start_at))
         outbox = Outbox(tmp_path / f"outbox-{len(stops)}.sqlite3")
         printer = SimulatedPrinter()
-        app = KioskApp(site, config, outbox, TicketPrinter(config.printer, site, printer), clock)
+        app = KioskApp(
+            site,
+            config,
+            outbox,
+            TicketPrinter(config.printer, site, printer),
+            clock,
+            status_every=status_every,
+        )
         factory = MockFactory()
         panel = KioskPanel(config, app.pressed, pin_factory=factory)
         link = KioskLink(
@@ -304,3 +311,31 @@ def _end(process: "subprocess.Popen[bytes]", *, kill: bool) -> None:
     process.wait(timeout=10)
     if process.stdin is not None:
         process.stdin.close()
+
+
+def test_the_status_is_refreshed_periodically_with_its_health(
+    provisioned: Provisioned,
+    mosquitto: Mosquitto,
+    start_kiosk: Callable[..., RunningKiosk],
+    mqtt_clients: MqttClients,
+) -> None:
+    # GIVEN the central's user watches kiosk-1's status before the kiosk starts
+    watcher = mqtt_clients(provisioned, "central")
+    topic = provisioned.topics.status("kiosk-1")
+    watcher.subscribe_and_wait(topic)
+    # WHEN the kiosk runs, with nothing changing (no press, no printer change)
+    start_kiosk(status_every=0.2)
+    # THEN it says it is online again and again, each time with its health figures
+    online: list[DeviceStatus] = []
+
+    def refreshed() -> bool:
+        for message in watcher.received_so_far():
+            status = decode(bytes(message.payload), DeviceStatus)
+            if message.topic == topic and status.state == "online":
+                online.append(status)
+        return len(online) >= 3
+
+    until(refreshed, what="three online statuses")
+    for status in online:
+        assert status.device == "kiosk-1"
+        assert {"printer", "outbox", "offline_pending", "reserved", "version"} <= set(status.health)

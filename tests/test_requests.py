@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from broker.engine.engine import Decision
 from broker.queue_service import QueueService
 from broker.requests import RequestHandler
 from broker.store.sqlite_store import SqliteStore
-from contract.messages import Answer, decode, encode
+from broker.views import call_events
+from contract.messages import Answer, CallEvent, decode, encode
 from contract.site import Site
 from tests.conftest import at
 
@@ -34,6 +36,18 @@ def handler(tmp_path: Path, example_site: Site, clock: Clock) -> Iterator[Reques
     store = SqliteStore(tmp_path / "antre.sqlite3")
     yield RequestHandler(QueueService(example_site, store, clock))
     store.close()
+
+
+@pytest.fixture
+def changes(handler: RequestHandler) -> list[Decision]:
+    """Every change the queue service reports to its listeners (the central publishes them)."""
+    seen: list[Decision] = []
+    handler.service.subscribe(seen.append)
+    return seen
+
+
+def calls_in(handler: RequestHandler, changes: list[Decision]) -> list[CallEvent]:
+    return [call for d in changes for call in call_events(handler.site, d.events)]
 
 
 def payload(**fields: object) -> bytes:
@@ -97,13 +111,13 @@ def test_a_refusal_carries_a_reason_and_words(handler: RequestHandler, clock: Cl
     ],
 )
 def test_a_malformed_request_with_an_id_gets_an_error_answer(
-    handler: RequestHandler, raw: bytes, problem: str
+    handler: RequestHandler, changes: list[Decision], raw: bytes, problem: str
 ) -> None:
     reply = handler.kiosk("kiosk-1", raw)
     assert reply.answer is not None
     assert (reply.answer.ok, reply.answer.reason, reply.answer.id) == (False, "bad_request", "r1")
     assert problem in reply.answer.message
-    assert not reply.changed
+    assert changes == []
 
 
 @pytest.mark.parametrize(
@@ -119,12 +133,15 @@ def test_a_malformed_request_with_an_id_gets_an_error_answer(
     ids=["bad-json", "not-an-object", "unknown-version", "no-id", "oversized", "empty"],
 )
 def test_a_message_without_a_usable_id_is_dropped_with_one_log_line(
-    handler: RequestHandler, raw: bytes, caplog: pytest.LogCaptureFixture
+    handler: RequestHandler,
+    changes: list[Decision],
+    raw: bytes,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING):
         reply = handler.kiosk("kiosk-1", raw)
     assert reply.answer is None
-    assert not reply.changed
+    assert changes == []
     assert len(caplog.records) == 1
     assert "kiosk kiosk-1" in caplog.records[0].getMessage()
 
@@ -153,7 +170,9 @@ def test_an_unknown_service_is_refused(handler: RequestHandler) -> None:
     assert (answer.ok, answer.reason) == (False, "unknown_service")
 
 
-def test_counter_commands_call_recall_transfer_and_finish(handler: RequestHandler) -> None:
+def test_counter_commands_call_recall_transfer_and_finish(
+    handler: RequestHandler, changes: list[Decision]
+) -> None:
     issue(handler, "r1", "A")
     issue(handler, "r2", "A")
     called = command(handler, 1, "c1", action="call_next", clerk="siti")
@@ -163,8 +182,8 @@ def test_counter_commands_call_recall_transfer_and_finish(handler: RequestHandle
         "called",
         1,
     )
-    reply = handler.counter("1", payload(id="c2", action="recall"))
-    assert [call.kind for call in reply.calls] == ["recalled"]
+    handler.counter("1", payload(id="c2", action="recall"))
+    assert [call.kind for call in calls_in(handler, changes[-1:])] == ["recalled"]
     moved = command(handler, 1, "c3", action="transfer", service="B")
     assert moved.ticket is not None
     assert (moved.ticket.service, moved.ticket.state) == ("B", "waiting")
@@ -174,13 +193,15 @@ def test_counter_commands_call_recall_transfer_and_finish(handler: RequestHandle
     assert finished.ticket.state == "finished"
 
 
-def test_a_call_is_announced_once_even_when_the_command_repeats(handler: RequestHandler) -> None:
+def test_a_call_is_announced_once_even_when_the_command_repeats(
+    handler: RequestHandler, changes: list[Decision]
+) -> None:
     issue(handler, "r1")
-    first = handler.counter("1", payload(id="c1", action="call_next"))
+    handler.counter("1", payload(id="c1", action="call_next"))
     again = handler.counter("1", payload(id="c1", action="call_next"))
-    assert [call.number for call in first.calls] == ["A001"]
-    assert first.calls[0].counter_name == "Loket 1"
-    assert again.calls == []
+    calls = calls_in(handler, changes)
+    assert [call.number for call in calls] == ["A001"]
+    assert calls[0].counter_name == "Loket 1"
     assert again.answer is not None
     assert again.answer.ticket is not None
     assert again.answer.ticket.number == "A001"
