@@ -225,6 +225,8 @@ class KioskApp:
         except PrinterFault as fault:
             self.outbox.set_state(request_id, RequestState.DONE)
             self._printer_failed(fault)
+            return
+        log.info("%s printed %s offline (reserved number)", self.kiosk.id, ticket.number)
 
     # -- answers -----------------------------------------------------------------------
 
@@ -251,6 +253,7 @@ class KioskApp:
     def _act_on_ticket(self, pending: Pending, answer: Answer) -> None:
         ticket = answer.ticket
         if not answer.ok or ticket is None:
+            log.info("%s: %s refused: %s", self.kiosk.id, pending.service, answer.reason)
             if answer.reason in _DARK_FOR_THE_DAY:
                 self._dark[pending.service] = self._today()
             if pending.state is not RequestState.ABANDONED:
@@ -267,6 +270,7 @@ class KioskApp:
             self._printer_failed(fault)
             self._cancel(ticket, f"printer: {fault.health}")
             return
+        log.info("%s printed %s", self.kiosk.id, ticket.number)
         self._refill_reserves()
 
     def _cancel(self, ticket: TicketInfo, why: str) -> None:
