@@ -1,0 +1,77 @@
+"""The web console: counters, administration, reports and the citizen's ticket page."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, abort, g, render_template, request, session
+from werkzeug.wrappers import Response
+
+from broker.web import auth
+from broker.web.context import WebContext, context
+from broker.web.i18n import language, t
+from broker.web.security import UNSAFE_METHODS, LoginThrottle, csrf_ok, csrf_token
+
+DEFAULTS: dict[str, Any] = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # A clerk's shift; the session ends after it.
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "LOGIN_ATTEMPTS": 5,
+    "LOGIN_WINDOW_SECONDS": 300.0,
+}
+
+
+def create_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Flask:
+    """The Flask application; `settings` overrides the defaults (tests, deployment).
+
+    SECRET_KEY must be given: the central keeps one in its state folder.
+    """
+    app = Flask(__name__)
+    app.config.update(DEFAULTS)
+    app.config.update(settings or {})
+    if not app.config.get("SECRET_KEY"):
+        raise ValueError("the web console needs a SECRET_KEY")
+    app.extensions["antre"] = ctx
+    app.extensions["antre.throttle"] = LoginThrottle(
+        app.config["LOGIN_ATTEMPTS"], app.config["LOGIN_WINDOW_SECONDS"]
+    )
+    app.jinja_env.globals.update(
+        t=t,
+        csrf_token=csrf_token,
+        language=language,
+        has_endpoint=lambda name: name in app.view_functions,
+    )
+    app.before_request(_load_user)
+    app.before_request(_check_csrf)
+    app.after_request(_security_headers)
+    app.register_error_handler(403, _forbidden)
+    auth.init_app(app)
+    return app
+
+
+def _load_user() -> None:
+    user_id = session.get("user_id")
+    user = context().accounts.get(user_id) if isinstance(user_id, int) else None
+    g.user = user if user is not None and not user.disabled else None
+
+
+def _check_csrf() -> None:
+    # The API authenticates each call with a token, not a cookie: nothing to forge.
+    api = request.path.startswith("/api/")
+    if request.method in UNSAFE_METHODS and not api and not csrf_ok():
+        abort(400, t("bad_csrf"))
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy", "default-src 'self'; img-src 'self' data:"
+    )
+    return response
+
+
+def _forbidden(error: Exception) -> tuple[str, int]:
+    return render_template("message.html", message=t("forbidden")), 403

@@ -1,0 +1,191 @@
+"""Staff accounts: who may log in, with which role, at which counters.
+
+Passwords are hashed with scrypt (Werkzeug's default); API tokens are random and
+only their SHA-256 is stored. The accounts live in the central's SQLite file.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from broker.store.migrations import migrate
+from contract.errors import AntreError
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    CLERK = "clerk"
+
+
+class AccountError(AntreError, ValueError):
+    """An account that cannot be made or changed as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    name: str
+    role: Role
+    counters: tuple[int, ...]
+    disabled: bool
+
+    def may_use_counter(self, number: int) -> bool:
+        """Managers and admins may work any counter; a clerk only theirs."""
+        return self.role is not Role.CLERK or number in self.counters
+
+    @property
+    def manages(self) -> bool:
+        return self.role in (Role.ADMIN, Role.MANAGER)
+
+
+class Accounts:
+    """Users and API tokens, in the central's database file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA busy_timeout = 5000")
+        migrate(self._db)
+        self._lock = threading.Lock()
+        # A real hash to compare against when the user does not exist, so a login
+        # takes as long for an unknown name as for a wrong password.
+        self._decoy = generate_password_hash(secrets.token_hex(8))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def create(
+        self, username: str, name: str, role: Role, password: str, counters: tuple[int, ...] = ()
+    ) -> User:
+        username = username.strip().lower()
+        if not username or not username.replace("-", "").replace(".", "").isalnum():
+            raise AccountError(f"invalid username {username!r}: letters, digits, '.' and '-'")
+        _check_password(password)
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO users (username, name, role, password_hash, counters, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        username,
+                        name.strip() or username,
+                        role.value,
+                        generate_password_hash(password),
+                        _counters(counters),
+                        _now(),
+                    ),
+                )
+            except sqlite3.IntegrityError as e:
+                raise AccountError(f"the username {username!r} is taken") from e
+        user = self.by_username(username)
+        assert user is not None
+        return user
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        row = self._row("WHERE username = ?", (username.strip().lower(),))
+        if row is None:
+            check_password_hash(self._decoy, password)
+            return None
+        user, password_hash = _user(row), row[6]
+        if user.disabled or not check_password_hash(password_hash, password):
+            return None
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        row = self._row("WHERE id = ?", (user_id,))
+        return _user(row) if row else None
+
+    def by_username(self, username: str) -> User | None:
+        row = self._row("WHERE username = ?", (username.strip().lower(),))
+        return _user(row) if row else None
+
+    def all(self) -> list[User]:
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM users ORDER BY role, username")
+        return [_user(row) for row in rows]
+
+    def count(self) -> int:
+        count: int = self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+        return count
+
+    def update(
+        self, user_id: int, *, name: str, role: Role, counters: list[int], disabled: bool
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE users SET name = ?, role = ?, counters = ?, disabled = ? WHERE id = ?",
+                (
+                    name.strip(),
+                    role.value,
+                    _counters(counters),
+                    int(disabled),
+                    user_id,
+                ),
+            )
+
+    def set_password(self, user_id: int, password: str) -> None:
+        _check_password(password)
+        with self._lock:
+            self._db.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?",
+                (generate_password_hash(password), user_id),
+            )
+
+    def new_token(self, user: User, label: str) -> str:
+        """A new API token for `user`: shown once, stored only as a hash."""
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO api_tokens (token_hash, user_id, label, created) VALUES (?, ?, ?, ?)",
+                (_digest(token), user.id, label, _now()),
+            )
+        return token
+
+    def user_for_token(self, token: str) -> User | None:
+        row = self._db.execute(
+            "SELECT user_id FROM api_tokens WHERE token_hash = ?", (_digest(token),)
+        ).fetchone()
+        user = self.get(row[0]) if row else None
+        return user if user is not None and not user.disabled else None
+
+    def _row(self, where: str, params: tuple[object, ...]) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._db.execute(
+            f"SELECT {_COLUMNS}, password_hash FROM users {where}", params
+        ).fetchone()
+        return row
+
+
+_COLUMNS = "id, username, name, role, counters, disabled"
+
+
+def _user(row: tuple[Any, ...]) -> User:
+    user_id, username, name, role, counters, disabled = row[:6]
+    return User(user_id, username, name, Role(role), tuple(json.loads(counters)), bool(disabled))
+
+
+def _counters(counters: list[int] | tuple[int, ...]) -> str:
+    return json.dumps(sorted(set(counters)))
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

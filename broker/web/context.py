@@ -1,0 +1,35 @@
+"""What the web console works with: the same queue service as the MQTT side."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+
+from broker.queue_service import QueueService
+from broker.web.accounts import Accounts
+from broker.web.live import ChangeHub
+from contract.messages import DeviceStatus
+from contract.site import Site
+
+
+@dataclass
+class WebContext:
+    """The central's parts the web pages use; built once, shared by every request."""
+
+    site: Site
+    queue: QueueService
+    accounts: Accounts
+    hub: ChangeHub
+    # The SQLite file, for reports (read-only connections of their own).
+    database: Path
+    # The latest retained status of each device, by device id (the central keeps it).
+    devices: dict[str, DeviceStatus] = field(default_factory=dict)
+    # The scrolling line on the displays, and how to publish a new one.
+    notice: str = ""
+    set_notice: Callable[[str], None] = lambda text: None
+
+
+def context() -> WebContext:
+    found: WebContext = current_app.extensions["antre"]
+    return found
