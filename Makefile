@@ -7,8 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # Mosquitto and its clients (central, tests), espeak-ng (the default voice pack),
-# DejaVu fonts (the lobby screen).
-SYSTEM_PACKAGES := mosquitto mosquitto-clients espeak-ng fonts-dejavu-core
+# DejaVu fonts (the lobby screen), Chromium (the browser tests of the web console).
+SYSTEM_PACKAGES := mosquitto mosquitto-clients espeak-ng fonts-dejavu-core chromium
 SYSTEM_INSTALLED := $(VENV)/.system-installed
 EXAMPLE_SITE := examples/samarinda/site.toml
 

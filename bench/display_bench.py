@@ -64,6 +64,8 @@ NOTICE = "Selamat datang di Mal Pelayanan Publik. Siapkan dokumen asli sebelum d
 CALLS = 100
 SITE_FILE = Path(__file__).resolve().parent.parent / "examples" / "samarinda" / "site.toml"
 FRAME_SECONDS = 1 / FRAMES_PER_SECOND
+# A call of silent clips is spoken in well under a second; this only stops a stuck run.
+CALL_TIMEOUT = 30.0
 
 
 def _call(i: int) -> CallShown:
@@ -115,7 +117,10 @@ def main() -> None:
 
     run = _lobby_run()
     print()
-    print(f"Event to first clip: from received() to the chime starting ({CALLS} calls each; ms)")
+    print(
+        f"Event to first clip: received() to the chime starting, {run.drivers} drivers "
+        f"({CALLS} calls each; ms)"
+    )
     print(f"{'loop':>22} {'p50':>9} {'p99':>9}")
     for name, times in run.latencies.items():
         print(f"{name:>22} {statistics.median(times):>9.3f} {_p99(times):>9.3f}")
@@ -148,7 +153,9 @@ def _frame_times() -> dict[str, list[float]]:
 
 
 @dataclass(frozen=True, slots=True)
-class LobbyRun:
+class _LobbyRun:
+    # SDL's video and audio drivers, e.g. "dummy/dummy".
+    drivers: str
     # Loop name -> milliseconds from received() to the chime, one per call.
     latencies: dict[str, list[float]]
     rss_started: float
@@ -157,7 +164,7 @@ class LobbyRun:
     calls: int
 
 
-def _lobby_run() -> LobbyRun:
+def _lobby_run() -> _LobbyRun:
     site = load_site(SITE_FILE)
     # Every service, Indonesian only: the pack below has no English clips.
     display = Display(id="display-bench", name="Bench")
@@ -171,6 +178,7 @@ def _lobby_run() -> LobbyRun:
             site, display, _quiet_pack(Path(folder)), system_clock, Options(headless=True)
         )
         try:
+            drivers = f"{pygame.display.get_driver()}/{pygame.mixer.get_driver()}"
             lobby.announcer.clip_gap = lobby.announcer.call_gap = 0.0
             lobby.received(topics.state, encode(_state(site)))
             _step_for(lobby, 1.0)
@@ -185,7 +193,8 @@ def _lobby_run() -> LobbyRun:
             rss_after, _ = _rss_mb()
         finally:
             pygame.quit()
-    return LobbyRun(latencies, rss_started, rss_after, source, CALLS * len(latencies))
+    calls_made = CALLS * len(latencies)
+    return _LobbyRun(drivers, latencies, rss_started, rss_after, source, calls_made)
 
 
 def _quiet_pack(folder: Path) -> VoicePack:
@@ -276,6 +285,7 @@ def _latencies(
     feeder.start()
     ticker = pygame.time.Clock()
     first, asked = len(chimes), 0
+    deadline = 0.0
     try:
         while True:
             # The previous call started (its chime was heard) and was spoken to the end.
@@ -284,6 +294,9 @@ def _latencies(
                     break
                 handed.put(encode(next(calls)))
                 asked += 1
+                deadline = time.monotonic() + CALL_TIMEOUT
+            elif time.monotonic() > deadline:
+                raise RuntimeError(f"call {asked} was not spoken within {CALL_TIMEOUT:.0f} s")
             pygame.event.pump()
             lobby.step(time.monotonic())
             if paced:

@@ -29,11 +29,12 @@ from broker.engine.engine import Decision
 from broker.engine.events import EventKind
 from broker.queue_service import Clock, QueueService
 from broker.requests import Reply, RequestHandler
+from broker.ticket_links import TicketLinks
 from broker.views import call_events, queue_state, recent_calls
 from contract import topics as t
 from contract.clock import system_clock
 from contract.credentials import Credentials
-from contract.messages import CallEvent, DeviceStatus, encode
+from contract.messages import BadMessage, CallEvent, DeviceStatus, decode, encode
 from contract.mqtt_socket import send_without_delay
 from contract.site import Site
 from contract.topics import Topics
@@ -46,6 +47,8 @@ RECENT_CALLS = 10
 SESSION_EXPIRY_SECONDS = 24 * 3600
 # Housekeeping (day rollover) runs at least this often, even with no traffic.
 TICK_SECONDS = 1.0
+# The setting that keeps the displays' notice line across restarts.
+NOTICE = "notice"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,13 @@ class _Inbound:
 
 class _Republish:
     """A task for the worker: the connection is (re)made, publish the state."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Notice:
+    """A task for the worker: the displays' notice line changed."""
+
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +87,18 @@ class Central:
         credentials: Credentials,
         *,
         clock: Clock = system_clock,
-        notice: str = "",
+        links: TicketLinks | None = None,
     ) -> None:
         self.site = site
         self.service = service
         self.topics = Topics(site.site.id)
-        self.handler = RequestHandler(service)
-        self.notice = notice
+        self.handler = RequestHandler(service, links)
+        self.notice = service.setting(NOTICE) or ""
+        # The latest status of each device (its retained message), for fleet health.
+        self.devices: dict[str, DeviceStatus] = {}
         self._clock = clock
         self._credentials = credentials
-        self._inbox: queue.Queue[_Inbound | _Republish | _Changed] = queue.Queue()
+        self._inbox: queue.Queue[_Inbound | _Republish | _Changed | _Notice] = queue.Queue()
         self._stopping = threading.Event()
         self._seq = 0
         self.recent: deque[CallEvent] = deque(
@@ -130,7 +142,11 @@ class Central:
             return
         log.info("connected to Mosquitto (session present: %s)", flags.session_present)
         client.subscribe(
-            [(self.topics.all_kiosk_requests, 1), (self.topics.all_counter_commands, 1)]
+            [
+                (self.topics.all_kiosk_requests, 1),
+                (self.topics.all_counter_commands, 1),
+                (self.topics.all_status, 1),
+            ]
         )
         self._inbox.put(_Republish())
 
@@ -184,8 +200,17 @@ class Central:
         finally:
             self._say_goodbye()
 
-    def _work(self, item: _Inbound | _Republish | _Changed) -> None:
+    def set_notice(self, text: str) -> None:
+        """From any thread (the web console): the displays show `text` from now on."""
+        self._inbox.put(_Notice(text))
+
+    def _work(self, item: _Inbound | _Republish | _Changed | _Notice) -> None:
         try:
+            if isinstance(item, _Notice):
+                self.service.set_setting(NOTICE, item.text)
+                self.notice = item.text
+                self._publish_state()
+                return
             if isinstance(item, _Republish):
                 self._publish_status("online")
                 self._publish_state()
@@ -212,10 +237,33 @@ class Central:
         elif kind == t.COUNTER and leaf == t.COMMAND:
             reply = self.handler.counter(device, message.payload)
             answer_topic = self.topics.counter_answer(device)
+        elif kind == t.STATUS:
+            self._device_status(device, message.payload)
+            return
         else:
             log.warning("dropped a message on unexpected topic %s", message.topic)
             return
         self._publish_reply(reply, answer_topic)
+
+    def _device_status(self, device: str, payload: bytes) -> None:
+        if device == t.CENTRAL_ID:
+            return
+        try:
+            status = decode(payload, DeviceStatus)
+        except BadMessage as e:
+            log.warning("dropped a status of %s: %s", device, e)
+            return
+        before = self.devices.get(device)
+        self.devices[device] = status
+        printer = status.health.get("printer")
+        if status.state == "lost" and (before is None or before.state != "lost"):
+            log.error("ALERT %s is lost: it stopped without saying goodbye", device)
+        elif printer in ("paper_out", "cover_open", "offline") and (
+            before is None or before.health.get("printer") != printer
+        ):
+            log.error("ALERT %s printer: %s", device, printer)
+        elif before is None or before.state != status.state:
+            log.info("%s is %s", device, status.state)
 
     def _publish_reply(self, reply: Reply, answer_topic: str) -> None:
         if reply.answer is not None:

@@ -1,26 +1,114 @@
-"""`antre-central`: runs the central service from a site file and its credentials."""
+"""`antre-central`: runs the central service from a site file and its credentials.
+
+With `--web-port` the web console (counters, administration, reports, the citizens'
+ticket pages and the REST API) is served from the same process, on the same queue.
+"""
 
 import argparse
 import datetime as dt
 import logging
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
 from broker.central import Central
 from broker.queue_service import QueueService
 from broker.store.sqlite_store import SqliteStore
+from broker.ticket_links import TicketLinks, load_secret
+from broker.web import create_app
+from broker.web.accounts import Accounts
+from broker.web.context import WebContext
+from broker.web.live import ChangeHub
+from broker.web.serve import WebServer
 from contract.clock import SimulatedClock, system_clock
 from contract.credentials import load_credentials
 from contract.errors import AntreError
+from contract.site import Site
 from contract.site_loader import load_site
+
+log = logging.getLogger("antre-central")
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        site = load_site(args.site)
+        credentials = load_credentials(args.credentials)
+        clock = (
+            SimulatedClock(args.simulate_from, args.speed) if args.simulate_from else system_clock
+        )
+        store = SqliteStore(args.db)
+        secrets = Path(args.db).resolve().parent
+        links = TicketLinks(load_secret(secrets / "ticket-links.secret"), site.site.ticket_url_base)
+    except (AntreError, ValueError, OSError) as e:
+        print(f"antre-central: {e}", file=sys.stderr)
+        return 1
+    queue = QueueService(site, store, clock)
+    central = Central(site, queue, credentials, clock=clock, links=links)
+    web = None
+    if args.web_port is not None:
+        web = _web(site, queue, central, links, Path(args.db), secrets, args)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        central.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        central.serve()
+    finally:
+        if web is not None:
+            web.stop()
+        store.close()
+    return 0
+
+
+def _web(
+    site: Site,
+    queue: QueueService,
+    central: Central,
+    links: TicketLinks,
+    database: Path,
+    secrets: Path,
+    args: argparse.Namespace,
+) -> WebServer:
+    hub = ChangeHub()
+    queue.subscribe(hub.changed)
+    ctx = WebContext(
+        site,
+        queue,
+        Accounts(database),
+        hub,
+        database,
+        devices=central.devices,
+        notice=central.notice,
+        set_notice=central.set_notice,
+        links=links,
+    )
+    secret_key = load_secret(secrets / "web-session.secret")
+    app = create_app(ctx, {"SECRET_KEY": secret_key})
+    server = WebServer(app, args.web_host, args.web_port)
+    server.start()
+    if ctx.accounts.count() == 0:
+        log.warning(
+            "no staff account yet: create the first admin with "
+            "`antre-admin --db %s create-user NAME --role admin`",
+            database,
+        )
+    return server
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="antre-central", description=__doc__)
     parser.add_argument("--site", required=True, help="the site TOML file")
     parser.add_argument("--credentials", required=True, help="the central's credentials file")
     parser.add_argument("--db", required=True, help="the SQLite file (created if missing)")
+    parser.add_argument("--web-port", type=int, help="serve the web console on this port")
+    parser.add_argument("--web-host", default="0.0.0.0", help="the web console's address")
     parser.add_argument(
         "--simulate-from",
         type=dt.datetime.fromisoformat,
@@ -32,32 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         "--speed", type=float, default=1.0, help="how fast the simulated clock runs"
     )
     parser.add_argument("--log-level", default="INFO")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        site = load_site(args.site)
-        credentials = load_credentials(args.credentials)
-        clock = (
-            SimulatedClock(args.simulate_from, args.speed) if args.simulate_from else system_clock
-        )
-        store = SqliteStore(args.db)
-    except (AntreError, ValueError) as e:
-        print(f"antre-central: {e}", file=sys.stderr)
-        return 1
-    central = Central(site, QueueService(site, store, clock), credentials, clock=clock)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        central.stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        central.serve()
-    finally:
-        store.close()
-    return 0
+    return parser
 
 
 if __name__ == "__main__":

@@ -68,6 +68,18 @@ class QueueService:
         with self._lock:
             return self._store.events_for_request(request)
 
+    def now(self) -> dt.datetime:
+        """The queue's clock (simulated in demos and tests)."""
+        return self._clock()
+
+    def setting(self, key: str) -> str | None:
+        with self._lock:
+            return self._store.setting(key)
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._lock:
+            self._store.set_setting(key, value)
+
     def read(self, query: Callable[[QueueEngine], T]) -> T:
         """Answers a question about the state, consistent with every saved change."""
         with self._lock:

@@ -14,6 +14,7 @@ from broker.engine.engine import Decision, QueueEngine, Refused
 from broker.engine.tickets import TicketState
 from broker.queue_service import Operation, QueueService
 from broker.store.sqlite_store import StoreError
+from broker.ticket_links import TicketLinks
 from broker.views import ticket_info
 from contract.messages import (
     Answer,
@@ -56,9 +57,10 @@ def refusal(request_id: str, reason: Reason, detail: str = "") -> Answer:
 class RequestHandler:
     """Answers kiosk requests and counter commands through the queue service."""
 
-    def __init__(self, service: QueueService) -> None:
+    def __init__(self, service: QueueService, links: TicketLinks | None = None) -> None:
         self.service = service
         self.site = service.engine.site
+        self.links = links
 
     def kiosk(self, kiosk_id: str, payload: bytes) -> Reply:
         if not any(kiosk.id == kiosk_id for kiosk in self.site.kiosks):
@@ -69,7 +71,7 @@ class RequestHandler:
         except BadMessage as e:
             return self._bad(f"kiosk {kiosk_id}", e)
         operation = _kiosk_operation(request, kiosk_id)
-        return self._carry_out(f"kiosk/{kiosk_id}/{request.id}", request.id, operation)
+        return self.carry_out(f"kiosk/{kiosk_id}/{request.id}", request.id, operation)
 
     def counter(self, counter: str, payload: bytes) -> Reply:
         number = int(counter) if counter.isdigit() else -1
@@ -81,12 +83,12 @@ class RequestHandler:
         except BadMessage as e:
             return self._bad(f"counter {counter}", e)
         actor = f"counter-{number}" + (f":{command.clerk}" if command.clerk else "")
-        operation = self._counter_operation(number, command, actor)
+        operation = self.counter_operation(number, command, actor)
         if isinstance(operation, Answer):
             return Reply(answer=operation)
-        return self._carry_out(f"counter/{number}/{command.id}", command.id, operation)
+        return self.carry_out(f"counter/{number}/{command.id}", command.id, operation)
 
-    def _counter_operation(
+    def counter_operation(
         self, number: int, command: CounterCommand, actor: str
     ) -> Operation | Answer:
         action = command.action
@@ -112,7 +114,7 @@ class RequestHandler:
         }[action]
         return lambda engine, now: simple(engine, number, now, actor=actor)
 
-    def _carry_out(self, request_key: str, request_id: str, operation: Operation) -> Reply:
+    def carry_out(self, request_key: str, request_id: str, operation: Operation) -> Reply:
         done = self.service.done_by(request_key)
         if done:
             log.info("request %s was carried out before: answering the same", request_key)
@@ -147,9 +149,9 @@ class RequestHandler:
                 except Refused:  # a ticket of a day gone by: say it was done, nothing more
                     continue
             if tickets and all(t.state is TicketState.RESERVED for t in tickets):
-                reserved = [ticket_info(engine, t) for t in tickets]
+                reserved = [ticket_info(engine, t, self.links) for t in tickets]
                 return Answer(id=request_id, ok=True, reserved=reserved)
-            last = ticket_info(engine, tickets[-1]) if tickets else None
+            last = ticket_info(engine, tickets[-1], self.links) if tickets else None
             return Answer(id=request_id, ok=True, ticket=last)
 
         return self.service.read(info)

@@ -12,12 +12,18 @@ from typing import Literal
 from broker.engine.engine import QueueEngine
 from broker.engine.events import Event, EventKind
 from broker.engine.tickets import Ticket, TicketState
+from broker.ticket_links import TicketLinks
 from contract.messages import CallEvent, CounterView, QueueState, ServiceView, TicketInfo
 from contract.site import Site
 
 
-def ticket_info(engine: QueueEngine, ticket: Ticket) -> TicketInfo:
-    """A ticket with its place in the queue, as the engine stands now."""
+def ticket_info(
+    engine: QueueEngine, ticket: Ticket, links: TicketLinks | None = None
+) -> TicketInfo:
+    """A ticket with its place in the queue, as the engine stands now.
+
+    With `links`, it carries the address of its public page (the ticket's QR code).
+    """
     site = engine.site
     service = site.services_by_prefix[ticket.service]
     position = engine.position(ticket.id) if ticket.state is TicketState.WAITING else None
@@ -35,6 +41,7 @@ def ticket_info(engine: QueueEngine, ticket: Ticket) -> TicketInfo:
         wait_minutes=math.ceil(wait.total_seconds() / 60) if wait is not None else None,
         counters=[c.number for c in site.counters_serving(ticket.service)],
         counter=ticket.counter,
+        url=links.url(ticket.id) if links is not None else "",
     )
 
 

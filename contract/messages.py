@@ -112,6 +112,8 @@ class TicketInfo(Struct, kw_only=True):
     wait_minutes: int | None
     counters: list[int]
     counter: int | None = None
+    # The ticket's public status page (its QR code); empty when the central has none.
+    url: str = ""
 
 
 class Answer(_Message):

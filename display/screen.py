@@ -243,9 +243,17 @@ V = TypeVar("V")
 
 
 class _Lru(Generic[K, V]):
-    def __init__(self, capacity: int) -> None:
+    """Least recently used first out, once the items weigh more than `capacity`.
+
+    By default each item weighs 1; rendered text weighs its bytes, since one big
+    call number at 1080p weighs as much as hundreds of small labels.
+    """
+
+    def __init__(self, capacity: int, weigh: Callable[[V], int] = lambda value: 1) -> None:
         self._items: OrderedDict[K, V] = OrderedDict()
         self._capacity = capacity
+        self._weigh = weigh
+        self._weight = 0
 
     def get(self, key: K) -> V | None:
         value = self._items.get(key)
@@ -254,10 +262,22 @@ class _Lru(Generic[K, V]):
         return value
 
     def put(self, key: K, value: V) -> V:
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._weight -= self._weigh(old)
         self._items[key] = value
-        if len(self._items) > self._capacity:
-            self._items.popitem(last=False)
+        self._weight += self._weigh(value)
+        while self._weight > self._capacity and len(self._items) > 1:
+            _, dropped = self._items.popitem(last=False)
+            self._weight -= self._weigh(dropped)
         return value
+
+
+RENDER_CACHE_BYTES = 24 * 1024 * 1024
+
+
+def _surface_bytes(surface: pygame.Surface) -> int:
+    return surface.get_width() * surface.get_height() * surface.get_bytesize()
 
 
 class TextRenderer:
@@ -268,7 +288,10 @@ class TextRenderer:
         self._target = target
         self._fonts: _Lru[int, pygame.font.Font] = _Lru(48)
         self._fits: _Lru[tuple[object, ...], Fitted] = _Lru(1024)
-        self._renders: _Lru[tuple[object, ...], pygame.Surface] = _Lru(384)
+        # Rendered text, up to RENDER_CACHE_BYTES: a Pi Zero 2 has 512 MB in all.
+        self._renders: _Lru[tuple[object, ...], pygame.Surface] = _Lru(
+            RENDER_CACHE_BYTES, weigh=_surface_bytes
+        )
         self.render_count = 0
 
     def font(self, size: int) -> pygame.font.Font:

@@ -380,4 +380,5 @@ def _offline_ticket(reserved: TicketInfo, printed: dt.datetime, priority: bool) 
         ahead=0,
         wait_minutes=None,
         counters=reserved.counters,
+        url=reserved.url,
     )

@@ -112,7 +112,8 @@ def ticket_layout(
     if ticket.counters:
         blocks += _lines("Loket: " + ", ".join(str(n) for n in ticket.counters), columns)
     blocks.append(Feed())
-    blocks.append(QrCode(ticket_url(url_base, ticket.id)))
+    # The central's page address when it sends one; else the site's base and the id.
+    blocks.append(QrCode(ticket.url or ticket_url(url_base, ticket.id)))
     blocks += _lines(QR_CAPTION, columns, align="center")
     blocks.append(Feed())
     blocks += _lines(NOTICE, columns, align="center")

@@ -32,9 +32,10 @@ MONDAY_MORNING = "2026-11-30T09:00:00+08:00"
 class CentralProcess:
     """`antre-central` in a child process, with its log in a file."""
 
-    def __init__(self, provisioned: Provisioned, db: Path) -> None:
+    def __init__(self, provisioned: Provisioned, db: Path, web_port: int | None = None) -> None:
         self.provisioned = provisioned
         self.db = db
+        self.web_port = web_port
         self.log_path = db.parent / "central.log"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -52,6 +53,8 @@ class CentralProcess:
             "--simulate-from",
             MONDAY_MORNING,
         ]
+        if self.web_port is not None:
+            command += ["--web-port", str(self.web_port), "--web-host", "127.0.0.1"]
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 
 from broker.queue_service import QueueService
 from broker.store.sqlite_store import SqliteStore
+from broker.ticket_links import TicketLinks
 from broker.web import create_app
 from broker.web.accounts import Accounts, Role
 from broker.web.context import WebContext
@@ -55,7 +56,8 @@ def web_ctx(tmp_path: Path, example_site: Site, accounts_template: Path) -> Iter
     queue = QueueService(example_site, store, SimulatedClock(MONDAY_MORNING))
     hub = ChangeHub()
     queue.subscribe(hub.changed)
-    ctx = WebContext(example_site, queue, accounts, hub, database)
+    links = TicketLinks(b"a test secret, 32 bytes long...!", example_site.site.ticket_url_base)
+    ctx = WebContext(example_site, queue, accounts, hub, database, links=links)
     yield ctx
     hub.close()
     accounts.close()

@@ -120,6 +120,21 @@ class SqliteStore:
         with self._transaction():
             self._write_day(day)
 
+    def setting(self, key: str) -> str | None:
+        """A value kept across restarts (e.g. the displays' notice line)."""
+        row = self._db.execute(
+            "SELECT value FROM meta WHERE key = ?", (f"setting:{key}",)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (f"setting:{key}", value),
+            )
+
     def _write_day(self, day: dt.date) -> None:
         self._db.execute(
             "INSERT INTO meta (key, value) VALUES ('day', ?) "

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import current_app
 
 from broker.queue_service import QueueService
+from broker.ticket_links import TicketLinks
 from broker.web.accounts import Accounts
 from broker.web.live import ChangeHub
 from contract.messages import DeviceStatus
@@ -28,6 +29,8 @@ class WebContext:
     # The scrolling line on the displays, and how to publish a new one.
     notice: str = ""
     set_notice: Callable[[str], None] = lambda text: None
+    # The ticket pages' tokens; None: the central has no public pages.
+    links: TicketLinks | None = None
 
 
 def context() -> WebContext:

@@ -1,0 +1,382 @@
+"""The counter console: a clerk calls, recalls, skips, transfers and finishes tickets.
+
+It works on a tablet at the counter, with or without JavaScript: every button is a form
+that posts normally, and `static/counter.js` turns those posts into fetches and keeps
+the page current through server-sent events. Every action goes through the same
+`QueueService` as the MQTT side and maps to the same engine operation as
+`broker.requests`, so a call from the web and a call from a counter keypad behave the
+same.
+"""
+
+import datetime as dt
+import json
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from broker.engine.engine import Decision, QueueEngine, Refused
+from broker.engine.tickets import Ticket, TicketState
+from broker.queue_service import Operation
+from broker.store.sqlite_store import StoreError
+from broker.views import ticket_info
+from broker.web.accounts import User
+from broker.web.context import WebContext, context
+from broker.web.i18n import language, t
+from broker.web.security import current_user, login_required
+from contract.reasons import Reason, reason_text
+from contract.site import Site
+
+bp = Blueprint("counter", __name__)
+
+ACTIONS = (
+    "call_next",
+    "recall",
+    "skip",
+    "finish",
+    "transfer",
+    "pause",
+    "resume",
+    "bring_back",
+)
+# What a page sends so that a repeated post (a double tap, a resent form) acts once.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+# Where a message for the next console page waits (shown once, then dropped).
+_MESSAGE_KEY = "counter_message"
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+# -- pages -------------------------------------------------------------------------------
+
+
+@bp.get("/counter/")
+@login_required()
+def choose() -> str:
+    """The counters this user may work, with what each is doing now."""
+    user = _user()
+    ctx = context()
+    numbers = [c.number for c in ctx.site.counters if user.may_use_counter(c.number)]
+    counters = ctx.queue.read(lambda engine: [_counter_summary(engine, n) for n in numbers])
+    return render_template("counter_choose.html", counters=counters)
+
+
+@bp.get("/counter/<int:number>")
+@login_required()
+def console(number: int) -> str:
+    """The console of one counter: the ticket served, the buttons, the waiting counts."""
+    _allowed(number)
+    ctx = context()
+    live = _live(ctx, number)
+    message = session.pop(_MESSAGE_KEY, None)
+    return render_template(
+        "counter.html",
+        number=number,
+        live=live,
+        services=ctx.site.services,
+        message=message if isinstance(message, dict) else None,
+        nonce=secrets.token_urlsafe(12),
+    )
+
+
+@bp.get("/counter/<int:number>/events")
+@login_required()
+def events(number: int) -> Response:
+    """Server-sent events: the console's live part now, then after every change."""
+    _allowed(number)
+    # The stream runs after this request has returned: it takes what it needs now.
+    ctx = context()
+
+    def render() -> str:
+        return json.dumps(_live(ctx, number), ensure_ascii=False)
+
+    response = Response(ctx.hub.stream(render), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+@bp.post("/counter/<int:number>/<action>")
+@login_required()
+def act(number: int, action: str) -> Response | tuple[Response, int]:
+    """Carries out one clerk's action; JSON for the page's script, a redirect otherwise."""
+    user = _allowed(number)
+    if action not in ACTIONS:
+        abort(404)
+    ctx = context()
+    outcome = _carry_out(ctx, user, number, action)
+    if _wants_json():
+        body = {
+            "ok": outcome.ok,
+            "reason": outcome.reason.value if outcome.reason else None,
+            "message": outcome.message,
+            "ticket": outcome.ticket,
+            "live": _live(ctx, number),
+        }
+        return jsonify(body), outcome.status
+    session[_MESSAGE_KEY] = {"text": outcome.message, "ok": outcome.ok}
+    return redirect(url_for("counter.console", number=number))
+
+
+# -- carrying out an action ---------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Outcome:
+    ok: bool
+    message: str
+    reason: Reason | None = None
+    ticket: dict[str, Any] | None = None
+    status: int = 200
+
+
+def _carry_out(ctx: WebContext, user: User, number: int, action: str) -> Outcome:
+    lang = language()
+    actor = f"web:{user.username}@counter-{number}"
+    operation = _operation(number, action, actor)
+    if isinstance(operation, Outcome):
+        return operation
+    sent_id = request.form.get("request_id", "")
+    request_key = f"web/{number}/{sent_id}" if _REQUEST_ID.fullmatch(sent_id) else None
+    if request_key is not None:
+        done = ctx.queue.done_by(request_key)
+        if done:
+            # The same post again (a double tap, a resent form): answer what it did.
+            ticket_ids = [record.ticket_id for record in done if record.ticket_id]
+            return _success(ctx, action, ticket_ids, None, lang)
+    try:
+        decision = ctx.queue.run(operation, request=request_key)
+    except Refused as e:
+        return Outcome(False, reason_text(e.reason, lang), e.reason)
+    except StoreError:
+        unavailable = Reason.UNAVAILABLE
+        return Outcome(False, reason_text(unavailable, lang), unavailable, status=503)
+    ticket_ids = [event.ticket.id for event in decision.events if event.ticket]
+    return _success(ctx, action, ticket_ids, decision.note, lang)
+
+
+def _operation(number: int, action: str, actor: str) -> Operation | Outcome:
+    """The engine operation of an action: the same as a counter command over MQTT."""
+    if action == "transfer":
+        target = request.form.get("service", "").strip().upper()
+        if not target:
+            return _bad_request("counter_need_service")
+        return lambda engine, now: engine.transfer(number, target, now, actor=actor)
+    if action == "bring_back":
+        wanted = request.form.get("ticket", "").strip().upper()
+        if not wanted:
+            return _bad_request("counter_need_ticket")
+        return lambda engine, now: engine.bring_back(_ticket_id(engine, wanted), now, actor=actor)
+    simple: Callable[..., Decision] = {
+        "call_next": QueueEngine.call_next,
+        "recall": QueueEngine.recall,
+        "skip": QueueEngine.skip,
+        "finish": QueueEngine.finish,
+        "pause": QueueEngine.pause,
+        "resume": QueueEngine.resume,
+    }[action]
+    return lambda engine, now: simple(engine, number, now, actor=actor)
+
+
+def _bad_request(words: str) -> Outcome:
+    reason = Reason.BAD_REQUEST
+    return Outcome(False, f"{reason_text(reason, language())}: {t(words)}", reason, status=400)
+
+
+def _ticket_id(engine: QueueEngine, wanted: str) -> str:
+    """A ticket id from an id or a number of today ("A023"), as `broker.requests` reads it."""
+    if "/" in wanted:
+        return wanted
+    return f"{engine.day.isoformat()}/{wanted}"
+
+
+_DONE_WORDS = {
+    "call_next": "counter_msg_called",
+    "recall": "counter_msg_recalled",
+    "skip": "counter_msg_skipped",
+    "finish": "counter_msg_finished",
+    "transfer": "counter_msg_transferred",
+    "bring_back": "counter_msg_brought_back",
+    "pause": "counter_msg_paused",
+    "resume": "counter_msg_resumed",
+}
+
+
+def _success(
+    ctx: WebContext, action: str, ticket_ids: list[str], note: Reason | None, lang: str
+) -> Outcome:
+    """What a done action says, with the ticket it is about as it stands now.
+
+    As on the MQTT side, the last ticket touched is the one the action is about (a
+    call-next first finishes the current one).
+    """
+
+    def about(engine: QueueEngine) -> Ticket | None:
+        found = None
+        for ticket_id in dict.fromkeys(ticket_ids):
+            try:
+                found = engine.ticket(ticket_id)
+            except Refused:  # a ticket of a day gone by
+                continue
+        return found
+
+    def info(engine: QueueEngine) -> tuple[Ticket | None, dict[str, Any] | None]:
+        ticket = about(engine)
+        if ticket is None:
+            return None, None
+        shown: dict[str, Any] = msgspec.to_builtins(ticket_info(engine, ticket))
+        return ticket, shown
+
+    ticket, shown = ctx.queue.read(info)
+    if note is not None:
+        return Outcome(True, reason_text(note, lang), note, shown)
+    service = ""
+    if ticket is not None:
+        spec = ctx.site.services_by_prefix.get(ticket.service)
+        service = spec.name if spec else ticket.service
+    words = t(_DONE_WORDS[action]).format(number=ticket.number if ticket else "", service=service)
+    return Outcome(True, words, None, shown)
+
+
+# -- what the pages show -----------------------------------------------------------------
+
+
+def _live(ctx: WebContext, number: int) -> dict[str, Any]:
+    """The console's changing part, as JSON for the page and its event stream.
+
+    No words of the visitor's language in it: the stream outlives the request.
+    """
+    site = ctx.site
+    now = _now(ctx)
+    return ctx.queue.read(lambda engine: _live_view(site, engine, number, now))
+
+
+def _live_view(site: Site, engine: QueueEngine, number: int, now: dt.datetime) -> dict[str, Any]:
+    spec = site.counters_by_number[number]
+    state = engine.counter(number)
+    serving = engine.ticket(state.current) if state.current else None
+    grace = dt.timedelta(minutes=site.queue.no_show_grace_minutes)
+    skipped = sorted(
+        (
+            ticket
+            for ticket in engine.tickets()
+            if ticket.state is TicketState.SKIPPED
+            and ticket.service in spec.services
+            and ticket.skipped_at is not None
+            and now - ticket.skipped_at <= grace
+        ),
+        key=lambda ticket: ticket.skipped_at or ticket.issued_at,
+    )
+    return {
+        "counter": number,
+        "name": spec.display_name,
+        "paused": state.paused,
+        "serving": _serving_view(site, serving) if serving else None,
+        "services": [
+            {
+                "prefix": prefix,
+                "name": _service_name(site, prefix),
+                "waiting": engine.waiting_count(prefix),
+            }
+            for prefix in spec.services
+        ],
+        "skipped": [
+            {
+                "id": ticket.id,
+                "number": ticket.number,
+                "service": ticket.service,
+                "service_name": _service_name(site, ticket.service),
+                "until": _clock_time(site, (ticket.skipped_at or now) + grace),
+            }
+            for ticket in skipped
+        ],
+    }
+
+
+def _serving_view(site: Site, ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "service": ticket.service,
+        "service_name": _service_name(site, ticket.service),
+        "priority": ticket.priority,
+        "recalls": ticket.recalls,
+        "called_at": _clock_time(site, ticket.called_at) if ticket.called_at else None,
+    }
+
+
+def _counter_summary(engine: QueueEngine, number: int) -> dict[str, Any]:
+    site = engine.site
+    spec = site.counters_by_number[number]
+    state = engine.counter(number)
+    serving = engine.ticket(state.current) if state.current else None
+    return {
+        "number": number,
+        "name": spec.display_name,
+        "services": [
+            {
+                "prefix": prefix,
+                "name": _service_name(site, prefix),
+                "waiting": engine.waiting_count(prefix),
+            }
+            for prefix in spec.services
+        ],
+        "paused": state.paused,
+        "serving": serving.number if serving else None,
+    }
+
+
+def _service_name(site: Site, prefix: str) -> str:
+    spec = site.services_by_prefix.get(prefix)
+    return spec.name if spec else prefix
+
+
+def _clock_time(site: Site, moment: dt.datetime) -> str:
+    return moment.astimezone(site.site.timezone).strftime("%H:%M")
+
+
+def _now(ctx: WebContext) -> dt.datetime:
+    """The queue service's time (a simulated clock in demos and tests)."""
+    return ctx.queue.now()
+
+
+# -- who may do what ---------------------------------------------------------------------
+
+
+def _user() -> User:
+    user = current_user()
+    assert user is not None  # login_required let the request through
+    return user
+
+
+def _allowed(number: int) -> User:
+    """The user, if the counter exists (404) and they may work it (403)."""
+    user = _user()
+    if number not in context().site.counters_by_number:
+        abort(404)
+    if not user.may_use_counter(number):
+        abort(403)
+    return user
+
+
+def _wants_json() -> bool:
+    """The page's script asks for JSON; a browser posting a form prefers HTML."""
+    accept = request.accept_mimetypes
+    return accept["application/json"] > accept["text/html"]
