@@ -37,6 +37,7 @@ class DeviceLink:
         subscriptions: list[str],
         on_message: Callable[[str, bytes], None],
         on_connected: Callable[[], None] = lambda: None,
+        health: Callable[[], Health] = dict,
     ) -> None:
         self.device_id = device_id
         self.topics = Topics(credentials.site)
@@ -45,6 +46,7 @@ class DeviceLink:
         self._subscriptions = subscriptions
         self._on_message = on_message
         self._on_connected = on_connected
+        self._health = health
         self._connected = threading.Event()
         self._stopping = False
         self.client = mqtt.Client(
@@ -121,6 +123,8 @@ class DeviceLink:
             return
         client.subscribe([(topic, 1) for topic in self._subscriptions])
         self._connected.set()
+        # Every (re)connect says `online`, replacing a `lost` the broker may have sent.
+        self.publish_status(self._health())
         self._on_connected()
 
     def _disconnected(

@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         version=VERSION,
         subscriptions=[topics.state, topics.calls],
         on_message=lobby.received,
+        health=lambda: {"version": VERSION},
     )
     lobby.link = link
 

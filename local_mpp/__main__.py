@@ -16,7 +16,9 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -26,17 +28,26 @@ from pathlib import Path
 
 from broker.mosquitto_runner import MosquittoRunner, free_port
 from broker.provision import provision
+from broker.web.accounts import Accounts, Role
 from contract.credentials import Credentials
 from contract.device_link import DeviceLink
 from contract.hours import issuing_refusal
-from contract.messages import Answer, CounterAction, CounterCommand, decode, encode
+from contract.messages import (
+    Answer,
+    CounterAction,
+    CounterCommand,
+    DeviceStatus,
+    decode,
+    encode,
+)
 from contract.site import Site
 from contract.site_loader import load_site
 from contract.topics import Topics
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_FILE = ROOT / "examples" / "samarinda" / "site.toml"
-HOME = ROOT / "var" / "local"
+# Where the run keeps its files; tests point it at a temporary folder.
+HOME = Path(os.environ.get("ANTRE_RUN_DIR", ROOT / "var" / "local"))
 ACTIONS: dict[str, CounterAction] = {"c": "call_next", "r": "recall", "f": "finish", "s": "skip"}
 
 
@@ -49,9 +60,18 @@ class Mall:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.broker: MosquittoRunner | None = None
         self.credentials: dict[str, Credentials] = {}
+        self.password = ""
+        self.web_port = 0
 
     def start(self) -> None:
         HOME.mkdir(parents=True, exist_ok=True)
+        # Each run is a fresh day at the mall: a new queue, empty outboxes, no tickets.
+        # (Only the voice pack is kept: it takes a while to make.)
+        for stale in HOME.iterdir():
+            if stale.is_dir() and stale.name != "voice":
+                shutil.rmtree(stale)
+            elif stale.is_file():
+                stale.unlink()
         step("provisioning credentials, ACL and the Mosquitto configuration")
         port = free_port()
         report = provision(self.site, HOME / "central", port=port, bind_address="127.0.0.1")
@@ -64,7 +84,9 @@ class Mall:
         self.broker = MosquittoRunner(report.conf, port)
         self.broker.start()
         central_creds = HOME / "central" / "credentials"
-        step("starting the central")
+        self.password = _admin_password(HOME / "antre.sqlite3")
+        self.web_port = free_port()
+        step(f"starting the central, its web console on http://127.0.0.1:{self.web_port}")
         self._spawn(
             "central",
             [
@@ -75,9 +97,16 @@ class Mall:
                 str(HOME / "antre.sqlite3"),
                 "--credentials",
                 str(central_creds / "central.toml"),
+                "--web-port",
+                str(self.web_port),
+                "--web-host",
+                "127.0.0.1",
                 *self.clock_args,
             ],
         )
+        step("waiting for the central to answer")
+        if not _wait(lambda: _answers(self.web_port), 30):
+            raise SystemExit("antre: the central did not start: see var/local/central.log")
         for kiosk in self.site.kiosks:
             step(f"starting {kiosk.id} (mock buttons, tickets printed to var/local/{kiosk.id}.bin)")
             self._spawn(
@@ -122,6 +151,34 @@ class Mall:
                 *self.clock_args,
             ],
         )
+
+    def wait_until_online(self) -> None:
+        """Until every kiosk and display says `online`: then a press is a ticket."""
+        step("waiting for the kiosks and the display to connect")
+        devices = [k.id for k in self.site.kiosks] + [self.site.displays[0].id]
+        online: set[str] = set()
+        topics = Topics(self.site.site.id)
+
+        def heard(topic: str, payload: bytes) -> None:
+            with contextlib.suppress(ValueError):
+                status = decode(payload, DeviceStatus)
+                if status.state == "online":
+                    online.add(status.device)
+
+        watcher = DeviceLink(
+            "make-run",
+            self.credentials["central"],
+            version="local",
+            subscriptions=[topics.all_status],
+            on_message=heard,
+        )
+        watcher.start()
+        try:
+            if not _wait(lambda: online >= set(devices), 60):
+                missing = ", ".join(sorted(set(devices) - online))
+                raise SystemExit(f"antre: {missing} did not connect: see their logs")
+        finally:
+            watcher.stop({})
 
     def _spawn(self, name: str, command: list[str], *, stdin: bool = False) -> None:
         log = (HOME / f"{name}.log").open("ab")
@@ -200,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     mall = Mall(site, clock_args)
     try:
         mall.start()
+        mall.wait_until_online()
         _greet(mall)
         _console(mall)
     except KeyboardInterrupt:
@@ -237,6 +295,8 @@ def _lines() -> Iterator[str]:
 def _greet(mall: Mall) -> None:
     print(
         "\nAntre is running: MPP Samarinda, 24 services, 2 kiosks, 1 display.\n"
+        f"Web console: http://127.0.0.1:{mall.web_port}/  (log in as admin, password "
+        f"{mall.password}; counters at /counter/, reports at /reports/)\n"
         "Type a service letter (A-X) to press its kiosk button, *A for priority;\n"
         "c5 / r5 / f5 / s5: counter 5 calls next / recalls / finishes / skips; q quits.\n"
         f"Logs, printed tickets and the display's screenshot are in {HOME}.\n"
@@ -259,6 +319,23 @@ def _clock_args(site: Site, simulate_from: str | None) -> list[str]:
     return ["--simulate-from", start.isoformat()]
 
 
+def _admin_password(database: Path) -> str:
+    """The demo's admin, with a new random password each run: there is no default one."""
+    password = secrets.token_urlsafe(9)
+    accounts = Accounts(database)
+    try:
+        accounts.create("admin", "Admin", Role.ADMIN, password)
+    finally:
+        accounts.close()
+    return password
+
+
+def _answers(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+        return True
+    return False
+
+
 def step(text: str) -> None:
     print(f"antre: {text}", flush=True)
 
@@ -277,10 +354,13 @@ def _has_screen() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _wait(condition: Callable[[], bool], timeout: float) -> None:
+def _wait(condition: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 if __name__ == "__main__":
