@@ -91,7 +91,7 @@ def _web(
     )
     secret_key = load_secret(secrets / "web-session.secret")
     app = create_app(ctx, {"SECRET_KEY": secret_key})
-    server = WebServer(app, args.web_host, args.web_port)
+    server = WebServer(app, args.web_host, args.web_port, hub=hub)
     server.start()
     if ctx.accounts.count() == 0:
         log.warning(

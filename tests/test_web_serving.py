@@ -21,10 +21,11 @@ LIVE_PAGES = 60
 
 
 @pytest.fixture
-def server(app: Flask) -> Iterator[WebServer]:
+def server(app: Flask, web_ctx: WebContext) -> Iterator[WebServer]:
     web = WebServer(app, "127.0.0.1", 0)
     web.start()
     yield web
+    web_ctx.hub.close()  # ends the open event streams, so their threads are free to stop
     web.stop()
 
 

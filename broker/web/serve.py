@@ -12,6 +12,8 @@ import threading
 from flask import Flask
 from waitress.server import create_server
 
+from broker.web.live import ChangeHub
+
 log = logging.getLogger(__name__)
 
 # Live pages at once: 26 counters, a few managers, and citizens' phones.
@@ -21,7 +23,16 @@ DEFAULT_THREADS = 160
 class WebServer:
     """Waitress on its own thread, stoppable."""
 
-    def __init__(self, app: Flask, host: str, port: int, threads: int = DEFAULT_THREADS) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        host: str,
+        port: int,
+        threads: int = DEFAULT_THREADS,
+        hub: ChangeHub | None = None,
+    ) -> None:
+        # Closed first on stop: it ends the event streams that hold the threads.
+        self._hub = hub
         self._server = create_server(
             app,
             host=host,
@@ -40,4 +51,20 @@ class WebServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.close()
+        """Closes every connection from the server's own thread, then waits for it.
+
+        Closing sockets from another thread while waitress waits in select() makes it
+        fail with EBADF; its trigger runs the shutdown inside its loop instead.
+        """
+        server = self._server
+        if self._hub is not None:
+            self._hub.close()
+
+        def shut_everything() -> None:
+            for channel in list(server._map.values()):
+                channel.close()
+
+        if self._thread.is_alive():
+            server.trigger.pull_trigger(shut_everything)
+            self._thread.join(timeout=10)
+        server.task_dispatcher.shutdown(timeout=5)
