@@ -65,6 +65,10 @@ class WebServer:
                 channel.close()
 
         if self._thread.is_alive():
-            server.trigger.pull_trigger(shut_everything)
+            try:
+                server.trigger.pull_trigger(shut_everything)
+            except OSError:
+                # The loop already closed its trigger: it is ending by itself.
+                log.debug("waitress was already shutting down")
             self._thread.join(timeout=10)
         server.task_dispatcher.shutdown(timeout=5)
