@@ -1,6 +1,6 @@
 """`make bench`: runs every benchmark in turn."""
 
-from bench import display_bench, engine_bench, kiosk_bench, mqtt_bench
+from bench import display_bench, engine_bench, kiosk_bench, mqtt_bench, system_bench
 
 
 def main() -> None:
@@ -11,6 +11,8 @@ def main() -> None:
     kiosk_bench.main()
     print()
     display_bench.main()
+    print()
+    system_bench.main()
 
 
 if __name__ == "__main__":

@@ -29,13 +29,15 @@ from broker.engine.engine import Decision
 from broker.engine.events import EventKind
 from broker.queue_service import Clock, QueueService
 from broker.requests import Reply, RequestHandler
+from broker.survey import SurveyService, SurveyStore
 from broker.ticket_links import TicketLinks
 from broker.views import call_events, queue_state, recent_calls
 from contract import topics as t
 from contract.clock import system_clock
 from contract.credentials import Credentials
-from contract.messages import BadMessage, CallEvent, DeviceStatus, decode, encode
+from contract.messages import Answer, BadMessage, CallEvent, DeviceStatus, decode, encode
 from contract.mqtt_socket import send_without_delay
+from contract.sd_notify import Notifier, Watchdog
 from contract.site import Site
 from contract.topics import Topics
 
@@ -71,10 +73,14 @@ class _Notice:
 
 
 @dataclass(frozen=True, slots=True)
-class _Changed:
-    """A task for the worker: the queue changed (from MQTT or the web); tell everyone."""
+class _SiteEdited:
+    """A task for the worker: a manager edited the site live; publish the new names."""
 
-    decision: Decision
+    site: Site
+
+
+class _Changed:
+    """Wakes the worker: the queue changed (from the web, say); see `Central._changes`."""
 
 
 class Central:
@@ -88,25 +94,37 @@ class Central:
         *,
         clock: Clock = system_clock,
         links: TicketLinks | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.site = site
         self.service = service
         self.topics = Topics(site.site.id)
         self.handler = RequestHandler(service, links)
+        # The survey units' presses: the same file, through a connection of their own.
+        self.survey = SurveyService(service, SurveyStore(service.database))
         self.notice = service.setting(NOTICE) or ""
         # The latest status of each device (its retained message), for fleet health.
         self.devices: dict[str, DeviceStatus] = {}
         self._clock = clock
         self._credentials = credentials
-        self._inbox: queue.Queue[_Inbound | _Republish | _Changed | _Notice] = queue.Queue()
+        self._inbox: queue.Queue[_Inbound | _Republish | _Changed | _Notice | _SiteEdited] = (
+            queue.Queue()
+        )
         self._stopping = threading.Event()
         self._seq = 0
+        # systemd: READY=1 once connected and serving, WATCHDOG=1 from the worker loop.
+        self._notifier = notifier or Notifier(None)
+        self._watchdog = Watchdog(self._notifier)
+        self._ready = False
         self.recent: deque[CallEvent] = deque(
             service.read(lambda engine: recent_calls(engine, RECENT_CALLS)), maxlen=RECENT_CALLS
         )
         self.client = self._make_client()
-        # Every change, whoever made it, is published by the worker, in order.
-        service.subscribe(lambda decision: self._inbox.put(_Changed(decision)))
+        # Every change, whoever made it, is published by the worker, in order, and
+        # right after the request that made it: not behind the requests still queued,
+        # or in a burst the displays would hear a call long after the counter did.
+        self._changes: deque[Decision] = deque()
+        service.subscribe(self._changed)
 
     # -- MQTT plumbing (runs on paho's thread: hand over, never block) ---------------
 
@@ -120,6 +138,8 @@ class Central:
             manual_ack=True,
         )
         client.username_pw_set(self._credentials.username, self._credentials.password)
+        if self._credentials.tls_ca is not None:
+            client.tls_set(ca_certs=self._credentials.tls_ca)
         client.will_set(self.topics.status(t.CENTRAL_ID), self._status("lost"), qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         send_without_delay(client)
@@ -146,6 +166,7 @@ class Central:
                 (self.topics.all_kiosk_requests, 1),
                 (self.topics.all_counter_commands, 1),
                 (self.topics.all_status, 1),
+                (self.topics.all_survey_presses, 1),
             ]
         )
         self._inbox.put(_Republish())
@@ -164,6 +185,7 @@ class Central:
     ) -> None:
         if not self._stopping.is_set():
             log.warning("lost Mosquitto (%s): reconnecting", reason_code)
+            self._notifier.status(f"lost Mosquitto ({reason_code}): reconnecting")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self._inbox.put(_Inbound(message.topic, bytes(message.payload), message.mid, message.qos))
@@ -191,6 +213,8 @@ class Central:
         self.start()
         try:
             while not self._stopping.is_set():
+                # Only this loop pings: if it hangs, systemd restarts the central.
+                self._watchdog.ping()
                 try:
                     item = self._inbox.get(timeout=TICK_SECONDS)
                 except queue.Empty:
@@ -198,14 +222,29 @@ class Central:
                     continue
                 self._work(item)
         finally:
+            self._notifier.stopping()
             self._say_goodbye()
+            self.survey.store.close()
 
     def set_notice(self, text: str) -> None:
         """From any thread (the web console): the displays show `text` from now on."""
         self._inbox.put(_Notice(text))
 
-    def _work(self, item: _Inbound | _Republish | _Changed | _Notice) -> None:
+    def replace_site(self, site: Site) -> None:
+        """From any thread (the web console): the site was edited live.
+
+        The queue service already runs on `site`; the worker takes it for the calls it
+        announces and republishes the state, with the new names.
+        """
+        self._inbox.put(_SiteEdited(site))
+
+    def _work(self, item: _Inbound | _Republish | _Changed | _Notice | _SiteEdited) -> None:
         try:
+            if isinstance(item, _SiteEdited):
+                self.site = item.site
+                self.handler.site = item.site
+                self._publish_state()
+                return
             if isinstance(item, _Notice):
                 self.service.set_setting(NOTICE, item.text)
                 self.notice = item.text
@@ -214,16 +253,37 @@ class Central:
             if isinstance(item, _Republish):
                 self._publish_status("online")
                 self._publish_state()
+                self._serving()
                 return
-            if isinstance(item, _Changed):
-                self._publish_change(item.decision)
-                return
-            self._handle(item)
+            if not isinstance(item, _Changed):
+                self._handle(item)
         except Exception:
             # A message must never take the central down: log it whole and go on.
             log.exception("could not handle a message on %s", getattr(item, "topic", "?"))
         if isinstance(item, _Inbound):
             self.client.ack(item.mid, item.qos)
+        self._publish_changes()
+
+    def _changed(self, decision: Decision) -> None:
+        """From any thread: remember the change and make sure the worker wakes."""
+        self._changes.append(decision)
+        self._inbox.put(_Changed())
+
+    def _publish_changes(self) -> None:
+        while self._changes:
+            try:
+                self._publish_change(self._changes.popleft())
+            except Exception:
+                log.exception("could not publish a change")
+
+    def _serving(self) -> None:
+        """Connected and the state published: tell systemd (READY=1 the first time)."""
+        status = f"serving site {self.site.site.id} on Mosquitto"
+        if self._ready:
+            self._notifier.status(status)
+        else:
+            self._ready = True
+            self._notifier.ready(status)
 
     def _handle(self, message: _Inbound) -> None:
         parsed = self.topics.parse(message.topic)
@@ -240,9 +300,16 @@ class Central:
         elif kind == t.STATUS:
             self._device_status(device, message.payload)
             return
+        elif kind == t.SURVEY and leaf == t.PRESS:
+            # Nothing to answer: the unit thanks the citizen by itself.
+            self.survey.press(device, message.payload)
+            return
         else:
             log.warning("dropped a message on unexpected topic %s", message.topic)
             return
+        if reply.answer is not None:
+            sender = device if kind == t.KIOSK else f"counter-{device}"
+            _log_answer(sender, reply.answer)
         self._publish_reply(reply, answer_topic)
 
     def _device_status(self, device: str, payload: bytes) -> None:
@@ -317,3 +384,12 @@ class Central:
             ).wait_for_publish(timeout=2)
             self.client.disconnect()
         self.client.loop_stop()
+
+
+def _log_answer(sender: str, answer: Answer) -> None:
+    """One log line per answered request: who asked, the ticket, or the refusal's reason."""
+    if not answer.ok:
+        log.info("%s request %s: refused, %s", sender, answer.id, answer.reason)
+        return
+    numbers = [answer.ticket.number] if answer.ticket else [r.number for r in answer.reserved]
+    log.info("%s request %s: ok, ticket %s", sender, answer.id, ", ".join(numbers) or "-")

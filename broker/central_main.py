@@ -14,6 +14,8 @@ from types import FrameType
 
 from broker.central import Central
 from broker.queue_service import QueueService
+from broker.site_overrides import SETTING as SITE_OVERRIDES
+from broker.site_overrides import site_at_start
 from broker.store.sqlite_store import SqliteStore
 from broker.ticket_links import TicketLinks, load_secret
 from broker.web import create_app
@@ -24,6 +26,8 @@ from broker.web.serve import WebServer
 from contract.clock import SimulatedClock, system_clock
 from contract.credentials import load_credentials
 from contract.errors import AntreError
+from contract.logs import configure_logging
+from contract.sd_notify import Notifier
 from contract.site import Site
 from contract.site_loader import load_site
 
@@ -32,9 +36,7 @@ log = logging.getLogger("antre-central")
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_level)
     try:
         site = load_site(args.site)
         credentials = load_credentials(args.credentials)
@@ -47,11 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     except (AntreError, ValueError, OSError) as e:
         print(f"antre-central: {e}", file=sys.stderr)
         return 1
+    # The managers' live edits of services and counters, kept on top of the file.
+    file_site, site = site, site_at_start(site, store.setting(SITE_OVERRIDES))
     queue = QueueService(site, store, clock)
-    central = Central(site, queue, credentials, clock=clock, links=links)
+    # systemd (Type=notify): READY=1 once the web server is up and Mosquitto connected.
+    notifier = Notifier.from_environment()
+    central = Central(site, queue, credentials, clock=clock, links=links, notifier=notifier)
     web = None
     if args.web_port is not None:
-        web = _web(site, queue, central, links, Path(args.db), secrets, args)
+        web = _web(site, file_site, queue, central, links, Path(args.db), secrets, args)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         central.stop()
@@ -69,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _web(
     site: Site,
+    file_site: Site,
     queue: QueueService,
     central: Central,
     links: TicketLinks,
@@ -88,6 +95,8 @@ def _web(
         notice=central.notice,
         set_notice=central.set_notice,
         links=links,
+        replace_site=central.replace_site,
+        file_site=file_site,
     )
     secret_key = load_secret(secrets / "web-session.secret")
     app = create_app(ctx, {"SECRET_KEY": secret_key})

@@ -1,17 +1,20 @@
 """Provisions the site's Mosquitto broker: one MQTT user per device, an ACL, a config.
 
-    antre-provision examples/samarinda/site.toml --dir /var/lib/antre [--host 192.168.1.10]
+    antre-provision examples/samarinda/site.toml --dir /var/lib/antre [--host 192.168.1.10] [--tls]
 
 writes, under the folder:
 
-- `credentials/<username>.toml` (mode 0600): the central's, each kiosk's, each display's
-  and each counter client's (`counter-<n>`) username, password, broker address and site.
-  Copy each device's file onto that device. A password, once made, is never changed:
-  provisioning again keeps it and refreshes only the address and the site. A file whose
-  user left the site stays on disk but that user is no longer let in (revoked).
+- `credentials/<username>.toml` (mode 0600): the central's, each kiosk's, each display's,
+  each counter client's (`counter-<n>`) and each survey unit's username, password, broker
+  address and site. Copy each device's file onto that device. A password, once made, is
+  never changed: provisioning again keeps it and refreshes only the address and the site.
+  A file whose user left the site stays on disk but that user is no longer let in (revoked).
 - `mosquitto/passwd`: the hashed passwords (`mosquitto_passwd -U`).
 - `mosquitto/acl`: what each user may read and write; a device only its own topics.
 - `mosquitto/antre.conf`: the broker configuration (`mosquitto -c .../antre.conf`).
+- with `--tls`: the site's CA and Mosquitto's server certificate (`broker/tls.py`); the
+  broker then listens with TLS only (port 8883 by default) and every credentials file
+  names the CA (`tls_ca`).
 
 After a change, restart Mosquitto or send it SIGHUP to reload the passwords and the ACL.
 """
@@ -30,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from broker.tls import TlsError, TlsFiles, ensure_tls, openssl_tool
 from contract import topics
 from contract.credentials import Credentials, credentials_toml, load_credentials
 from contract.errors import AntreError, ConfigError
@@ -43,6 +47,9 @@ CREDENTIALS_DIR = "credentials"
 MOSQUITTO_DIR = "mosquitto"
 # The plaintext file mosquitto_passwd hashes, in the provisioned folder while it runs.
 PASSWD_TEMP_PREFIX = ".passwd-plaintext-"
+# MQTT's registered ports.
+PLAIN_PORT = 1883
+TLS_PORT = 8883
 
 
 class ProvisionError(AntreError):
@@ -107,7 +114,7 @@ def counter_username(number: int) -> str:
 
 
 def site_users(site: Site, source: str | None = None) -> list[User]:
-    """The MQTT users of a site: the central, kiosks, displays, counters, in that order."""
+    """The MQTT users of a site: the central, kiosks, displays, counters, survey units."""
     t = Topics(site.site.id)
     users = [User(topics.CENTRAL_ID, (("readwrite", f"{t.root}/#"),))]
     keys = [""]
@@ -137,6 +144,11 @@ def site_users(site: Site, source: str | None = None) -> list[User]:
         )
         users.append(User(name, rules))
         keys.append(f"counters[{i}].number")
+    for i, unit in enumerate(site.survey_units):
+        # A survey unit only writes its presses and its own status; it reads nothing.
+        unit_rules = (("write", t.survey_press(unit.id)), ("write", t.status(unit.id)))
+        users.append(User(unit.id, unit_rules))
+        keys.append(f"survey_units[{i}].id")
     # The loader already refuses two devices with one id; a device may still be named like
     # the central or a counter's user. The central and the counters come first: the device
     # is the one to rename.
@@ -145,7 +157,7 @@ def site_users(site: Site, source: str | None = None) -> list[User]:
         (counter_username(c.number), f"counters[{i}].number") for i, c in enumerate(site.counters)
     )
     for user, key in zip(users, keys, strict=True):
-        if not key.startswith(("kiosks", "displays")):
+        if not key.startswith(("kiosks", "displays", "survey_units")):
             continue
         if user.username in taken:
             raise ConfigError(
@@ -166,6 +178,7 @@ def provision(
     port: int = 1883,
     bind_address: str = "0.0.0.0",
     source: str | None = None,
+    tls: bool = False,
 ) -> ProvisionReport:
     """Writes credentials, passwd, ACL and Mosquitto config for the site into `directory`.
 
@@ -184,6 +197,10 @@ def provision(
     tool = shutil.which(PASSWD_TOOL)
     if tool is None:
         raise MissingTool(PASSWD_TOOL)
+    if tls:
+        openssl_tool()
+    tls_files = TlsFiles.of(directory) if tls else None
+    tls_ca = str(tls_files.ca_cert) if tls_files else None
     credentials_dir = directory / CREDENTIALS_DIR
     mosquitto_dir = directory / MOSQUITTO_DIR
 
@@ -200,10 +217,10 @@ def provision(
                 raise ConfigError(
                     str(path), "username", f"expected {user.username!r}, the file's name"
                 )
-            password, tls_ca = old.password, old.tls_ca
+            password = old.password
             kept.append(user.username)
         else:
-            password, tls_ca = secrets.token_urlsafe(24), None
+            password = secrets.token_urlsafe(24)
             created.append(user.username)
         credentials[user.username] = Credentials(
             username=user.username,
@@ -226,6 +243,8 @@ def provision(
     credentials_dir.mkdir(parents=True, exist_ok=True)
     credentials_dir.chmod(0o700)
     (mosquitto_dir / "data").mkdir(parents=True, exist_ok=True)
+    if tls:
+        ensure_tls(directory, host, site.site.id)
     for username, cred in credentials.items():
         _write_atomic(credentials_dir / f"{username}.toml", credentials_toml(cred), 0o600)
 
@@ -241,7 +260,7 @@ def provision(
         tool, directory, report.passwd, [(u.username, credentials[u.username]) for u in users]
     )
     _write_atomic(report.acl, acl_text(site, users), 0o644)
-    _write_atomic(report.conf, conf_text(site, report, port, bind_address), 0o644)
+    _write_atomic(report.conf, conf_text(site, report, port, bind_address, tls_files), 0o644)
     return report
 
 
@@ -260,8 +279,26 @@ def acl_text(site: Site, users: Iterable[User]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def conf_text(site: Site, report: ProvisionReport, port: int, bind_address: str) -> str:
+def conf_text(
+    site: Site,
+    report: ProvisionReport,
+    port: int,
+    bind_address: str,
+    tls: TlsFiles | None = None,
+) -> str:
     """The Mosquitto configuration file, each setting with its reason."""
+    tls_text = (
+        f"""\
+# TLS only: devices check this server's certificate against the site's CA (tls_ca in
+# their credentials files); nothing travels the LAN in clear, passwords included.
+cafile {tls.ca_cert}
+certfile {tls.server_cert}
+keyfile {tls.server_key}
+tls_version tlsv1.2
+"""
+        if tls
+        else "# Plain TCP: see antre-provision --tls for TLS across the LAN.\n"
+    )
     return f"""\
 # Mosquitto configuration of the Antre site {site.site.id!r}.
 # {GENERATED}: run antre-provision again instead.
@@ -276,9 +313,9 @@ password_file {report.passwd}
 # What each user may read and write: a device only its own topics.
 acl_file {report.acl}
 
-# Where devices connect: the site's LAN (TLS later: see tls_ca in the credentials files).
+# Where devices connect: the site's LAN.
 listener {port} {bind_address}
-# Plain MQTT over TCP; no websockets: nothing runs in a browser.
+{tls_text}# MQTT itself; no websockets: nothing runs in a browser.
 protocol mqtt
 # Send small packets at once: without it every request/answer waits ~40 ms for a
 # delayed ACK (Nagle's algorithm), most of a ticket's round trip.
@@ -398,7 +435,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("site", help="the site TOML file, e.g. examples/samarinda/site.toml")
     parser.add_argument("--dir", required=True, type=Path, help="the folder to write into")
     parser.add_argument("--host", default="127.0.0.1", help="the broker address devices connect to")
-    parser.add_argument("--port", default=1883, type=_port, help="the broker's TCP port")
+    parser.add_argument(
+        "--port", type=_port, help="the broker's TCP port (default: 1883, or 8883 with --tls)"
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="MQTT over TLS: make the site's CA and the broker's certificate (needs openssl)",
+    )
     parser.add_argument(
         "--bind", default="0.0.0.0", help="the address Mosquitto listens on (default: all)"
     )
@@ -409,14 +453,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             site,
             args.dir,
             host=args.host,
-            port=args.port,
+            port=args.port or (TLS_PORT if args.tls else PLAIN_PORT),
             bind_address=args.bind,
             source=str(args.site),
+            tls=args.tls,
         )
     except ConfigError as e:
         print(e, file=sys.stderr)
         return 1
-    except (ProvisionError, ValueError) as e:
+    except (ProvisionError, TlsError, ValueError) as e:
         print(f"antre-provision: {e}", file=sys.stderr)
         return 1
     except OSError as e:

@@ -8,6 +8,7 @@ calling at once are decided one after the other and never get the same ticket.
 import datetime as dt
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from broker.engine.engine import Decision, QueueEngine
@@ -72,6 +73,11 @@ class QueueService:
         """The queue's clock (simulated in demos and tests)."""
         return self._clock()
 
+    @property
+    def database(self) -> Path:
+        """The SQLite file of the queue, for stores that open a connection of their own."""
+        return self._store.path
+
     def setting(self, key: str) -> str | None:
         with self._lock:
             return self._store.setting(key)
@@ -79,6 +85,21 @@ class QueueService:
     def set_setting(self, key: str, value: str) -> None:
         with self._lock:
             self._store.set_setting(key, value)
+
+    def replace_site(self, site: Site) -> None:
+        """Runs the queue on an edited site from the next operation on (a live edit).
+
+        Names, quotas, hours and counters' services may change; the services and the
+        counters themselves may not: the engine keeps its lines and counters by prefix
+        and number.
+        """
+        with self._lock:
+            current = self.engine.site
+            if list(site.services_by_prefix) != list(current.services_by_prefix) or list(
+                site.counters_by_number
+            ) != list(current.counters_by_number):
+                raise ValueError("a live edit cannot add or remove services or counters")
+            self.engine.site = site
 
     def read(self, query: Callable[[QueueEngine], T]) -> T:
         """Answers a question about the state, consistent with every saved change."""

@@ -24,7 +24,8 @@ def summary(site: Site) -> str:
         f"{_count(len(site.services), 'service', 'services')}, "
         f"{_count(len(site.counters), 'counter', 'counters')}, "
         f"{_count(len(site.kiosks), 'kiosk', 'kiosks')}, "
-        f"{_count(len(site.displays), 'display', 'displays')}",
+        f"{_count(len(site.displays), 'display', 'displays')}, "
+        f"{_count(len(site.survey_units), 'survey unit', 'survey units')}",
         "",
     ]
     rows = [_service_row(site, service) for service in site.services]

@@ -37,7 +37,7 @@ class DeviceLink:
         subscriptions: list[str],
         on_message: Callable[[str, bytes], None],
         on_connected: Callable[[], None] = lambda: None,
-        health: Callable[[], Health] = dict,
+        health: Callable[[], Health] | None = None,
     ) -> None:
         self.device_id = device_id
         self.topics = Topics(credentials.site)
@@ -55,6 +55,9 @@ class DeviceLink:
             protocol=mqtt.MQTTv5,
         )
         self.client.username_pw_set(credentials.username, credentials.password)
+        if credentials.tls_ca is not None:
+            # The broker's certificate must be signed by the site's CA and name its host.
+            self.client.tls_set(ca_certs=credentials.tls_ca)
         self.client.will_set(self._status_topic, self._status("lost", {}), qos=1, retain=True)
         # Short delays: a device should be back within seconds of the network.
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
@@ -121,10 +124,13 @@ class DeviceLink:
         if reason_code.is_failure:
             log.error("Mosquitto refused %s: %s", self.device_id, reason_code)
             return
-        client.subscribe([(topic, 1) for topic in self._subscriptions])
+        if self._subscriptions:  # a survey unit reads nothing
+            client.subscribe([(topic, 1) for topic in self._subscriptions])
         self._connected.set()
-        # Every (re)connect says `online`, replacing a `lost` the broker may have sent.
-        self.publish_status(self._health())
+        # Every (re)connect says `online`, replacing a `lost` the broker may have sent
+        # (a device that gives no `health` says it itself, e.g. the kiosk's own loop).
+        if self._health is not None:
+            self.publish_status(self._health())
         self._on_connected()
 
     def _disconnected(

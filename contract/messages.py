@@ -177,6 +177,17 @@ class QueueState(_Message):
     notice: str = ""
 
 
+# -- survey unit -> central -------------------------------------------------------------
+
+
+class SurveyPress(_Message):
+    """A citizen pressed a survey unit's button: 4 sangat puas, 3 puas, 2 kurang puas,
+    1 tidak puas. The central ties it to the ticket its counters finished last."""
+
+    id: RequestId
+    rating: Annotated[int, Meta(ge=1, le=4)]
+
+
 # -- every device -> central ------------------------------------------------------------
 
 DeviceState = Literal["online", "offline", "lost"]

@@ -251,6 +251,56 @@ class Display(_Config, frozen=True):
     english: bool = False
 
 
+class SurveyUnit(_Config, frozen=True):
+    """A satisfaction survey unit: four buttons at one counter or between neighbouring ones.
+
+    A press is tied to the ticket its counters finished last, within `window_minutes`.
+    Each button may have an LED beside it, lit for a moment as thanks.
+    """
+
+    id: Identifier
+    # The counters it serves (their numbers).
+    counters: list[PositiveInt]
+    # 4 sangat puas, 3 puas, 2 kurang puas, 1 tidak puas.
+    very_satisfied_pin: Pin
+    satisfied_pin: Pin
+    dissatisfied_pin: Pin
+    very_dissatisfied_pin: Pin
+    very_satisfied_led_pin: Pin | None = None
+    satisfied_led_pin: Pin | None = None
+    dissatisfied_led_pin: Pin | None = None
+    very_dissatisfied_led_pin: Pin | None = None
+    name: str = ""
+    window_minutes: Annotated[int, Meta(ge=1, le=120)] = 5
+    # One press per citizen: presses within this time of the last are ignored.
+    cooldown_seconds: Annotated[float, Meta(ge=0, le=60)] = 2.0
+
+    def buttons(self) -> list[tuple[int, str, int, int | None]]:
+        """(rating, key, pin, LED pin) of each button, from 4 (sangat puas) down to 1."""
+        return [
+            (rating, f"{key}_pin", getattr(self, f"{key}_pin"), getattr(self, f"{key}_led_pin"))
+            for rating, key in SURVEY_BUTTON_KEYS
+        ]
+
+    def pins(self) -> list[tuple[str, int]]:
+        """Every pin in use with the key that uses it."""
+        used: list[tuple[str, int]] = []
+        for _, key, pin, led_pin in self.buttons():
+            used.append((key, pin))
+            if led_pin is not None:
+                used.append((key.removesuffix("_pin") + "_led_pin", led_pin))
+        return used
+
+
+# The survey unit's buttons: (rating, key stem), best first.
+SURVEY_BUTTON_KEYS = (
+    (4, "very_satisfied"),
+    (3, "satisfied"),
+    (2, "dissatisfied"),
+    (1, "very_dissatisfied"),
+)
+
+
 class Site(_Config, frozen=True):
     """A whole site configuration file."""
 
@@ -263,6 +313,7 @@ class Site(_Config, frozen=True):
     queue: QueueRules = QueueRules()
     kiosks: list[Kiosk] = []
     displays: list[Display] = []
+    survey_units: list[SurveyUnit] = []
 
     @cached_property
     def services_by_prefix(self) -> dict[str, Service]:

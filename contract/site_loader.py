@@ -82,7 +82,8 @@ def find_problems(site: Site) -> Iterable[tuple[str, str]]:
     yield from _reused(
         "device id",
         [(f"kiosks[{i}].id", k.id) for i, k in enumerate(site.kiosks)]
-        + [(f"displays[{i}].id", d.id) for i, d in enumerate(site.displays)],
+        + [(f"displays[{i}].id", d.id) for i, d in enumerate(site.displays)]
+        + [(f"survey_units[{i}].id", u.id) for i, u in enumerate(site.survey_units)],
     )
 
     for i, schedule in enumerate(site.schedules):
@@ -136,6 +137,18 @@ def find_problems(site: Site) -> Iterable[tuple[str, str]]:
         for j, prefix in enumerate(display.services):
             if prefix not in prefixes:
                 yield f"displays[{i}].services[{j}]", f"unknown service {prefix!r}"
+
+    for i, unit in enumerate(site.survey_units):
+        where = f"survey_units[{i}]"
+        if not unit.counters:
+            yield f"{where}.counters", "a survey unit must serve at least one counter"
+        for j, number in enumerate(unit.counters):
+            if number not in site.counters_by_number:
+                yield f"{where}.counters[{j}]", f"unknown counter {number}"
+        yield from _reused(
+            "counter", [(f"{where}.counters[{j}]", n) for j, n in enumerate(unit.counters)]
+        )
+        yield from _reused("pin", [(f"{where}.{key}", pin) for key, pin in unit.pins()])
 
 
 def _reused(noun: str, entries: Sequence[tuple[str, object]]) -> Iterable[tuple[str, str]]:

@@ -9,6 +9,7 @@
 | state                               | central          | everyone           | yes      |
 | calls                               | central          | displays, counters | no       |
 | status/<device>                     | that device      | central            | yes      |
+| survey/<unit>/press                 | that survey unit | central            | no       |
 
 The topic names the sender: the broker's ACL lets a kiosk write only its own request
 topic, so the central can trust the kiosk id in the topic and never reads one from the
@@ -27,6 +28,8 @@ STATE = "state"
 CALLS = "calls"
 STATUS = "status"
 CENTRAL_ID = "central"
+SURVEY = "survey"
+PRESS = "press"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,9 @@ class Topics:
     def status(self, device: str) -> str:
         return f"{self.root}/{STATUS}/{device}"
 
+    def survey_press(self, unit: str) -> str:
+        return f"{self.root}/{SURVEY}/{unit}/{PRESS}"
+
     # Subscriptions of the central.
     @property
     def all_kiosk_requests(self) -> str:
@@ -70,6 +76,10 @@ class Topics:
     @property
     def all_counter_commands(self) -> str:
         return f"{self.root}/{COUNTER}/+/{COMMAND}"
+
+    @property
+    def all_survey_presses(self) -> str:
+        return f"{self.root}/{SURVEY}/+/{PRESS}"
 
     @property
     def all_status(self) -> str:
@@ -81,7 +91,7 @@ class Topics:
         if not topic.startswith(prefix):
             return None
         parts = topic[len(prefix) :].split("/")
-        if len(parts) == 3 and parts[0] in (KIOSK, COUNTER):
+        if len(parts) == 3 and parts[0] in (KIOSK, COUNTER, SURVEY):
             return parts[0], parts[1], parts[2]
         if len(parts) == 2 and parts[0] == STATUS:
             return STATUS, parts[1], ""

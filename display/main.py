@@ -22,7 +22,9 @@ from contract.clock import SimulatedClock, system_clock
 from contract.credentials import load_credentials
 from contract.device_link import DeviceLink
 from contract.errors import AntreError
+from contract.logs import configure_logging
 from contract.messages import BadMessage, CallEvent, QueueState, decode
+from contract.sd_notify import Notifier, Watchdog
 from contract.site import Display, Site
 from contract.site_loader import load_site
 from contract.topics import Topics
@@ -94,10 +96,16 @@ class LobbyDisplay:
     def stop(self) -> None:
         self._running = False
 
-    def run(self) -> None:
+    def run(self, notifier: Notifier | None = None) -> None:
+        """Paints until stopped; tells systemd READY=1 after the first frame."""
+        notifier = notifier or Notifier(None)
+        # Only this loop pings systemd's watchdog: a frozen screen gets the display restarted.
+        watchdog = Watchdog(notifier)
         ticker = pygame.time.Clock()
         force = True
+        ready = False
         while self._running:
+            watchdog.ping()
             for event in pygame.event.get():
                 if event.type == pygame.QUIT:
                     self._running = False
@@ -105,7 +113,12 @@ class LobbyDisplay:
                     force = True
             self.step(time.monotonic(), force=force)
             force = False
+            if not ready:
+                ready = True
+                width, height = self.surface.get_size()
+                notifier.ready(f"display {self.display.id}: painting at {width}x{height}")
             ticker.tick(FRAMES_PER_SECOND)
+        notifier.stopping()
         pygame.quit()
 
     def step(self, now: float, *, force: bool = False) -> list[pygame.Rect]:
@@ -151,9 +164,7 @@ class LobbyDisplay:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_level)
     if args.headless:
         os.environ["SDL_VIDEODRIVER"] = "dummy"
         os.environ["SDL_AUDIODRIVER"] = "dummy"
@@ -193,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     link.start()
     try:
-        lobby.run()
+        lobby.run(Notifier.from_environment())
     finally:
         link.stop({"version": VERSION})
     return 0

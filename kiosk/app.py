@@ -30,6 +30,7 @@ from contract.messages import (
     encode,
 )
 from contract.reasons import Reason
+from contract.sd_notify import Watchdog
 from contract.site import Kiosk, Site
 from kiosk.link import Health
 from kiosk.outbox import Outbox, Pending, RequestState
@@ -132,9 +133,12 @@ class KioskApp:
 
     # -- the loop ----------------------------------------------------------------------
 
-    def run(self, tick: float = 0.5) -> None:
+    def run(self, tick: float = 0.5, *, watchdog: Watchdog | None = None) -> None:
         self.recover()
         while not self._stopping.is_set():
+            # Only this loop pings systemd's watchdog: if it hangs, the kiosk is restarted.
+            if watchdog is not None:
+                watchdog.ping()
             try:
                 item = self._inbox.get(timeout=tick)
             except queue.Empty:

@@ -7,7 +7,6 @@ priority button then A) and `--printer-file` writes the ESC/POS bytes to a file.
 
 import argparse
 import datetime as dt
-import logging
 import signal
 import sys
 import threading
@@ -19,6 +18,8 @@ import msgspec
 from contract.clock import SimulatedClock, system_clock
 from contract.credentials import load_credentials
 from contract.errors import AntreError
+from contract.logs import configure_logging
+from contract.sd_notify import Notifier, Watchdog
 from contract.site import Kiosk, Printer, Site
 from contract.site_loader import load_site
 from kiosk.app import VERSION, KioskApp
@@ -31,9 +32,7 @@ from kiosk.printer import TicketPrinter
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_level)
     try:
         site = load_site(args.site)
         kiosk = _kiosk(site, args.kiosk, args.printer_file)
@@ -59,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     panel = KioskPanel(kiosk, app.pressed, pin_factory=pin_factory)
     app.attach(panel, link)
 
+    notifier = Notifier.from_environment()
+
     def stop(signum: int, frame: FrameType | None) -> None:
+        notifier.stopping()
         app.stop()
 
     signal.signal(signal.SIGTERM, stop)
@@ -67,8 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.keyboard:
         threading.Thread(target=_read_keys, args=(app, kiosk), daemon=True).start()
     link.start()
+    # systemd (Type=notify): the outbox is open, the pins are set up, the link is started.
+    notifier.ready(f"kiosk {kiosk.id}: {len(kiosk.buttons)} buttons, printer {kiosk.printer.type}")
     try:
-        app.run()
+        app.run(watchdog=Watchdog(notifier))
     finally:
         panel.close()
         link.stop(app.health())

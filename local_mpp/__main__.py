@@ -1,11 +1,13 @@
 """`make run`: the whole MPP on this machine, from the example site.
 
 Starts Mosquitto (the project's configuration, a free port), the central, two
-simulated kiosks and the lobby display, then takes commands from the terminal:
+simulated kiosks, the survey unit of counters 1-2 and the lobby display, then takes
+commands from the terminal:
 
     A      kiosk button A (the kiosk that has it)      *A   priority, then A
     c5     counter 5 calls the next ticket             r5   counter 5 recalls
     f5     counter 5 finishes                          s5   counter 5 skips (no-show)
+    +4     survey unit: sangat puas (+3 puas)          +1   tidak puas (+2 kurang puas)
     q      stop everything (Ctrl-C does too)
 
 The display opens a window when there is a screen, otherwise it runs headless and
@@ -18,6 +20,7 @@ import datetime as dt
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -130,6 +133,24 @@ class Mall:
                 ],
                 stdin=True,
             )
+        for unit in self.site.survey_units:
+            step(f"starting {unit.id} (mock buttons: type +4 sangat puas ... +1 tidak puas)")
+            self._spawn(
+                unit.id,
+                [
+                    *_survey_command(),
+                    "--site",
+                    str(SITE_FILE),
+                    "--unit",
+                    unit.id,
+                    "--credentials",
+                    str(central_creds / f"{unit.id}.toml"),
+                    "--pin-factory",
+                    "mock",
+                    "--keyboard",
+                ],
+                stdin=True,
+            )
         display = self.site.displays[0]
         screen = ["--window", "1366x768"] if _has_screen() else ["--headless"]
         step(f"starting {display.id} ({'a window' if _has_screen() else 'headless'})")
@@ -156,6 +177,7 @@ class Mall:
         """Until every kiosk and display says `online`: then a press is a ticket."""
         step("waiting for the kiosks and the display to connect")
         devices = [k.id for k in self.site.kiosks] + [self.site.displays[0].id]
+        devices += [unit.id for unit in self.site.survey_units]
         online: set[str] = set()
         topics = Topics(self.site.site.id)
 
@@ -200,6 +222,19 @@ class Mall:
                 print(f"  {kiosk.id}: button {key} pressed (its ticket: var/local/{kiosk.id}.log)")
                 return
         print(f"  no kiosk has a button {service!r}")
+
+    def survey(self, rating: int) -> None:
+        """Presses a button of the first survey unit (through its mock pin)."""
+        if not self.site.survey_units:
+            print("  no survey unit in the site file")
+            return
+        unit = self.site.survey_units[0]
+        pipe = self.processes[unit.id].stdin
+        assert pipe is not None
+        pipe.write(f"{rating}\n".encode())
+        pipe.flush()
+        words = {4: "sangat puas", 3: "puas", 2: "kurang puas", 1: "tidak puas"}[rating]
+        print(f"  {unit.id}: {words} pressed (see var/local/{unit.id}.log)")
 
     def counter(self, action: str, number: int) -> None:
         user = f"counter-{number}"
@@ -255,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     site = load_site(SITE_FILE)
     clock_args = _clock_args(site, args.simulate_from)
     mall = Mall(site, clock_args)
+    # A `kill` (or systemd, or a test) stops everything as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         mall.start()
         mall.wait_until_online()
@@ -267,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _console(mall: Mall) -> None:
     for line in _lines():
         text = line.strip()
@@ -277,6 +318,8 @@ def _console(mall: Mall) -> None:
         head, rest = text[0].lower(), text[1:]
         if head in ACTIONS and rest.isdigit():
             mall.counter(head, int(rest))
+        elif head == "+" and rest in ("1", "2", "3", "4"):
+            mall.survey(int(rest))
         else:
             mall.press(text.upper())
         for name, process in mall.processes.items():
@@ -294,11 +337,13 @@ def _lines() -> Iterator[str]:
 
 def _greet(mall: Mall) -> None:
     print(
-        "\nAntre is running: MPP Samarinda, 24 services, 2 kiosks, 1 display.\n"
+        "\nAntre is running: MPP Samarinda, 24 services, 2 kiosks, 1 survey unit, 1 display.\n"
         f"Web console: http://127.0.0.1:{mall.web_port}/  (log in as admin, password "
         f"{mall.password}; counters at /counter/, reports at /reports/)\n"
         "Type a service letter (A-X) to press its kiosk button, *A for priority;\n"
         "c5 / r5 / f5 / s5: counter 5 calls next / recalls / finishes / skips; q quits.\n"
+        "+4 ... +1: the survey unit of counters 1-2, sangat puas ... tidak puas "
+        "(survey at /reports/ikm).\n"
         f"Logs, printed tickets and the display's screenshot are in {HOME}.\n"
     )
 
@@ -348,6 +393,12 @@ def _tool(name: str) -> str:
     """A console script of this project, from the same virtual environment."""
     found = Path(sys.executable).parent / name
     return str(found) if found.exists() else (shutil.which(name) or name)
+
+
+def _survey_command() -> list[str]:
+    """`antre-survey`, or the module itself while the console script is not installed yet."""
+    found = Path(sys.executable).parent / "antre-survey"
+    return [str(found)] if found.exists() else [sys.executable, "-m", "kiosk.survey_unit"]
 
 
 def _has_screen() -> bool:

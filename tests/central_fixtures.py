@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -211,4 +212,63 @@ def wait_for_state(provisioned: Provisioned, test: Any, timeout: float = 10 * WA
         display.close()
 
 
-__all__ = ["CentralProcess", "Device", "Kiosk", "wait_for_state", "wait_until"]
+def saved_queue(db: Path) -> tuple[dict[str, int], dict[int, str]]:
+    """What the central saved: waiting tickets per service, the number each counter serves.
+
+    Read with a connection of its own (SQLite's WAL lets it read beside the central).
+    """
+    connection = sqlite3.connect(db)
+    try:
+        (day,) = connection.execute("SELECT value FROM meta WHERE key = 'day'").fetchone()
+        waiting = connection.execute(
+            "SELECT service, count(*) FROM tickets WHERE day = ? AND state = 'waiting' "
+            "GROUP BY service",
+            (day,),
+        )
+        serving = connection.execute(
+            "SELECT counters.number, tickets.number FROM counters "
+            "JOIN tickets ON tickets.id = counters.current"
+        )
+        return dict(waiting.fetchall()), dict(serving.fetchall())
+    finally:
+        connection.close()
+
+
+def assert_displays_show_the_central(provisioned: Provisioned, db: Path) -> None:
+    """Every display's latest retained state shows the central's queue as saved in `db`.
+
+    The waiting count of every service and the number at every counter; each display
+    user of the site is asked in turn, as a display starting up now would be.
+    """
+    waiting, serving = saved_queue(db)
+
+    def shows(state: QueueState) -> bool:
+        shown_waiting = {s.prefix: s.waiting for s in state.services if s.waiting}
+        shown_serving = {c.number: c.serving for c in state.counters if c.serving}
+        return shown_waiting == waiting and shown_serving == serving
+
+    for display in provisioned.site.displays:
+        device = Device(provisioned, display.id, [provisioned.topics.state])
+        try:
+            device.wait_for(
+                provisioned.topics.state, lambda p: shows(decode(p, QueueState)), 2 * WAIT
+            )
+        except TimeoutError:
+            latest = [p for t, p in device.received if t == provisioned.topics.state][-1:]
+            raise AssertionError(
+                f"{display.id} does not show the central's state: saved waiting {waiting}, "
+                f"serving {serving}; the display's latest: {latest}"
+            ) from None
+        finally:
+            device.close()
+
+
+__all__ = [
+    "CentralProcess",
+    "Device",
+    "Kiosk",
+    "assert_displays_show_the_central",
+    "saved_queue",
+    "wait_for_state",
+    "wait_until",
+]

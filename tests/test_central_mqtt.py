@@ -9,7 +9,13 @@ from pathlib import Path
 from broker.store.sqlite_store import SqliteStore
 from contract.messages import Answer, CallEvent, CounterCommand, decode, encode
 from tests.broker_fixtures import Mosquitto, Provisioned
-from tests.central_fixtures import CentralProcess, Device, Kiosk, wait_for_state
+from tests.central_fixtures import (
+    CentralProcess,
+    Device,
+    Kiosk,
+    assert_displays_show_the_central,
+    wait_for_state,
+)
 
 # Services with no daily quota, so a thousand tickets are all allowed.
 UNLIMITED = ["D", "E", "F", "G"]
@@ -114,6 +120,8 @@ def test_kill_9_of_the_central_under_load_loses_and_doubles_nothing(
             assert seen.setdefault(answer.id, answer.ticket.number) == answer.ticket.number
     # AND the numbers are each service's 1..n with no gap and no double
     _assert_numbers_complete(answers)
+    # AND every display shows the restarted central's state
+    assert_displays_show_the_central(provisioned, central.db)
     # AND the store holds exactly one ticket per request
     central.stop()
     store = SqliteStore(central.db)
@@ -143,6 +151,7 @@ def test_mosquitto_restarted_under_load_the_central_reconnects_and_republishes(
     )
     assert after.seq > before.seq
     assert "lost Mosquitto" in central.log()
+    assert_displays_show_the_central(provisioned, central.db)
 
 
 class Load:

@@ -25,7 +25,13 @@ from kiosk.outbox import Outbox, RequestState
 from kiosk.panel import KioskPanel, Light
 from kiosk.printer import PrinterHealth, SimulatedPrinter, TicketPrinter
 from tests.broker_fixtures import EXAMPLE_SITE, Mosquitto, MqttClients, Provisioned
-from tests.central_fixtures import MONDAY_MORNING, CentralProcess, Kiosk, wait_for_state
+from tests.central_fixtures import (
+    MONDAY_MORNING,
+    CentralProcess,
+    Kiosk,
+    assert_displays_show_the_central,
+    wait_for_state,
+)
 
 
 @dataclass
@@ -241,6 +247,7 @@ def test_with_the_broker_down_a_reserved_number_is_printed_and_reaches_the_queue
     until(lambda: kiosk.app.health()["offline_pending"] == 0, timeout=30, what="hand-in")
     state = waiting(provisioned, "A", 2)
     assert state.services[0].waiting == 2
+    assert_displays_show_the_central(provisioned, central.db)
 
 
 def test_a_kiosk_killed_between_publish_and_print_prints_the_same_ticket_once(
@@ -297,6 +304,7 @@ def test_a_kiosk_killed_between_publish_and_print_prints_the_same_ticket_once(
             assert printed.read_bytes().count(b"NOMOR ANTREAN") == 1
             state = waiting(provisioned, "A", 1)
             assert state.services[0].waiting == 1
+            assert_displays_show_the_central(provisioned, central.db)
         finally:
             _end(kiosk, kill=False)
             central.kill()

@@ -2,6 +2,7 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -20,6 +21,8 @@ def test_the_whole_mpp_runs_takes_a_ticket_and_calls_it(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         env=environment,
         text=True,
+        # Its own process group: a last-resort kill takes its children with it.
+        start_new_session=True,
     )
     assert run.stdin is not None
     assert run.stdout is not None
@@ -43,8 +46,13 @@ def test_the_whole_mpp_runs_takes_a_ticket_and_calls_it(tmp_path: Path) -> None:
         output.append(rest)
     finally:
         if run.poll() is None:
-            run.kill()
-            run.wait()
+            # SIGTERM: it stops Mosquitto, the central and the devices it started.
+            run.terminate()
+            try:
+                run.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(run.pid, signal.SIGKILL)
+                run.wait()
     text = "".join(output)
     # THEN the web console answered, counter 1 called A001 and everything stopped cleanly
     assert b"Masuk" in login_page

@@ -28,7 +28,8 @@ from tests.broker_fixtures import (
 )
 
 COUNTERS = [f"counter-{n}" for n in range(1, 27)]
-USERS = ["central", "kiosk-1", "kiosk-2", "display-lobby", "display-disdukcapil", *COUNTERS]
+DEVICES = ["central", "kiosk-1", "kiosk-2", "display-lobby", "display-disdukcapil"]
+USERS = [*DEVICES, *COUNTERS, "survey-1"]
 # MQTT v5 reason codes.
 SUCCESS = 0
 NO_MATCHING_SUBSCRIBERS = 16
@@ -115,8 +116,8 @@ def fake_passwd_tool(folder: Path, script: str) -> Path:
 
 def test_provision_writes_credentials_for_every_user(tmp_path: Path) -> None:
     """GIVEN the example site WHEN provisioned THEN one 0600 credentials file per user (central,
-    2 kiosks, 2 displays, 26 counters) in a 0700 folder, each with a distinct long password,
-    the broker address and the site."""
+    2 kiosks, 2 displays, 26 counters, 1 survey unit) in a 0700 folder, each with a distinct
+    long password, the broker address and the site."""
     site = load_site(EXAMPLE_SITE)
     report = provision(site, tmp_path, host="192.168.1.10", port=1884)
     folder = tmp_path / "credentials"
@@ -413,11 +414,11 @@ def test_load_credentials_names_the_file_and_key(
 
 def test_main_provisions_and_summarises(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """GIVEN the example site WHEN antre-provision runs twice THEN exit 0; the first summary
-    lists 31 created, the second 31 kept."""
+    lists 32 created, the second 32 kept."""
     argv = [str(EXAMPLE_SITE), "--dir", str(tmp_path), "--host", "10.1.1.1", "--port", "1885"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "created (31): central, kiosk-1, kiosk-2, display-lobby" in out
+    assert "created (32): central, kiosk-1, kiosk-2, display-lobby" in out
     assert "kept (0): -" in out
     assert "revoked (0): -" in out
     assert str(tmp_path / "mosquitto" / "antre.conf") in out
@@ -425,7 +426,7 @@ def test_main_provisions_and_summarises(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "created (0): -" in out
-    assert "kept (31): central," in out
+    assert "kept (32): central," in out
 
 
 def test_main_with_a_bad_site_names_the_key(
@@ -699,7 +700,7 @@ def test_the_broker_fixture_leaves_no_process(tmp_path: Path) -> None:
 
 
 def test_site_fixture_is_the_example(provisioned: Provisioned) -> None:
-    """GIVEN the provisioned fixture THEN it holds the example site and all 31 credentials."""
+    """GIVEN the provisioned fixture THEN it holds the example site and all 32 credentials."""
     assert isinstance(provisioned.site, Site)
     assert provisioned.site.site.id == "samarinda"
     assert sorted(provisioned.credentials) == sorted(USERS)

@@ -390,8 +390,7 @@ def test_font_override_is_used(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         Screen(pygame.Surface((640, 360), 0, 32), tmp_path / "no-such-font.ttf")
     mono = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf")
-    if not mono.is_file():
-        pytest.skip("fonts-dejavu-core is not installed")
+    assert mono.is_file(), "fonts-dejavu-core is not installed (make installs it)"
     default, override = (
         Screen(pygame.Surface((640, 360), 0, 32)),
         Screen(pygame.Surface((640, 360), 0, 32), mono),

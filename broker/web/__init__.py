@@ -6,7 +6,7 @@ from typing import Any
 from flask import Flask, abort, g, render_template, request, session
 from werkzeug.wrappers import Response
 
-from broker.web import admin, api, auth, counter, reports, ticket_page
+from broker.web import admin, api, auth, counter, ikm_reports, reports, survey_page, ticket_page
 from broker.web.context import WebContext, context
 from broker.web.i18n import language, t
 from broker.web.security import UNSAFE_METHODS, LoginThrottle, csrf_ok, csrf_token
@@ -46,7 +46,7 @@ def create_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Fl
     app.before_request(_check_csrf)
     app.after_request(_security_headers)
     app.register_error_handler(403, _forbidden)
-    for area in (auth, counter, admin, reports, ticket_page, api):
+    for area in (auth, counter, admin, reports, ikm_reports, ticket_page, survey_page, api):
         area.init_app(app)
     return app
 

@@ -1,16 +1,20 @@
 """Administration: the notice line, the devices, services and counters, staff accounts.
 
 Managers and administrators see everything here; only administrators manage staff.
-Services and counters are shown read-only from the site file for now: editing
-them live is planned separately. Every form is validated here and answers in the
-visitor's language; bad input gives a message, never an error page.
+Services and counters are edited live (names, quotas, hours, counters' services): an
+edit is checked like the site file, kept as overrides in the central's database and in
+effect at once; adding or removing them still takes the site file and a restart. Every
+form is validated here and answers in the visitor's language; bad input gives a message,
+never an error page.
 """
 
 import datetime as dt
 import logging
+import math
 import re
+import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,15 +28,19 @@ from flask import (
     request,
     url_for,
 )
+from msgspec.structs import replace
 from werkzeug.wrappers import Response
 
 from broker.engine.engine import QueueEngine
+from broker.site_overrides import SETTING as OVERRIDES
+from broker.site_overrides import changed_fields, dump_overrides, overrides_between, site_problems
 from broker.web.accounts import MIN_PASSWORD_LENGTH, AccountError, Role, User
 from broker.web.context import context
 from broker.web.i18n import t
 from broker.web.security import current_user, login_required
+from contract.errors import AntreError
 from contract.messages import DeviceStatus
-from contract.site import WEEKDAYS, Schedule, Site
+from contract.site import WEEKDAYS, Counter, Period, Schedule, Service, Site
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +242,25 @@ def devices() -> Page:
     return render_template("admin_devices.html", rows=rows, counts=_counts(rows))
 
 
-# -- services and counters (read-only) -----------------------------------------------
+# -- services and counters: shown, and edited live -------------------------------------
+#
+# An edit builds a new site (nothing is changed in place), checks it as the site file is
+# checked, saves what differs from the file as overrides in the central's database, then
+# swaps the site in everywhere it is held. Edits are made one at a time.
+
+_EDITS = threading.Lock()
+# The field names of the forms, as the i18n labels name them.
+FIELD_LABELS = {
+    "name": "adm_name",
+    "name_en": "adm_name_en",
+    "daily_quota": "adm_quota",
+    "cutoff_minutes": "adm_cutoff_minutes",
+    "expected_service_minutes": "adm_expected",
+    "schedule": "adm_schedule",
+    "services": "adm_services",
+    **{day: f"adm_day_{day}" for day in WEEKDAYS},
+}
+NUMBER_MAX = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,12 +274,16 @@ class ServiceRow:
     counters: list[int]
     waiting: int
     issued: int
+    # Labels of the fields a live edit changed (empty: as in the file).
+    changed: list[str] = field(default_factory=list)
+    hours_changed: bool = False
 
 
 @bp.get("/admin/services")
 @managers_only
 def services() -> Page:
-    site = context().site
+    ctx = context()
+    site, file_site = ctx.site, _file_site()
 
     def today(engine: QueueEngine) -> dict[str, tuple[int, int]]:
         return {
@@ -261,7 +291,7 @@ def services() -> Page:
             for s in site.services
         }
 
-    counts = context().queue.read(today)
+    counts = ctx.queue.read(today)
     rows = [
         ServiceRow(
             prefix=service.prefix,
@@ -273,6 +303,8 @@ def services() -> Page:
             counters=[counter.number for counter in site.counters_serving(service.prefix)],
             waiting=counts[service.prefix][0],
             issued=counts[service.prefix][1],
+            changed=_labels(changed_fields(file_site.services_by_prefix[service.prefix], service)),
+            hours_changed=_schedule_changed(site, file_site, service.schedule),
         )
         for service in site.services
     ]
@@ -301,6 +333,203 @@ def _day(weekday: str) -> str:
     return t(f"adm_day_{weekday}")
 
 
+@bp.get("/admin/services/<prefix>")
+@managers_only
+def edit_service(prefix: str) -> Page:
+    return _service_page(_service_or_404(prefix))
+
+
+@bp.post("/admin/services/<prefix>")
+@managers_only
+def save_service(prefix: str) -> Page:
+    service = _service_or_404(prefix)
+    try:
+        changes = parse_service_form(request.form)
+    except Invalid as e:
+        return _service_page(service, error=str(e), draft=request.form.to_dict()), 400
+    refused = _edit(
+        lambda site: _with_service(site, replace(site.services_by_prefix[prefix], **changes))
+    )
+    if refused:
+        return _service_page(service, error=refused[0], draft=request.form.to_dict()), refused[1]
+    flash(t("adm_site_saved").format(what=f"{t('adm_service')} {prefix}"), "ok")
+    return redirect(url_for("admin.services"))
+
+
+@bp.post("/admin/services/<prefix>/reset")
+@managers_only
+def reset_service(prefix: str) -> Page:
+    service = _service_or_404(prefix)
+    original = _file_site().services_by_prefix[prefix]
+    refused = _edit(lambda site: _with_service(site, original))
+    if refused:
+        return _service_page(service, error=refused[0]), refused[1]
+    flash(t("adm_site_reset").format(what=f"{t('adm_service')} {prefix}"), "ok")
+    return redirect(url_for("admin.services"))
+
+
+@bp.post("/admin/services/<prefix>/hours")
+@managers_only
+def save_hours(prefix: str) -> Page:
+    """The opening hours of the schedule the service uses (shared with other services)."""
+    service = _service_or_404(prefix)
+    schedule_id = service.schedule
+    try:
+        periods = parse_hours_form(request.form)
+    except Invalid as e:
+        return _service_page(service, error=str(e), hours_draft=request.form.to_dict()), 400
+    refused = _edit(
+        lambda site: _with_schedule(site, replace(site.schedules_by_id[schedule_id], **periods))
+    )
+    if refused:
+        return _service_page(service, error=refused[0], hours_draft=request.form.to_dict()), (
+            refused[1]
+        )
+    flash(t("adm_site_saved").format(what=f"{t('adm_schedule')} {schedule_id}"), "ok")
+    return redirect(url_for("admin.edit_service", prefix=prefix))
+
+
+@bp.post("/admin/services/<prefix>/hours/reset")
+@managers_only
+def reset_hours(prefix: str) -> Page:
+    service = _service_or_404(prefix)
+    original = _file_site().schedules_by_id.get(service.schedule)
+    if original is None:
+        abort(404)
+    refused = _edit(lambda site: _with_schedule(site, original))
+    if refused:
+        return _service_page(service, error=refused[0]), refused[1]
+    flash(t("adm_site_reset").format(what=f"{t('adm_schedule')} {service.schedule}"), "ok")
+    return redirect(url_for("admin.edit_service", prefix=prefix))
+
+
+def parse_service_form(form: Mapping[str, str]) -> dict[str, Any]:
+    """The editable fields of a service sent in its form; `Invalid` for what is no value.
+
+    A field the form did not send is left as it is; an empty quota means none. Limits
+    (a quota of 0, a name too long) are left to the site's own checks, so that they are
+    said exactly as for the site file.
+    """
+    parsers: dict[str, Callable[[str], object]] = {
+        "name": lambda text: _one_line(text, "name"),
+        "name_en": lambda text: _one_line(text, "name_en"),
+        "daily_quota": lambda text: _whole_number(text, "daily_quota") if text.strip() else None,
+        "cutoff_minutes": lambda text: _whole_number(text, "cutoff_minutes"),
+        "expected_service_minutes": _minutes,
+        "schedule": str.strip,
+    }
+    return {name: parse(form[name]) for name, parse in parsers.items() if name in form}
+
+
+def parse_hours_form(form: Mapping[str, str]) -> dict[str, list[Period]]:
+    """Each weekday's periods from "08:00-12:00, 13:00-15:00" (empty: closed).
+
+    A day the form did not send is left as it is.
+    """
+    return {day: parse_periods(form[day], day) for day in WEEKDAYS if day in form}
+
+
+def parse_periods(text: str, day: str) -> list[Period]:
+    periods = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        try:
+            periods.append(Period.parse(part.strip()))
+        except ValueError:
+            raise Invalid(
+                t("adm_err_period").format(field=_label(day), text=part.strip()[:40])
+            ) from None
+    return periods
+
+
+def _one_line(raw: str, name: str) -> str:
+    text = raw.strip()
+    if len(text) > NAME_MAX or _has_control(text):
+        raise Invalid(t("adm_err_one_line").format(field=_label(name), limit=NAME_MAX))
+    return text
+
+
+def _whole_number(raw: str, name: str) -> int:
+    text = raw.strip()
+    if not text.isdigit() or len(text) > NUMBER_MAX:
+        raise Invalid(t("adm_err_whole_number").format(field=_label(name), text=text[:20]))
+    return int(text)
+
+
+def _minutes(raw: str) -> float:
+    text = raw.strip().replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise Invalid(
+            t("adm_err_number").format(field=_label("expected_service_minutes"), text=text[:20])
+        )
+    return value
+
+
+def _service_page(
+    service: Service,
+    error: str = "",
+    draft: dict[str, str] | None = None,
+    hours_draft: dict[str, str] | None = None,
+) -> str:
+    site, file_site = context().site, _file_site()
+    service = site.services_by_prefix[service.prefix]
+    original = file_site.services_by_prefix[service.prefix]
+    schedule = site.schedule_of(service)
+    changed = changed_fields(original, service)
+    values = {
+        "name": service.name,
+        "name_en": service.name_en,
+        "daily_quota": "" if service.daily_quota is None else str(service.daily_quota),
+        "cutoff_minutes": str(service.cutoff_minutes),
+        "expected_service_minutes": f"{service.expected_service_minutes:g}",
+        "schedule": service.schedule,
+    }
+    hours = {day: ", ".join(str(p) for p in getattr(schedule, day)) for day in WEEKDAYS}
+    file_schedule = file_site.schedules_by_id.get(schedule.id)
+    hours_changed = changed_fields(file_schedule, schedule) if file_schedule else {}
+    return render_template(
+        "admin_service_edit.html",
+        service=service,
+        agency=site.agencies_by_id[service.agency].name,
+        values={**values, **(draft or {})},
+        file_values={name: _shown(getattr(original, name)) for name in changed},
+        schedules=[(s.id, weekly_hours(s)) for s in site.schedules],
+        schedule=schedule,
+        hours={**hours, **(hours_draft or {})},
+        file_hours={day: _shown(getattr(file_schedule, day)) for day in hours_changed},
+        sharing=[s.prefix for s in site.services if s.schedule == schedule.id],
+        weekdays=[(day, _day(day)) for day in WEEKDAYS],
+        error=error,
+    )
+
+
+def _service_or_404(prefix: str) -> Service:
+    service = context().site.services_by_prefix.get(prefix)
+    if service is None:
+        abort(404)
+    return service
+
+
+def _with_service(site: Site, service: Service) -> Site:
+    services = [service if s.prefix == service.prefix else s for s in site.services]
+    return replace(site, services=services)
+
+
+def _with_schedule(site: Site, schedule: Schedule) -> Site:
+    schedules = [schedule if s.id == schedule.id else s for s in site.schedules]
+    return replace(site, schedules=schedules)
+
+
+def _with_counter(site: Site, counter: Counter) -> Site:
+    counters = [counter if c.number == counter.number else c for c in site.counters]
+    return replace(site, counters=counters)
+
+
 @dataclass(frozen=True, slots=True)
 class CounterRow:
     number: int
@@ -309,12 +538,13 @@ class CounterRow:
     paused: bool
     serving: str
     waiting: int
+    changed: list[str] = field(default_factory=list)
 
 
 @bp.get("/admin/counters")
 @managers_only
 def counters() -> Page:
-    site = context().site
+    site, file_site = context().site, _file_site()
 
     def today(engine: QueueEngine) -> list[CounterRow]:
         tickets = {ticket.id: ticket for ticket in engine.tickets()}
@@ -323,6 +553,7 @@ def counters() -> Page:
         for counter in site.counters:
             state = states.get(counter.number)
             current = tickets.get(state.current) if state and state.current else None
+            original = file_site.counters_by_number[counter.number]
             rows.append(
                 CounterRow(
                     number=counter.number,
@@ -331,11 +562,179 @@ def counters() -> Page:
                     paused=bool(state and state.paused),
                     serving=current.number if current else "",
                     waiting=sum(engine.waiting_count(p) for p in counter.services),
+                    changed=_labels(changed_fields(original, counter)),
                 )
             )
         return rows
 
     return render_template("admin_counters.html", rows=context().queue.read(today))
+
+
+@bp.get("/admin/counters/<int:number>")
+@managers_only
+def edit_counter(number: int) -> Page:
+    return _counter_page(_counter_or_404(number))
+
+
+@bp.post("/admin/counters/<int:number>")
+@managers_only
+def save_counter(number: int) -> Page:
+    counter = _counter_or_404(number)
+    form = request.form
+    try:
+        name = _one_line(form["name"], "name") if "name" in form else None
+    except Invalid as e:
+        return _counter_page(counter, error=str(e), draft=_counter_draft()), 400
+
+    def change(site: Site) -> Site:
+        # No service ticked sends no `services` at all: that is a counter serving none.
+        current = site.counters_by_number[number]
+        chosen = served_services(site, form.getlist("services"), current.services)
+        named = current.name if name is None else name
+        return _with_counter(site, replace(current, name=named, services=chosen))
+
+    refused = _edit(change)
+    if refused:
+        return _counter_page(counter, error=refused[0], draft=_counter_draft()), refused[1]
+    flash(t("adm_site_saved").format(what=counter.display_name), "ok")
+    return redirect(url_for("admin.counters"))
+
+
+@bp.post("/admin/counters/<int:number>/reset")
+@managers_only
+def reset_counter(number: int) -> Page:
+    counter = _counter_or_404(number)
+    original = _file_site().counters_by_number[number]
+    refused = _edit(lambda site: _with_counter(site, original))
+    if refused:
+        return _counter_page(counter, error=refused[0]), refused[1]
+    flash(t("adm_site_reset").format(what=original.display_name), "ok")
+    return redirect(url_for("admin.counters"))
+
+
+def served_services(site: Site, chosen: Iterable[str], current: list[str]) -> list[str]:
+    """The chosen prefixes in the site's order (the current order if the set is the same).
+
+    A prefix the site does not have is kept, last, for the checks to name.
+    """
+    wanted = list(dict.fromkeys(p.strip() for p in chosen if p.strip()))
+    if set(wanted) == set(current):
+        return list(current)
+    known = [s.prefix for s in site.services if s.prefix in wanted]
+    return known + [p for p in wanted if p not in site.services_by_prefix]
+
+
+def _counter_draft() -> dict[str, Any]:
+    return {"name": request.form.get("name", ""), "services": request.form.getlist("services")}
+
+
+def _counter_page(counter: Counter, error: str = "", draft: dict[str, Any] | None = None) -> str:
+    site, file_site = context().site, _file_site()
+    counter = site.counters_by_number[counter.number]
+    original = file_site.counters_by_number[counter.number]
+    changed = changed_fields(original, counter)
+    values: dict[str, Any] = {"name": counter.name, "services": list(counter.services)}
+    return render_template(
+        "admin_counter_edit.html",
+        counter=counter,
+        values={**values, **(draft or {})},
+        services=[(s.prefix, s.name) for s in site.services],
+        file_values={name: _shown(getattr(original, name)) for name in changed},
+        error=error,
+    )
+
+
+def _counter_or_404(number: int) -> Counter:
+    counter = context().site.counters_by_number.get(number)
+    if counter is None:
+        abort(404)
+    return counter
+
+
+def _file_site() -> Site:
+    """The site as its file says, before the live edits."""
+    ctx = context()
+    if ctx.file_site is None:
+        ctx.file_site = ctx.site
+    return ctx.file_site
+
+
+def _edit(change: Callable[[Site], Site]) -> tuple[str, int] | None:
+    """Makes a live edit: None when it is in effect, else (the message, the status).
+
+    The new site is checked, then its differences from the file are saved, then it
+    replaces the old one in the queue (under the queue's lock), here, and at the
+    central's worker. A refused or unsaved edit changes nothing.
+    """
+    ctx = context()
+    with _EDITS:
+        file_site = _file_site()
+        site = change(ctx.site)
+        problems = site_problems(site)
+        if problems:
+            listed = "; ".join(problem_text(key, problem) for key, problem in problems)
+            return t("adm_err_site").format(problems=listed), 400
+        try:
+            ctx.queue.set_setting(OVERRIDES, dump_overrides(overrides_between(file_site, site)))
+        except AntreError:  # a full disk: nothing saved, so nothing applied
+            log.exception("could not save the site overrides")
+            return t("adm_err_site_save"), 503
+        ctx.queue.replace_site(site)
+        ctx.site = site
+        ctx.replace_site(site)
+    log.info("site edited live by %s", getattr(current_user(), "username", "?"))
+    return None
+
+
+_NUMBER_LIMIT = re.compile(
+    r"^Expected `(?P<type>\w+)`(?P<length> of length)? (?P<op>[<>]=?) (?P<n>\S+)$"
+)
+_LIMIT_WORDS = {">=": "ge", "<=": "le", ">": "gt", "<": "lt"}
+_NO_COUNTER = re.compile(r"^no counter serves service '(?P<prefix>[^']*)'$")
+_OVERLAP = re.compile(
+    r"^periods must be in order and must not overlap \((?P<first>\S+) then (?P<second>\S+)\)$"
+)
+_UNKNOWN = re.compile(r"^unknown (?P<what>service|schedule) '(?P<value>[^']*)'$")
+
+
+def problem_text(key: str, problem: str) -> str:
+    """A problem of the site checks in the visitor's language, after its key."""
+    words = problem
+    if problem == "a counter must serve at least one service":
+        words = t("adm_pb_counter_empty")
+    elif found := _NO_COUNTER.match(problem):
+        words = t("adm_pb_no_counter").format(prefix=found["prefix"])
+    elif found := _OVERLAP.match(problem):
+        words = t("adm_pb_overlap").format(first=found["first"], second=found["second"])
+    elif found := _UNKNOWN.match(problem):
+        words = t(f"adm_pb_unknown_{found['what']}").format(value=found["value"])
+    elif found := _NUMBER_LIMIT.match(problem):
+        kind = "length" if found["length"] else "number"
+        words = t(f"adm_pb_{kind}_{_LIMIT_WORDS[found['op']]}").format(n=found["n"])
+    return f"{key}: {words}" if key else words
+
+
+def _labels(fields: Iterable[str]) -> list[str]:
+    return [_label(name) for name in fields]
+
+
+def _label(name: str) -> str:
+    return t(FIELD_LABELS.get(name, name))
+
+
+def _shown(value: object) -> str:
+    """A file value as the page shows it beside the live one."""
+    if value is None:
+        return t("adm_no_quota")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or t("adm_closed")
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value) if value != "" else "—"
+
+
+def _schedule_changed(site: Site, file_site: Site, schedule_id: str) -> bool:
+    return file_site.schedules_by_id.get(schedule_id) != site.schedules_by_id[schedule_id]
 
 
 # -- staff ---------------------------------------------------------------------------

@@ -31,6 +31,11 @@ class WebContext:
     set_notice: Callable[[str], None] = lambda text: None
     # The ticket pages' tokens; None: the central has no public pages.
     links: TicketLinks | None = None
+    # A live edit of the site: hands the new site to the other holders (the central's
+    # worker); the web console itself swaps `site` and the queue's. And the site as
+    # the file says, before the saved edits (None: `site` as first given).
+    replace_site: Callable[[Site], None] = lambda site: None
+    file_site: Site | None = None
 
 
 def context() -> WebContext:

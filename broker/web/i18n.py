@@ -310,6 +310,102 @@ WORDS: dict[str, tuple[str, str]] = {
         "Keterangan token paling banyak {limit} karakter, satu baris.",
         "A token label has at most {limit} characters, on one line.",
     ),
+    # -- live edits of services and counters (broker/web/admin.py) --
+    "adm_site_edit_note": (
+        "Nama, kuota, jam buka, batas pengambilan nomor, perkiraan lama layanan dan layanan "
+        "tiap loket dapat diubah di sini. Perubahan diperiksa seperti berkas konfigurasi "
+        "situs, disimpan di basis data central, dan langsung berlaku.",
+        "Names, quotas, opening hours, the ticketing cut-off, expected service times and each "
+        "counter's services can be changed here. A change is checked like the site file, "
+        "kept in the central's database, and in effect at once.",
+    ),
+    "adm_site_file_only": (
+        "Hanya-baca di sini: kode layanan, instansi, serta menambah atau menghapus layanan "
+        "dan loket. Itu diubah di berkas konfigurasi situs, lalu central dimulai ulang.",
+        "Read-only here: prefixes, agencies, and adding or removing services and counters. "
+        "Those are changed in the site file, then the central is restarted.",
+    ),
+    "adm_site_kiosk_note": (
+        "Layar dan jawaban central langsung memakai nama baru. Nama dan jam buka yang diubah "
+        "sampai ke lampu tombol kiosk dan tiket cetak setelah kiosk dimulai ulang.",
+        "Displays and the central's answers use new names at once. Changed names and hours "
+        "reach the kiosks' button lights and printed tickets after the kiosks restart.",
+    ),
+    "adm_changed": ("Diubah dari berkas", "Changed from the file"),
+    "adm_file_value": ("di berkas", "in the file"),
+    "adm_reset_file": ("Kembalikan ke berkas", "Reset to the file"),
+    "adm_site_saved": ("{what} disimpan dan langsung berlaku", "{what} saved, in effect now"),
+    "adm_site_reset": (
+        "{what} dikembalikan seperti di berkas situs",
+        "{what} reset to the site file",
+    ),
+    "adm_edit_service": ("Ubah layanan", "Edit service"),
+    "adm_edit_counter": ("Ubah loket", "Edit counter"),
+    "adm_name_en": ("Nama (bahasa Inggris)", "Name (English)"),
+    "adm_quota_help": ("Kosongkan untuk tanpa kuota.", "Leave empty for no quota."),
+    "adm_cutoff_minutes": (
+        "Berhenti memberi nomor sebelum tutup (menit)",
+        "Stop issuing tickets before closing (minutes)",
+    ),
+    "adm_expected": ("Perkiraan lama layanan (menit)", "Expected service time (minutes)"),
+    "adm_schedule": ("Jadwal", "Schedule"),
+    "adm_schedule_hours": ("Jam buka jadwal", "Opening hours of schedule"),
+    "adm_schedule_help": (
+        "Tiap hari: jam buka dipisah koma, misalnya 08:00-12:00, 13:00-15:00. Kosong berarti "
+        "tutup. Jadwal ini dipakai oleh layanan:",
+        "Each day: periods separated by commas, e.g. 08:00-12:00, 13:00-15:00. Empty means "
+        "closed. This schedule is used by the services:",
+    ),
+    "adm_save_hours": ("Simpan jam buka", "Save the hours"),
+    "adm_serves": ("Melayani", "Serves"),
+    "adm_err_site": (
+        "Perubahan ditolak, tidak ada yang diubah: {problems}",
+        "Change refused, nothing was changed: {problems}",
+    ),
+    "adm_err_site_save": (
+        "Perubahan gagal disimpan, tidak ada yang diubah. Coba lagi.",
+        "The change could not be saved; nothing was changed. Try again.",
+    ),
+    "adm_err_one_line": (
+        "{field}: paling banyak {limit} karakter, satu baris.",
+        "{field}: at most {limit} characters, on one line.",
+    ),
+    "adm_err_whole_number": (
+        '{field}: tulis bilangan bulat, misalnya 30 (bukan "{text}").',
+        '{field}: write a whole number, e.g. 30 (not "{text}").',
+    ),
+    "adm_err_number": (
+        '{field}: tulis angka, misalnya 7,5 (bukan "{text}").',
+        '{field}: write a number, e.g. 7.5 (not "{text}").',
+    ),
+    "adm_err_period": (
+        '{field}: "{text}" bukan jam buka seperti 08:00-12:00 (jam dan menit dua angka, '
+        "selesai sesudah mulai).",
+        '{field}: "{text}" is not a period like 08:00-12:00 (two-digit hours and minutes, '
+        "ending after it starts).",
+    ),
+    "adm_pb_counter_empty": (
+        "loket harus melayani paling sedikit satu layanan",
+        "a counter must serve at least one service",
+    ),
+    "adm_pb_no_counter": (
+        "tidak ada loket yang melayani layanan {prefix}",
+        "no counter serves service {prefix}",
+    ),
+    "adm_pb_overlap": (
+        "jam buka harus berurutan dan tidak tumpang tindih ({first} lalu {second})",
+        "periods must be in order and must not overlap ({first} then {second})",
+    ),
+    "adm_pb_unknown_service": ("layanan {value} tidak ada", "unknown service {value}"),
+    "adm_pb_unknown_schedule": ("jadwal {value} tidak ada", "unknown schedule {value}"),
+    "adm_pb_length_ge": ("paling sedikit {n} karakter", "at least {n} characters"),
+    "adm_pb_length_le": ("paling banyak {n} karakter", "at most {n} characters"),
+    "adm_pb_length_gt": ("lebih dari {n} karakter", "more than {n} characters"),
+    "adm_pb_length_lt": ("kurang dari {n} karakter", "fewer than {n} characters"),
+    "adm_pb_number_ge": ("paling kecil {n}", "at least {n}"),
+    "adm_pb_number_le": ("paling besar {n}", "at most {n}"),
+    "adm_pb_number_gt": ("harus lebih dari {n}", "must be more than {n}"),
+    "adm_pb_number_lt": ("harus kurang dari {n}", "must be less than {n}"),
 }
 
 

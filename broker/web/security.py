@@ -32,7 +32,8 @@ def csrf_ok() -> bool:
     """True when a state-changing request carries the session's token."""
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf")
-    return isinstance(expected, str) and hmac.compare_digest(sent, expected)
+    # As bytes: compare_digest refuses str with non-ASCII characters (a forged token may have).
+    return isinstance(expected, str) and hmac.compare_digest(sent.encode(), expected.encode())
 
 
 def current_user() -> User | None:

@@ -12,6 +12,8 @@
     waiting.hidden = view.ahead === null;
     document.getElementById("ahead").textContent = view.ahead === null ? "" : view.ahead;
     document.getElementById("wait").textContent = view.wait;
+    var survey = document.getElementById("survey");
+    if (survey) { survey.hidden = view.state !== "finished"; }
     if (view.state === "called" && navigator.vibrate) { navigator.vibrate([300, 150, 300]); }
   };
 })();

@@ -1,0 +1,444 @@
+"""The day's figures: waits per service, the estimates' error, the queues over the day.
+
+A ticket's real wait runs from its issue to its first call, both as the central saved
+them. Its estimate is the `wait_minutes` printed on it (the kiosk's answer). The error
+is estimate minus real wait: positive when the ticket promised a longer wait than came
+(bias), and its absolute value averaged (mean absolute error, MAE). Tickets never
+called (still waiting when the day was stopped) have no real wait and are left out.
+
+Written to the report folder: `report.md` (the tables), `queue-lengths.svg` (the chart),
+`tickets.csv` (one row per ticket) and `summary.json` (everything, for programs).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from broker.engine.tickets import TicketState
+from simulation.chart import Line, line_chart
+from simulation.link import Sample
+from simulation.mall import DayRun
+
+# The queue-length chart: a point every this many simulated minutes, this many services.
+CHART_STEP_MINUTES = 5
+CHART_SERVICES = 5
+# States a ticket may end the simulated day in: served, skipped or still waiting.
+ACCOUNTED = {TicketState.FINISHED, TicketState.SKIPPED, TicketState.WAITING}
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    """One ticket: what was printed on it and what happened to it."""
+
+    number: str
+    service: str
+    priority: bool
+    no_show: bool
+    kiosk: str
+    issued_at: dt.datetime
+    ahead: int
+    estimate: int | None
+    called_at: dt.datetime | None
+    counter: int | None
+    state: str
+
+    @property
+    def wait(self) -> float | None:
+        """The real wait in minutes, issue to first call; None if never called."""
+        if self.called_at is None:
+            return None
+        return (self.called_at - self.issued_at).total_seconds() / 60
+
+    @property
+    def error(self) -> float | None:
+        """Printed estimate minus real wait, in minutes; None if either is unknown."""
+        wait = self.wait
+        if wait is None or self.estimate is None:
+            return None
+        return self.estimate - wait
+
+
+def rows_of(run: DayRun) -> list[TicketRow]:
+    """Every ticket issued to a citizen, with the central's saved times."""
+    zone = run.plan.site.site.timezone
+    rows = []
+    for issued in run.issued:
+        info = issued.answer.ticket
+        if info is None:
+            continue
+        saved = run.tickets.get(info.number)
+        rows.append(
+            TicketRow(
+                number=info.number,
+                service=info.service,
+                priority=info.priority,
+                no_show=issued.citizen.no_show,
+                kiosk=issued.citizen.kiosk,
+                issued_at=(
+                    saved.issued_at if saved else dt.datetime.fromisoformat(info.issued_at)
+                ).astimezone(zone),
+                ahead=info.ahead,
+                estimate=info.wait_minutes,
+                called_at=saved.called_at.astimezone(zone) if saved and saved.called_at else None,
+                counter=saved.counter if saved else None,
+                state=saved.state.value if saved else "missing",
+            )
+        )
+    return rows
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _p90(values: Sequence[float]) -> float | None:
+    """Nearest-rank 90th percentile."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+
+
+def _errors(rows: Iterable[TicketRow]) -> dict[str, Any]:
+    errors = [row.error for row in rows if row.error is not None]
+    return {
+        "estimate_n": len(errors),
+        "estimate_mae": _mean([abs(e) for e in errors]),
+        "estimate_bias": _mean(errors),
+    }
+
+
+def _waits(rows: Iterable[TicketRow]) -> dict[str, Any]:
+    waits = [row.wait for row in rows if row.wait is not None]
+    return {"called": len(waits), "wait_mean": _mean(waits), "wait_p90": _p90(waits)}
+
+
+def summarize(run: DayRun) -> dict[str, Any]:
+    """Every figure of the day, as plain data (what summary.json holds)."""
+    plan = run.plan
+    rows = rows_of(run)
+    numbers = [row.number for row in rows]
+    states = Counter(ticket.state.value for ticket in run.tickets.values())
+    refused = Counter(
+        issued.answer.reason or "?" for issued in run.issued if issued.answer.ticket is None
+    )
+    answered = set(numbers)
+    accounted = (
+        answered == set(run.tickets)
+        and all(ticket.state in ACCOUNTED for ticket in run.tickets.values())
+        and len(run.issued) == len(plan.citizens)
+    )
+    services = []
+    for prefix in plan.services:
+        own = [row for row in rows if row.service == prefix]
+        services.append(
+            {
+                "prefix": prefix,
+                "name": plan.site.services_by_prefix[prefix].name,
+                "true_minutes": plan.profile[prefix].minutes,
+                "issued": len(own),
+                "finished": sum(1 for row in own if row.state == "finished"),
+                "skipped": sum(1 for row in own if row.state == "skipped"),
+                "waiting_at_end": sum(1 for row in own if row.state == "waiting"),
+                **_waits(own),
+                **_errors(own),
+            }
+        )
+    hours = []
+    for hour in sorted({row.issued_at.hour for row in rows}):
+        own = [row for row in rows if row.issued_at.hour == hour]
+        hours.append({"hour": hour, "issued": len(own), **_waits(own), **_errors(own)})
+    errors = [row.error for row in rows if row.error is not None]
+    total = _total_waiting(run.history, plan.services)
+    peak = max(total, key=lambda point: point[1], default=None)
+    return {
+        "site": plan.site.site.id,
+        "day": plan.day.isoformat(),
+        "start": plan.start.isoformat(),
+        "end": plan.end.isoformat(),
+        "stopped_at": run.stopped_at.isoformat() if run.stopped_at else None,
+        "speed": run.speed,
+        "seed": plan.seed,
+        "wall_seconds": round(run.wall_seconds, 1),
+        "services_played": plan.services,
+        "counters_played": plan.counters,
+        "citizens": len(plan.citizens),
+        "priority": sum(1 for c in plan.citizens if c.priority),
+        "no_shows_planned": sum(1 for c in plan.citizens if c.no_show),
+        "issued": len(rows),
+        "refused": dict(refused),
+        "states": dict(states),
+        "numbers_unique": len(numbers) == len(answered),
+        "all_accounted": accounted,
+        "latest_press_seconds": max((i.late_seconds for i in run.issued), default=0.0),
+        "overall": {
+            **_waits(rows),
+            **_errors(rows),
+            "estimate_within_5_minutes": (
+                sum(1 for e in errors if abs(e) <= 5) / len(errors) if errors else None
+            ),
+        },
+        "services": services,
+        "hours": hours,
+        "peak_waiting": {"count": peak[1], "at": peak[0].isoformat()} if peak else None,
+        "display": {
+            "calls_heard": run.calls_heard,
+            "calls_saved": sum(1 for t in run.tickets.values() if t.called_at is not None),
+            "mismatches": run.display_mismatches,
+        },
+    }
+
+
+def _total_waiting(
+    history: Sequence[Sample], services: Sequence[str]
+) -> list[tuple[dt.datetime, int]]:
+    return [(sample.at, sum(sample.waiting.get(s, 0) for s in services)) for sample in history]
+
+
+def _step_series(
+    history: Sequence[Sample],
+    count: Callable[[Sample], float],
+    start: dt.datetime,
+    stop: dt.datetime,
+) -> list[tuple[float, float]]:
+    """The value `count(sample)` of the latest sample at every chart step (x in hours)."""
+    points = []
+    index = 0
+    latest = 0.0
+    moment = start
+    while moment <= stop:
+        while index < len(history) and history[index].at <= moment:
+            latest = count(history[index])
+            index += 1
+        local = moment.astimezone(start.tzinfo)
+        points.append((local.hour + local.minute / 60, latest))
+        moment += dt.timedelta(minutes=CHART_STEP_MINUTES)
+    return points
+
+
+def _waiting_of(prefix: str) -> Callable[[Sample], float]:
+    return lambda sample: sample.waiting.get(prefix, 0)
+
+
+def queue_chart(run: DayRun) -> str:
+    """The waiting counts over the day: all services together and the busiest ones."""
+    plan = run.plan
+    history = sorted(run.history, key=lambda sample: sample.at)
+    stop = run.stopped_at or plan.end
+    peaks = {
+        prefix: max((sample.waiting.get(prefix, 0) for sample in history), default=0)
+        for prefix in plan.services
+    }
+    busiest = sorted(plan.services, key=lambda prefix: -peaks[prefix])[:CHART_SERVICES]
+    lines = [
+        Line(
+            "semua layanan (all)",
+            _step_series(
+                history, lambda s: sum(s.waiting.get(p, 0) for p in plan.services), plan.start, stop
+            ),
+            width=3.0,
+        )
+    ]
+    for prefix in busiest:
+        name = plan.site.services_by_prefix[prefix].name
+        short = name if len(name) <= 18 else name[:17] + "…"
+        lines.append(
+            Line(
+                f"{prefix} {short}",
+                _step_series(history, _waiting_of(prefix), plan.start, stop),
+            )
+        )
+    first = plan.start.astimezone(plan.site.site.timezone)
+    last = stop.astimezone(plan.site.site.timezone)
+    ticks = [
+        (float(hour), f"{hour:02d}:00")
+        for hour in range(first.hour, last.hour + 1)
+        if first.hour + first.minute / 60 <= hour
+    ]
+    return line_chart(
+        lines,
+        title=f"Antrean menunggu, {plan.site.site.name}, {plan.day:%d-%m-%Y} (simulasi)",
+        x_ticks=ticks,
+        y_label="orang menunggu (waiting)",
+    )
+
+
+def _minutes(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.1f}"
+
+
+def table(summary: dict[str, Any]) -> str:
+    """The summary as a plain-text table (what the command prints)."""
+    lines = [
+        f"{'service':<8} {'issued':>6} {'served':>6} {'skip':>4} {'left':>4} | "
+        f"{'wait mean':>9} {'p90':>6} | {'est MAE':>7} {'bias':>6} {'n':>4}",
+    ]
+
+    def row(label: str, part: dict[str, Any]) -> str:
+        return (
+            f"{label:<8} {part['issued']:>6} {part['finished']:>6} {part['skipped']:>4} "
+            f"{part['waiting_at_end']:>4} | {_minutes(part['wait_mean']):>9} "
+            f"{_minutes(part['wait_p90']):>6} | {_minutes(part['estimate_mae']):>7} "
+            f"{_signed(part['estimate_bias']):>6} {part['estimate_n']:>4}"
+        )
+
+    for service in summary["services"]:
+        lines.append(row(service["prefix"], service))
+    overall = summary["overall"]
+    states = summary["states"]
+    lines.append(
+        row(
+            "all",
+            {
+                **overall,
+                "issued": summary["issued"],
+                "finished": states.get("finished", 0),
+                "skipped": states.get("skipped", 0),
+                "waiting_at_end": states.get("waiting", 0),
+            },
+        )
+    )
+    lines.append("")
+    lines.append(f"{'issued at':<9} {'issued':>6} | {'wait mean':>9} | {'est MAE':>7} {'bias':>6}")
+    for hour in summary["hours"]:
+        lines.append(
+            f"{hour['hour']:02d}:00    {hour['issued']:>6} | {_minutes(hour['wait_mean']):>9} | "
+            f"{_minutes(hour['estimate_mae']):>7} {_signed(hour['estimate_bias']):>6}"
+        )
+    return "\n".join(lines)
+
+
+def _markdown(summary: dict[str, Any]) -> str:
+    overall = summary["overall"]
+    within = overall["estimate_within_5_minutes"]
+    peak = summary["peak_waiting"]
+    refused = ", ".join(f"{k} {v}" for k, v in sorted(summary["refused"].items())) or "none"
+    display = summary["display"]
+    parts = [
+        f"# A simulated day at {summary['site']}, {summary['day']}",
+        "",
+        f"From {summary['start'][11:16]} to {summary['stopped_at'][11:16]} on the central's "
+        f"simulated clock at {summary['speed']:g}x (seed {summary['seed']}, "
+        f"{summary['wall_seconds']:g} s of real time), through Mosquitto and the central.",
+        "",
+        f"- {summary['citizens']} citizens pressed a button ({summary['priority']} priority, "
+        f"{summary['no_shows_planned']} did not come when called); {summary['issued']} tickets "
+        f"were issued; refused: {refused}.",
+        f"- Waits (issue to first call): mean {_minutes(overall['wait_mean'])} min, 90th "
+        f"percentile {_minutes(overall['wait_p90'])} min.",
+        f"- Printed estimates against the real wait: mean absolute error "
+        f"{_minutes(overall['estimate_mae'])} min, bias {_signed(overall['estimate_bias'])} min "
+        "(positive: the ticket said longer than it was)"
+        + (f", {within:.0%} within 5 minutes." if within is not None else "."),
+        (
+            f"- The longest queue: {peak['count']} waiting at {peak['at'][11:16]}."
+            if peak
+            else "- Nobody queued."
+        ),
+        f"- Every number once: {'yes' if summary['numbers_unique'] else 'NO'}; every ticket "
+        f"served, skipped or still waiting: {'yes' if summary['all_accounted'] else 'NO'}; "
+        f"the display heard {display['calls_heard']} of {display['calls_saved']} calls and "
+        f"{'shows' if not display['mismatches'] else 'does NOT show'} the central's queues.",
+        "",
+        "![Waiting over the day](queue-lengths.svg)",
+        "",
+        "## Per service (minutes)",
+        "",
+        "| service | true mean service | issued | served | skipped | left waiting | wait mean "
+        "| wait p90 | estimate MAE | estimate bias | n |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for s in summary["services"]:
+        parts.append(
+            f"| {s['prefix']} {s['name']} | {s['true_minutes']:g} | {s['issued']} | "
+            f"{s['finished']} | {s['skipped']} | {s['waiting_at_end']} | "
+            f"{_minutes(s['wait_mean'])} | {_minutes(s['wait_p90'])} | "
+            f"{_minutes(s['estimate_mae'])} | {_signed(s['estimate_bias'])} | {s['estimate_n']} |"
+        )
+    parts += [
+        "",
+        "## Estimate error by the hour the ticket was issued (minutes)",
+        "",
+        "| hour | issued | wait mean | wait p90 | estimate MAE | estimate bias |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for h in summary["hours"]:
+        parts.append(
+            f"| {h['hour']:02d}:00 | {h['issued']} | {_minutes(h['wait_mean'])} | "
+            f"{_minutes(h['wait_p90'])} | {_minutes(h['estimate_mae'])} | "
+            f"{_signed(h['estimate_bias'])} |"
+        )
+    parts += [
+        "",
+        "The estimate is people ahead times the mean of the service's last service times, "
+        "over its open counters (`docs/queue-rules.md`). It knows nothing of the lunch "
+        "break ahead, nor of the no-shows that shorten a queue; and until a service has "
+        "finished someone it uses the site's `expected_service_minutes`.",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def _csv(rows: Sequence[TicketRow], path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(
+            [
+                "number",
+                "service",
+                "priority",
+                "no_show",
+                "kiosk",
+                "issued_at",
+                "ahead",
+                "estimate_minutes",
+                "called_at",
+                "counter",
+                "wait_minutes",
+                "error_minutes",
+                "state",
+            ]
+        )
+        for row in rows:
+            writer.writerow(
+                [
+                    row.number,
+                    row.service,
+                    int(row.priority),
+                    int(row.no_show),
+                    row.kiosk,
+                    row.issued_at.isoformat(timespec="seconds"),
+                    row.ahead,
+                    "" if row.estimate is None else row.estimate,
+                    row.called_at.isoformat(timespec="seconds") if row.called_at else "",
+                    "" if row.counter is None else row.counter,
+                    "" if row.wait is None else f"{row.wait:.2f}",
+                    "" if row.error is None else f"{row.error:.2f}",
+                    row.state,
+                ]
+            )
+
+
+def write_report(run: DayRun, folder: Path) -> dict[str, Any]:
+    """Writes the report files into `folder` and returns the summary."""
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = summarize(run)
+    (folder / "summary.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (folder / "queue-lengths.svg").write_text(queue_chart(run), encoding="utf-8")
+    (folder / "report.md").write_text(_markdown(summary), encoding="utf-8")
+    _csv(rows_of(run), folder / "tickets.csv")
+    return summary

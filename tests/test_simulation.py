@@ -1,0 +1,119 @@
+"""The simulated day (`python -m simulation`): a short one, through the real processes.
+
+Four services (six counters) from 07:55 to 09:30 of mall time at 300 times real time:
+about 20 s. The figures depend on the machine's pace; what is checked does not.
+"""
+
+import csv
+import datetime as dt
+import json
+import math
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+from broker.engine.tickets import TicketState
+from broker.store.sqlite_store import SqliteStore
+from contract.site_loader import load_site
+from simulation.__main__ import main
+from simulation.plan import NO_SHOW_SHARE, PRIORITY_SHARE, plan_day
+from tests.broker_fixtures import EXAMPLE_SITE
+
+SERVICES = ["B", "H", "I", "N"]
+MONDAY = dt.date(2026, 11, 30)
+
+
+def test_the_plan_is_seeded_and_shaped_like_a_morning() -> None:
+    site = load_site(EXAMPLE_SITE)
+    plan = plan_day(site, MONDAY, dt.time(7, 0), dt.time(16, 0), seed=5)
+    again = plan_day(site, MONDAY, dt.time(7, 0), dt.time(16, 0), seed=5)
+    assert plan.citizens == again.citizens
+    by_hour: dict[int, int] = defaultdict(int)
+    for citizen in plan.citizens:
+        local = citizen.at.astimezone(site.site.timezone)
+        by_hour[local.hour] += 1
+        # Nobody presses while their service issues no tickets (before 08:00, at lunch).
+        assert dt.time(8) <= local.time()
+        assert not dt.time(12) <= local.time() < dt.time(13)
+    assert max(by_hour, key=lambda hour: by_hour[hour]) in (9, 10)
+    assert by_hour[9] > by_hour[13] > 0
+    count = len(plan.citizens)
+    assert (
+        0.5 * PRIORITY_SHARE * count
+        < sum(c.priority for c in plan.citizens)
+        < 2 * (PRIORITY_SHARE * count)
+    )
+    assert 0 < sum(c.no_show for c in plan.citizens) < 3 * NO_SHOW_SHARE * count
+    # Each service's times centre on its own mean: a passport takes longer than a tax payment.
+    mean = {
+        prefix: sum(c.service_minutes for c in plan.citizens if c.service == prefix)
+        / sum(1 for c in plan.citizens if c.service == prefix)
+        for prefix in ("A", "N")
+    }
+    assert mean["A"] > 2 * mean["N"]
+
+
+def test_a_short_simulated_day_accounts_for_every_ticket(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    # WHEN a short morning is played through Mosquitto and the central
+    code = main(
+        [
+            "--services",
+            ",".join(SERVICES),
+            "--start",
+            "07:55",
+            "--end",
+            "09:30",
+            "--speed",
+            "300",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    # THEN the report is there: the tables, the chart, the tickets, the figures
+    for name in ("report.md", "queue-lengths.svg", "tickets.csv", "summary.json"):
+        assert (out / name).stat().st_size > 0, name
+    chart = ET.parse(out / "queue-lengths.svg").getroot()
+    assert len(chart.findall("{http://www.w3.org/2000/svg}polyline")) >= 2
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["issued"] == summary["citizens"] > 20
+    assert summary["numbers_unique"]
+    assert summary["all_accounted"]
+    # AND every ticket the central saved was served, skipped or is still waiting,
+    # each service numbered 1..n with no gap and no double
+    store = SqliteStore(out / "antre.sqlite3")
+    try:
+        saved = store.tickets_of(MONDAY)
+    finally:
+        store.close()
+    assert {t.state for t in saved} <= {
+        TicketState.FINISHED,
+        TicketState.SKIPPED,
+        TicketState.WAITING,
+    }
+    assert any(t.state is TicketState.FINISHED for t in saved)
+    for prefix in SERVICES:
+        seqs = sorted(t.seq for t in saved if t.prefix == prefix)
+        assert seqs == list(range(1, len(seqs) + 1)), prefix
+    with (out / "tickets.csv").open(encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert sorted(row["number"] for row in rows) == sorted(t.number for t in saved)
+    # AND the estimate's error is measured and finite, overall, per service and per hour
+    overall = summary["overall"]
+    assert overall["estimate_n"] > 10
+    assert math.isfinite(overall["estimate_mae"])
+    assert overall["estimate_mae"] >= 0
+    assert math.isfinite(overall["estimate_bias"])
+    assert math.isfinite(overall["wait_mean"])
+    assert overall["wait_p90"] >= overall["wait_mean"]
+    assert [s["prefix"] for s in summary["services"]] == SERVICES
+    assert {h["hour"] for h in summary["hours"]} >= {8, 9}
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "estimate MAE" in report
+    assert "queue-lengths.svg" in report
+    # AND the display heard every call and ends showing the central's queues
+    assert summary["display"]["calls_heard"] == summary["display"]["calls_saved"]
+    assert summary["display"]["mismatches"] == []
