@@ -57,4 +57,4 @@ def configure_logging(level: str) -> None:
         handler.setFormatter(JournalFormatter())
     else:
         handler.setFormatter(logging.Formatter(TERMINAL_FORMAT))
-    logging.basicConfig(level=level.upper(), handlers=[handler])
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)

@@ -10,6 +10,9 @@ commands from the terminal:
     +4     survey unit: sangat puas (+3 puas)          +1   tidak puas (+2 kurang puas)
     q      stop everything (Ctrl-C does too)
 
+The same kiosk and survey buttons are on the virtual kiosk page (local_mpp/virtual_kiosk.py),
+whose address the greeting prints.
+
 The display opens a window when there is a screen, otherwise it runs headless and
 writes var/local/display.png every few seconds. Everything it runs logs to var/local/.
 """
@@ -46,6 +49,7 @@ from contract.messages import (
 from contract.site import Site
 from contract.site_loader import load_site
 from contract.topics import Topics
+from local_mpp.virtual_kiosk import VirtualKiosk
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_FILE = ROOT / "examples" / "samarinda" / "site.toml"
@@ -292,14 +296,20 @@ def main(argv: list[str] | None = None) -> int:
     mall = Mall(site, clock_args)
     # A `kill` (or systemd, or a test) stops everything as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
+    virtual: VirtualKiosk | None = None
     try:
         mall.start()
         mall.wait_until_online()
-        _greet(mall)
+        # The kiosk buttons and the survey unit in a browser, pressed as the terminal does.
+        virtual = VirtualKiosk(site, mall.press, mall.survey, HOME)
+        virtual.start()
+        _greet(mall, virtual.url)
         _console(mall)
     except KeyboardInterrupt:
         print()
     finally:
+        if virtual is not None:
+            virtual.stop()
         mall.stop()
     return 0
 
@@ -335,11 +345,12 @@ def _lines() -> Iterator[str]:
             return
 
 
-def _greet(mall: Mall) -> None:
+def _greet(mall: Mall, virtual_kiosk: str) -> None:
     print(
         "\nAntre is running: MPP Samarinda, 24 services, 2 kiosks, 1 survey unit, 1 display.\n"
         f"Web console: http://127.0.0.1:{mall.web_port}/  (log in as admin, password "
         f"{mall.password}; counters at /counter/, reports at /reports/)\n"
+        f"Virtual kiosk: {virtual_kiosk}  (the kiosk and survey buttons in a browser)\n"
         "Type a service letter (A-X) to press its kiosk button, *A for priority;\n"
         "c5 / r5 / f5 / s5: counter 5 calls next / recalls / finishes / skips; q quits.\n"
         "+4 ... +1: the survey unit of counters 1-2, sangat puas ... tidak puas "

@@ -17,7 +17,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from contract.clock import SimulatedClock
-from contract.messages import DeviceStatus, QueueState, decode
+from contract.messages import Answer, CounterCommand, DeviceStatus, QueueState, decode, encode
 from contract.site import Kiosk as KioskConfig
 from kiosk.app import KioskApp
 from kiosk.link import KioskLink
@@ -28,6 +28,7 @@ from tests.broker_fixtures import EXAMPLE_SITE, Mosquitto, MqttClients, Provisio
 from tests.central_fixtures import (
     MONDAY_MORNING,
     CentralProcess,
+    Device,
     Kiosk,
     assert_displays_show_the_central,
     wait_for_state,
@@ -57,6 +58,10 @@ class RunningKiosk:
 
     def printed(self) -> bytes:
         return bytes(self.printer.output)
+
+
+def has_printed(kiosk: RunningKiosk, number: str) -> Callable[[], bool]:
+    return lambda: number.encode() in kiosk.printed()
 
 
 def until(condition: Callable[[], bool], timeout: float = 15.0, what: str = "") -> None:
@@ -248,6 +253,63 @@ def test_with_the_broker_down_a_reserved_number_is_printed_and_reaches_the_queue
     state = waiting(provisioned, "A", 2)
     assert state.services[0].waiting == 2
     assert_displays_show_the_central(provisioned, central.db)
+
+
+def test_a_kiosk_cut_off_for_a_minute_keeps_printing_and_loses_nothing(
+    provisioned: Provisioned,
+    central: CentralProcess,
+    start_kiosk: Callable[..., RunningKiosk],
+) -> None:
+    kiosk = start_kiosk()
+    ready(kiosk)
+    link = kiosk.app.link
+    assert isinstance(link, KioskLink)
+    other = Kiosk(provisioned, "kiosk-2")
+    try:
+        # GIVEN kiosk-1 loses its network for a minute (the rest of the mall goes on)
+        link.client.disconnect()
+        link.client.loop_stop()
+        # paho's loop_start makes a new wake-up socket pair without closing the old one.
+        for wake in (link.client._sockpairR, link.client._sockpairW):
+            if wake is not None:
+                wake.close()
+        until(lambda: not link.connected, what="kiosk-1 offline")
+        cut = time.monotonic()
+        # WHEN citizens keep pressing its buttons, one every five seconds, across services
+        services = [button.service for button in kiosk.config.buttons]
+        pressed = 0
+        while time.monotonic() - cut < 60:
+            service = services[pressed % len(services)]
+            kiosk.press(service)
+            until(has_printed(kiosk, f"{service}001"), what=f"{service} printed offline")
+            pressed += 1
+            # meanwhile the other kiosk issues a passport ticket online
+            if pressed == 1:
+                assert other.ask("online-a", "A").ok
+            time.sleep(5)
+        # THEN every press printed a reserved number at once
+        assert kiosk.app.health()["offline_pending"] == pressed
+        # AND WHEN the network is back, every offline ticket reaches the queue, once
+        link.start()
+        until(lambda: kiosk.app.health()["offline_pending"] == 0, timeout=30, what="hand-in")
+    finally:
+        other.close()
+    state = wait_for_state(
+        provisioned, lambda s: sum(view.waiting for view in s.services) == pressed + 1
+    )
+    waiting_a = next(view.waiting for view in state.services if view.prefix == "A")
+    assert waiting_a == 2  # A001 printed offline, and the other kiosk's online ticket
+    assert_displays_show_the_central(provisioned, central.db)
+    # AND A001, printed first, is called first: it waited from its printing time
+    desk = Device(provisioned, "counter-1", [provisioned.topics.counter_answer(1)])
+    try:
+        command = CounterCommand(id="first-call", action="call_next")
+        desk.client.publish(provisioned.topics.counter_command(1), encode(command), qos=1)
+        answer = decode(desk.wait_for(provisioned.topics.counter_answer(1), lambda p: True), Answer)
+    finally:
+        desk.close()
+    assert answer.ticket is not None
+    assert answer.ticket.number == "A001"
 
 
 def test_a_kiosk_killed_between_publish_and_print_prints_the_same_ticket_once(
