@@ -21,6 +21,7 @@ from kiosk.survey_unit import SurveyLink, SurveyPanel, SurveyUnitApp
 from tests.broker_fixtures import EXAMPLE_SITE, WAIT, MqttClients, Provisioned, wait_until
 from tests.central_fixtures import CentralProcess, Device, Kiosk
 from tests.conftest import MONDAY
+from tests.make_run_harness import MakeRun
 
 NOT_AUTHORIZED = 135
 SUCCESS = 0
@@ -206,55 +207,23 @@ def test_a_press_sent_again_after_a_lost_acknowledgement_is_stored_once(
 
 
 def test_make_run_has_a_survey_unit_pressed_from_the_terminal(tmp_path: Path) -> None:
-    # GIVEN `python -m local_mpp` (make run) with its terminal fed by the test
-    environment = {**os.environ, "ANTRE_RUN_DIR": str(tmp_path)}
-    environment.pop("DISPLAY", None)
-    environment.pop("WAYLAND_DISPLAY", None)
-    run = subprocess.Popen(
-        [sys.executable, "-m", "local_mpp"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=environment,
-        text=True,
-    )
-    assert run.stdin is not None
-    assert run.stdout is not None
-    output: list[str] = []
-
-    def type_and_wait(line: str | None, expected: str) -> None:
-        assert run.stdin is not None
-        assert run.stdout is not None
-        if line is not None:
-            run.stdin.write(line + "\n")
-            run.stdin.flush()
-        for got in run.stdout:
-            output.append(got)
-            if expected in got:
-                return
-        raise AssertionError("".join(output))
-
-    try:
-        type_and_wait(None, "Web console:")
+    with MakeRun(tmp_path) as run:
+        # GIVEN `python -m local_mpp` (make run) with its terminal fed by the test
+        run.start()
         # WHEN a citizen takes an A, counter 1 calls and finishes it, and they press +4
-        type_and_wait("A", "button A pressed")
-        type_and_wait("c1", "loket 1: ok")
-        type_and_wait("f1", "loket 1: ok")
-        type_and_wait("+4", "survey-1: sangat puas pressed")
+        run.send("A", wait_for="button A pressed")
+        run.send("c1", wait_for="loket 1: ok")
+        run.send("f1", wait_for="loket 1: ok")
+        run.send("+4", wait_for="survey-1: sangat puas pressed")
         # THEN the central keeps the press for that ticket
         database = tmp_path / "antre.sqlite3"
         wait_until(lambda: bool(presses_in_any_day(database)), 10 * WAIT, "the press")
-        rest, _ = run.communicate("q\n", timeout=60)
-        output.append(rest)
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
+        exit_code = run.stop()
     (press,) = presses_in_any_day(tmp_path / "antre.sqlite3")
     assert (press.unit, press.rating, press.mark, press.counter) == ("survey-1", 4, COUNTED, 1)
     assert press.ticket_id is not None
-    assert "stopped survey-1" in "".join(output)
-    assert run.returncode == 0
+    assert "stopped survey-1" in run.output
+    assert exit_code == 0
 
 
 def presses_in_any_day(db: Path) -> list[PressRecord]:

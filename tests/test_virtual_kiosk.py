@@ -1,11 +1,7 @@
 """The virtual kiosk page of `make run`: its buttons press as the terminal does."""
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,6 +18,7 @@ from kiosk.printer import TicketPrinter
 from local_mpp.virtual_kiosk import VirtualKiosk
 from tests.broker_fixtures import wait_until
 from tests.conftest import EXAMPLE_SITE
+from tests.make_run_harness import MakeRun
 
 SITE = load_site(EXAMPLE_SITE)
 TOKEN = re.compile(r'name="token" value="([^"]+)"')
@@ -166,34 +163,13 @@ def test_a_request_naming_another_host_is_refused(
 
 
 def test_make_run_prints_a_ticket_pressed_on_the_virtual_kiosk(tmp_path: Path) -> None:
-    # GIVEN `python -m local_mpp` (make run) and the virtual kiosk it greets with
-    environment = {**os.environ, "ANTRE_RUN_DIR": str(tmp_path)}
-    environment.pop("DISPLAY", None)
-    environment.pop("WAYLAND_DISPLAY", None)
-    run = subprocess.Popen(
-        [sys.executable, "-m", "local_mpp"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=environment,
-        text=True,
-        start_new_session=True,
-    )
-    assert run.stdin is not None
-    assert run.stdout is not None
-    output: list[str] = []
-    try:
-        for line in run.stdout:
-            output.append(line)
-            if "Virtual kiosk:" in line:
-                break
-        found = re.search(r"Virtual kiosk: (http://127\.0\.0\.1:\d+/)", "".join(output))
-        assert found, "".join(output)
-        url = found.group(1)
+    with MakeRun(tmp_path) as run:
+        # GIVEN `python -m local_mpp` (make run) and the virtual kiosk it greets with
+        url = run.start().virtual_kiosk
         # WHEN a citizen presses A on the page (and someone else's page tries without the
         # token), then counter 1 calls
         match = TOKEN.search(get(url))
-        assert match, "".join(output)
+        assert match, run.output
         refused = post(url + "press", {"service": "A"})
         pressed = post(url + "press", {"token": match.group(1), "service": "A"})
 
@@ -203,21 +179,12 @@ def test_make_run_prints_a_ticket_pressed_on_the_virtual_kiosk(tmp_path: Path) -
 
         wait_until(lambda: bool(printed()), 20, "kiosk-1 printing the ticket")
         (ticket,) = printed()
-        rest, _ = run.communicate("c1\nq\n", timeout=60)
-        output.append(rest)
-    finally:
-        if run.poll() is None:
-            run.terminate()
-            try:
-                run.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(run.pid, signal.SIGKILL)
-                run.wait()
-    text = "".join(output)
+        run.send("c1")
+        exit_code = run.stop()
     # THEN kiosk-1 printed a ticket, as for its button, and counter 1 called it
     assert refused[0] == 403
     assert pressed == (303, "/?pressed=A")
-    assert "kiosk-1: button A pressed" in text
+    assert "kiosk-1: button A pressed" in run.output
     assert re.fullmatch(r"A\d{3}", ticket)
-    assert f"loket 1: ok {ticket}" in text
-    assert run.returncode == 0
+    assert f"loket 1: ok {ticket}" in run.output
+    assert exit_code == 0
