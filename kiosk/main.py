@@ -47,7 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"antre-kiosk: {e}", file=sys.stderr)
         return 1
 
-    app = KioskApp(site, kiosk, outbox, TicketPrinter(kiosk.printer, site), clock)
+    app = KioskApp(
+        site,
+        kiosk,
+        outbox,
+        TicketPrinter(kiosk.printer, site),
+        clock,
+        answer_timeout=args.answer_timeout,
+    )
     link = KioskLink(
         kiosk.id,
         credentials,
@@ -92,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
         "which honours GPIOZERO_PIN_FACTORY)",
     )
     parser.add_argument("--keyboard", action="store_true", help="take presses from stdin")
+    parser.add_argument(
+        "--answer-timeout",
+        type=float,
+        default=1.0,
+        help="seconds to wait for the central before printing a reserved number (about 1)",
+    )
     parser.add_argument("--printer-file", help="print to this file instead of the printer")
     parser.add_argument("--simulate-from", type=dt.datetime.fromisoformat, metavar="ISO-TIME")
     parser.add_argument("--speed", type=float, default=1.0)

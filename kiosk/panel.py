@@ -2,13 +2,15 @@
 
 Pin numbers are BCM numbers. Every device is made on one pin factory: the one
 passed in (a `MockFactory` in tests, or the one named by `--pin-factory`), else
-gpiozero's default, which honours GPIOZERO_PIN_FACTORY.
+gpiozero's default, which honours GPIOZERO_PIN_FACTORY. `GpioPanel`, the making and
+closing of the devices, is shared with the survey unit's panel (`kiosk/survey_unit.py`).
 """
 
 import importlib
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from enum import StrEnum
 from functools import partial
@@ -97,7 +99,73 @@ def pin_factory_from_name(name: str | None) -> Factory | None:
         ) from e
 
 
-class KioskPanel:
+class GpioPanel(ABC):
+    """Buttons and lights made from a config's pins on one pin factory, closed together.
+
+    A subclass sets up its own state, then calls `super().__init__`, which runs `_build`;
+    when that fails, the devices made so far are closed again. `owner` ("kiosk kiosk-1",
+    "survey unit survey-1") begins every error and log line.
+    """
+
+    def __init__(
+        self, owner: str, pin_factory: Factory | None, *, logger: logging.Logger = log
+    ) -> None:
+        self._owner = owner
+        self._pin_factory = pin_factory
+        self._log = logger
+        self._devices: list[Any] = []
+        try:
+            self._build()
+        except BaseException:
+            self.close()
+            raise
+
+    @abstractmethod
+    def _build(self) -> None:
+        """Makes the devices, with `_button` and `_device`."""
+
+    def _button(self, key: str, pin: int) -> Button:
+        """A button between the pin and ground (pulled up), debounced."""
+        return self._device(Button, key, pin, pull_up=True, bounce_time=BOUNCE_SECONDS)
+
+    def _device(self, kind: Any, key: str, pin: int, **options: Any) -> Any:
+        """A `kind` device on a BCM pin; a pin gpiozero refuses is a `PanelError` naming
+        the config `key`."""
+        try:
+            device = kind(f"GPIO{pin}", pin_factory=self._pin_factory, **options)
+        except GPIOZeroError as e:
+            raise PanelError(f"{self._owner}: {key} = {pin}: {e}") from e
+        self._devices.append(device)
+        return device
+
+    def close(self) -> None:
+        """Closes every device, the last made first, releasing its pin; safe to call twice."""
+        devices, self._devices = self._devices, []
+        # A Button's hold thread looks for a stop only every 0.1 s, so closing a dozen
+        # buttons one after another takes over a second: ask all of them to stop first.
+        for device in devices:
+            hold_thread = getattr(device, "_hold_thread", None)
+            if hold_thread is not None:
+                hold_thread.stopping.set()
+        for device in reversed(devices):
+            try:
+                device.close()
+            except GPIOZeroError:
+                self._log.exception("%s: closing %r failed", self._owner, device)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class KioskPanel(GpioPanel):
     """One kiosk's buttons and lights; presses go through a `PressFilter` to `on_press`.
 
     `on_press` runs in gpiozero's event thread (in the test thread with mock pins):
@@ -115,27 +183,19 @@ class KioskPanel:
     ) -> None:
         self.kiosk = kiosk
         self._on_press = on_press
-        self._pin_factory = pin_factory
         self._clock = clock
         self._filter = PressFilter(kiosk.cooldown_seconds, priority_window_seconds)
         # Real pin factories may call back from more than one thread.
         self._lock = threading.Lock()
-        self._devices: list[Any] = []
         self._leds: dict[str, LED] = {}
         self._lights: dict[str, Light] = {}
         self._priority_led: LED | None = None
         self._buzzer: Buzzer | None = None
-        try:
-            self._build()
-        except BaseException:
-            self.close()
-            raise
+        super().__init__(f"kiosk {kiosk.id}", pin_factory)
 
     def _build(self) -> None:
         for i, config in enumerate(self.kiosk.buttons):
-            button = self._device(
-                Button, f"buttons[{i}].pin", config.pin, pull_up=True, bounce_time=BOUNCE_SECONDS
-            )
+            button = self._button(f"buttons[{i}].pin", config.pin)
             button.when_pressed = partial(self._service_pressed, config.service)
             button.when_released = partial(self._service_released, config.service)
             if config.led_pin is not None:
@@ -145,26 +205,12 @@ class KioskPanel:
             # Dark until the kiosk knows whether the service is open.
             self._lights[config.service] = Light.UNAVAILABLE
         if self.kiosk.priority_button_pin is not None:
-            button = self._device(
-                Button,
-                "priority_button_pin",
-                self.kiosk.priority_button_pin,
-                pull_up=True,
-                bounce_time=BOUNCE_SECONDS,
-            )
+            button = self._button("priority_button_pin", self.kiosk.priority_button_pin)
             button.when_pressed = self._priority_pressed
         if self.kiosk.priority_led_pin is not None:
             self._priority_led = self._device(LED, "priority_led_pin", self.kiosk.priority_led_pin)
         if self.kiosk.buzzer_pin is not None:
             self._buzzer = self._device(Buzzer, "buzzer_pin", self.kiosk.buzzer_pin)
-
-    def _device(self, kind: Any, key: str, pin: int, **options: Any) -> Any:
-        try:
-            device = kind(f"GPIO{pin}", pin_factory=self._pin_factory, **options)
-        except GPIOZeroError as e:
-            raise PanelError(f"kiosk {self.kiosk.id}: {key} = {pin}: {e}") from e
-        self._devices.append(device)
-        return device
 
     # -- lights and buzzer -------------------------------------------------------------
 
@@ -234,29 +280,7 @@ class KioskPanel:
 
     def close(self) -> None:
         """Closes every device, releasing its pin; safe to call twice."""
-        devices, self._devices = self._devices, []
         self._leds = {}
         self._priority_led = None
         self._buzzer = None
-        # A Button's hold thread looks for a stop only every 0.1 s, so closing a dozen
-        # buttons one after another takes over a second: ask all of them to stop first.
-        for device in devices:
-            hold_thread = getattr(device, "_hold_thread", None)
-            if hold_thread is not None:
-                hold_thread.stopping.set()
-        for device in reversed(devices):
-            try:
-                device.close()
-            except GPIOZeroError:
-                log.exception("kiosk %s: closing %r failed", self.kiosk.id, device)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().close()

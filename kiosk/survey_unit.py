@@ -29,10 +29,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from types import FrameType, TracebackType
-from typing import Any, Protocol, Self
+from types import FrameType
+from typing import Protocol
 
-from gpiozero import LED, Button, Factory, GPIOZeroError
+from gpiozero import LED, Button, Factory
 
 from contract.credentials import Credentials, load_credentials
 from contract.device_link import DeviceLink, Health
@@ -40,7 +40,7 @@ from contract.errors import AntreError
 from contract.messages import SurveyPress, encode
 from contract.site import Site, SurveyUnit
 from contract.site_loader import load_site
-from kiosk.panel import BOUNCE_SECONDS, PanelError, pin_factory_from_name
+from kiosk.panel import GpioPanel, PanelError, pin_factory_from_name
 from kiosk.presses import PressFilter
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ STATUS_SECONDS = 60.0
 _UNIT = "unit"
 
 
-class SurveyPanel:
+class SurveyPanel(GpioPanel):
     """A survey unit's four buttons and LEDs; each accepted press goes to `on_press(rating)`.
 
     `on_press` runs in gpiozero's event thread (the caller's with mock pins): keep it cheap.
@@ -76,34 +76,23 @@ class SurveyPanel:
     ) -> None:
         self.unit = unit
         self._on_press = on_press
-        self._pin_factory = pin_factory
         self._clock = clock
         self._thanks_seconds = thanks_seconds
         self._filter = PressFilter(unit.cooldown_seconds)
         self._lock = threading.Lock()
-        self._devices: list[Any] = []
         self._buttons: dict[int, Button] = {}
         self._leds: dict[int, LED] = {}
-        try:
-            for rating, key, pin, led_pin in unit.buttons():
-                button = self._device(Button, key, pin, pull_up=True, bounce_time=BOUNCE_SECONDS)
-                button.when_pressed = partial(self._pressed, rating)
-                button.when_released = self._released
-                self._buttons[rating] = button
-                if led_pin is not None:
-                    led_key = key.removesuffix("_pin") + "_led_pin"
-                    self._leds[rating] = self._device(LED, led_key, led_pin)
-        except BaseException:
-            self.close()
-            raise
+        super().__init__(f"survey unit {unit.id}", pin_factory, logger=log)
 
-    def _device(self, kind: Any, key: str, pin: int, **options: Any) -> Any:
-        try:
-            device = kind(f"GPIO{pin}", pin_factory=self._pin_factory, **options)
-        except GPIOZeroError as e:
-            raise PanelError(f"survey unit {self.unit.id}: {key} = {pin}: {e}") from e
-        self._devices.append(device)
-        return device
+    def _build(self) -> None:
+        for rating, key, pin, led_pin in self.unit.buttons():
+            button = self._button(key, pin)
+            button.when_pressed = partial(self._pressed, rating)
+            button.when_released = self._released
+            self._buttons[rating] = button
+            if led_pin is not None:
+                led_key = key.removesuffix("_pin") + "_led_pin"
+                self._leds[rating] = self._device(LED, led_key, led_pin)
 
     def thank(self, rating: int) -> None:
         """Lights the button's LED alone for a moment (nothing when it has none)."""
@@ -148,24 +137,8 @@ class SurveyPanel:
 
     def close(self) -> None:
         """Closes every device, releasing its pin; safe to call twice."""
-        devices, self._devices = self._devices, []
         self._buttons, self._leds = {}, {}
-        for device in reversed(devices):
-            try:
-                device.close()
-            except GPIOZeroError:
-                log.exception("survey unit %s: closing %r failed", self.unit.id, device)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().close()
 
 
 class Sent(Protocol):

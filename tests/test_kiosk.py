@@ -339,13 +339,20 @@ def test_a_kiosk_killed_between_publish_and_print_prints_the_same_ticket_once(
         str(printed),
         "--simulate-from",
         MONDAY_MORNING,
+        # Long enough that a loaded machine cannot turn this press into an offline one.
+        "--answer-timeout",
+        "20",
     ]
     watcher = mqtt_clients(provisioned, "central")
     watcher.subscribe_and_wait(provisioned.topics.kiosk_request("kiosk-1"))
+    watcher.subscribe_and_wait(provisioned.topics.status("kiosk-1"))
     with (tmp_path / "kiosk.log").open("wb") as log:
         # GIVEN the central is not running yet: the request is published, nobody answers
         kiosk = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=log, stderr=log)
         try:
+            # (a citizen presses once the kiosk is up: it says so on its status topic)
+            while b'"state":"online"' not in watcher.next_message(timeout=20).payload:
+                pass
             assert kiosk.stdin is not None
             kiosk.stdin.write(b"A\n")
             kiosk.stdin.flush()

@@ -67,7 +67,12 @@ def init_app(app: Flask) -> None:
 
 
 class Invalid(ValueError):
-    """A form value that cannot be used; the message is for the visitor."""
+    """A form value that cannot be used, or a live edit refused; the message is for the
+    visitor, `status` the page's status."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 # -- overview and the notice line ----------------------------------------------------
@@ -345,13 +350,9 @@ def save_service(prefix: str) -> Page:
     service = _service_or_404(prefix)
     try:
         changes = parse_service_form(request.form)
+        _edit(lambda site: _with_service(site, replace(site.services_by_prefix[prefix], **changes)))
     except Invalid as e:
-        return _service_page(service, error=str(e), draft=request.form.to_dict()), 400
-    refused = _edit(
-        lambda site: _with_service(site, replace(site.services_by_prefix[prefix], **changes))
-    )
-    if refused:
-        return _service_page(service, error=refused[0], draft=request.form.to_dict()), refused[1]
+        return _service_page(service, error=str(e), draft=request.form.to_dict()), e.status
     flash(t("adm_site_saved").format(what=f"{t('adm_service')} {prefix}"), "ok")
     return redirect(url_for("admin.services"))
 
@@ -361,9 +362,10 @@ def save_service(prefix: str) -> Page:
 def reset_service(prefix: str) -> Page:
     service = _service_or_404(prefix)
     original = _file_site().services_by_prefix[prefix]
-    refused = _edit(lambda site: _with_service(site, original))
-    if refused:
-        return _service_page(service, error=refused[0]), refused[1]
+    try:
+        _edit(lambda site: _with_service(site, original))
+    except Invalid as e:
+        return _service_page(service, error=str(e)), e.status
     flash(t("adm_site_reset").format(what=f"{t('adm_service')} {prefix}"), "ok")
     return redirect(url_for("admin.services"))
 
@@ -376,15 +378,11 @@ def save_hours(prefix: str) -> Page:
     schedule_id = service.schedule
     try:
         periods = parse_hours_form(request.form)
-    except Invalid as e:
-        return _service_page(service, error=str(e), hours_draft=request.form.to_dict()), 400
-    refused = _edit(
-        lambda site: _with_schedule(site, replace(site.schedules_by_id[schedule_id], **periods))
-    )
-    if refused:
-        return _service_page(service, error=refused[0], hours_draft=request.form.to_dict()), (
-            refused[1]
+        _edit(
+            lambda site: _with_schedule(site, replace(site.schedules_by_id[schedule_id], **periods))
         )
+    except Invalid as e:
+        return _service_page(service, error=str(e), hours_draft=request.form.to_dict()), e.status
     flash(t("adm_site_saved").format(what=f"{t('adm_schedule')} {schedule_id}"), "ok")
     return redirect(url_for("admin.edit_service", prefix=prefix))
 
@@ -396,9 +394,10 @@ def reset_hours(prefix: str) -> Page:
     original = _file_site().schedules_by_id.get(service.schedule)
     if original is None:
         abort(404)
-    refused = _edit(lambda site: _with_schedule(site, original))
-    if refused:
-        return _service_page(service, error=refused[0]), refused[1]
+    try:
+        _edit(lambda site: _with_schedule(site, original))
+    except Invalid as e:
+        return _service_page(service, error=str(e)), e.status
     flash(t("adm_site_reset").format(what=f"{t('adm_schedule')} {service.schedule}"), "ok")
     return redirect(url_for("admin.edit_service", prefix=prefix))
 
@@ -583,19 +582,11 @@ def save_counter(number: int) -> Page:
     form = request.form
     try:
         name = _one_line(form["name"], "name") if "name" in form else None
-    except Invalid as e:
-        return _counter_page(counter, error=str(e), draft=_counter_draft()), 400
-
-    def change(site: Site) -> Site:
         # No service ticked sends no `services` at all: that is a counter serving none.
-        current = site.counters_by_number[number]
-        chosen = served_services(site, form.getlist("services"), current.services)
-        named = current.name if name is None else name
-        return _with_counter(site, replace(current, name=named, services=chosen))
-
-    refused = _edit(change)
-    if refused:
-        return _counter_page(counter, error=refused[0], draft=_counter_draft()), refused[1]
+        chosen = form.getlist("services")
+        _edit(lambda site: _counter_changed(site, number, name, chosen))
+    except Invalid as e:
+        return _counter_page(counter, error=str(e), draft=_counter_draft()), e.status
     flash(t("adm_site_saved").format(what=counter.display_name), "ok")
     return redirect(url_for("admin.counters"))
 
@@ -605,11 +596,20 @@ def save_counter(number: int) -> Page:
 def reset_counter(number: int) -> Page:
     counter = _counter_or_404(number)
     original = _file_site().counters_by_number[number]
-    refused = _edit(lambda site: _with_counter(site, original))
-    if refused:
-        return _counter_page(counter, error=refused[0]), refused[1]
+    try:
+        _edit(lambda site: _with_counter(site, original))
+    except Invalid as e:
+        return _counter_page(counter, error=str(e)), e.status
     flash(t("adm_site_reset").format(what=original.display_name), "ok")
     return redirect(url_for("admin.counters"))
+
+
+def _counter_changed(site: Site, number: int, name: str | None, chosen: list[str]) -> Site:
+    """The site with the counter's name (None: as it is) and services as chosen."""
+    current = site.counters_by_number[number]
+    services = served_services(site, chosen, current.services)
+    named = current.name if name is None else name
+    return _with_counter(site, replace(current, name=named, services=services))
 
 
 def served_services(site: Site, chosen: Iterable[str], current: list[str]) -> list[str]:
@@ -659,8 +659,8 @@ def _file_site() -> Site:
     return ctx.file_site
 
 
-def _edit(change: Callable[[Site], Site]) -> tuple[str, int] | None:
-    """Makes a live edit: None when it is in effect, else (the message, the status).
+def _edit(change: Callable[[Site], Site]) -> None:
+    """Makes a live edit, in effect on return; refused, it raises `Invalid` with the status.
 
     The new site is checked, then its differences from the file are saved, then it
     replaces the old one in the queue (under the queue's lock), here, and at the
@@ -673,17 +673,16 @@ def _edit(change: Callable[[Site], Site]) -> tuple[str, int] | None:
         problems = site_problems(site)
         if problems:
             listed = "; ".join(problem_text(key, problem) for key, problem in problems)
-            return t("adm_err_site").format(problems=listed), 400
+            raise Invalid(t("adm_err_site").format(problems=listed), 400)
         try:
             ctx.queue.set_setting(OVERRIDES, dump_overrides(overrides_between(file_site, site)))
         except AntreError:  # a full disk: nothing saved, so nothing applied
             log.exception("could not save the site overrides")
-            return t("adm_err_site_save"), 503
+            raise Invalid(t("adm_err_site_save"), 503) from None
         ctx.queue.replace_site(site)
         ctx.site = site
         ctx.replace_site(site)
     log.info("site edited live by %s", getattr(current_user(), "username", "?"))
-    return None
 
 
 _NUMBER_LIMIT = re.compile(

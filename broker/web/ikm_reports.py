@@ -8,27 +8,26 @@ Each table downloads as CSV in the layout a manager hands to the agency: one row
 of service, U1..U9, IKM, grade, respondents, and a last row for all of them.
 """
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, render_template, request, url_for
+from flask import Blueprint, Flask
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from broker.ikm import ELEMENTS, QUICK_CHOICES, Ikm, QuickScore, ikm, quick_score
 from broker.survey import ALREADY_RATED, COUNTED, NO_TICKET, PressRecord, SurveyStore
 from broker.survey import Response as SurveyResponse
+from broker.web import report_common as common
 from broker.web.accounts import Role
 from broker.web.context import context
-from broker.web.i18n import language, t
-from broker.web.reports import BadRange, chosen_range
+from broker.web.i18n import language
 from broker.web.security import login_required
 from broker.web.survey_words import st
 from broker.web.svg_charts import Bar, bar_chart
@@ -149,30 +148,24 @@ def _keys(
     services = list(site.services_by_prefix)
     agencies = list(site.agencies_by_id)
 
-    def service_name(key: str) -> str:
-        service = site.services_by_prefix.get(key)
-        if service is None:
-            return ""
-        return service.name_en if language() == "en" and service.name_en else service.name
-
     def agency_name(key: str) -> str:
         agency = site.agencies_by_id.get(key)
         return agency.name if agency is not None else ""
-
-    def counter_name(key: str) -> str:
-        counter = site.counters_by_number.get(int(key)) if key.isdigit() else None
-        return counter.display_name if counter is not None else ""
 
     def listed(known: list[str]) -> Callable[[str], tuple[int, str]]:
         return lambda key: (known.index(key) if key in known else len(known), key)
 
     return {
-        "services": (lambda r: r.service or NOBODY, listed(services), service_name),
+        "services": (
+            lambda r: r.service or NOBODY,
+            listed(services),
+            partial(common.service_name, site),
+        ),
         "agencies": (lambda r: r.agency or NOBODY, listed(agencies), agency_name),
         "counters": (
             lambda r: str(r.counter) if r.counter is not None else NOBODY,
             lambda key: (int(key) if key.isdigit() else 1 << 30, key),
-            counter_name,
+            partial(common.counter_name, site),
         ),
     }
 
@@ -189,77 +182,38 @@ def _grouped(
 # -- pages -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
-    name: str
-    title: str
-    headers: list[str]
-    rows: list[list[str]]
-    keys: int
-    csv: str
-
-
 @bp.get("/reports/ikm")
 @login_required(Role.ADMIN, Role.MANAGER)
 def index() -> str | tuple[str, int]:
-    today = context().queue.read(lambda engine: engine.day)
-    try:
-        start, end = chosen_range(request.args, today)
-    except BadRange as e:
-        page = render_template(
-            "reports_ikm.html",
-            error=t(e.key),
-            start=request.args.get("start", ""),
-            end=request.args.get("end", ""),
-            data=None,
-        )
-        return page, 400
+    return common.report_page("reports_ikm.html", _page)
+
+
+def _page(start: dt.date, end: dt.date) -> dict[str, Any]:
     data = _report(start, end)
-    overall = data.overall
-    return render_template(
-        "reports_ikm.html",
-        error="",
-        start=start.isoformat(),
-        end=end.isoformat(),
-        data=data,
-        summary=_summary(overall),
-        chart=_chart(overall),
-        ikm_tables=[_ikm_table(data, group, page=True) for group in GROUPS],
-        quick_summary=_quick_summary(data),
-        quick_tables=[_quick_table(data, group, page=True) for group in GROUPS],
-    )
+    return {
+        "data": data,
+        "summary": _summary(data.overall),
+        "chart": _chart(data.overall),
+        "ikm_tables": [_ikm_table(data, group, page=True) for group in GROUPS],
+        "quick_summary": _quick_summary(data),
+        "quick_tables": [_quick_table(data, group, page=True) for group in GROUPS],
+    }
 
 
 @bp.get("/reports/ikm/<any(services, agencies, counters):group>.csv")
 @login_required(Role.ADMIN, Role.MANAGER)
 def export(group: str) -> Response:
-    return _csv(group, quick=False)
+    return common.csv_download(
+        f"ikm-{group}", lambda start, end: _ikm_table(_report(start, end), group, page=False)
+    )
 
 
 @bp.get("/reports/ikm/quick-<any(services, agencies, counters):group>.csv")
 @login_required(Role.ADMIN, Role.MANAGER)
 def export_quick(group: str) -> Response:
-    return _csv(group, quick=True)
-
-
-def _csv(group: str, *, quick: bool) -> Response:
-    today = context().queue.read(lambda engine: engine.day)
-    try:
-        start, end = chosen_range(request.args, today)
-    except BadRange as e:
-        return Response(t(e.key), status=400, mimetype="text/plain")
-    data = _report(start, end)
-    table = _quick_table(data, group, page=False) if quick else _ikm_table(data, group, page=False)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(table.headers)
-    writer.writerows([_defused(cell) for cell in row] for row in table.rows)
-    kind = "skor-cepat" if quick else "ikm"
-    filename = f"antre-{kind}-{group}-{start.isoformat()}-{end.isoformat()}.csv"
-    return Response(
-        out.getvalue().encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    return common.csv_download(
+        f"skor-cepat-{group}",
+        lambda start, end: _quick_table(_report(start, end), group, page=False),
     )
 
 
@@ -269,7 +223,7 @@ def _report(start: dt.date, end: dt.date) -> SurveyReport:
         return survey_report(store, ctx.site, start, end)
 
 
-def _ikm_table(data: SurveyReport, group: str, *, page: bool) -> Table:
+def _ikm_table(data: SurveyReport, group: str, *, page: bool) -> common.Table:
     """The page's table (respondents first, both indexes) or the agency layout (CSV)."""
     number = _page_number if page else _csv_number
     rows = [_ikm_cells(row.key, row.name, row.result, number, page) for row in data.ikm[group]]
@@ -289,7 +243,8 @@ def _ikm_table(data: SurveyReport, group: str, *, page: bool) -> Table:
     else:
         headers = list(IKM_CSV_HEADERS)
     title = st(IKM_TITLES[group])
-    return Table(group, title, headers, rows, 2, _url("ikm_reports.export", group, data))
+    url = common.csv_url("ikm_reports.export", data.start, data.end, group=group)
+    return common.Table(group, title, headers, rows, 2, url)
 
 
 def _ikm_cells(
@@ -321,7 +276,7 @@ def _ikm_cells(
     ]
 
 
-def _quick_table(data: SurveyReport, group: str, *, page: bool) -> Table:
+def _quick_table(data: SurveyReport, group: str, *, page: bool) -> common.Table:
     number = _page_number if page else _csv_number
     rows = [_quick_cells(row.key, row.name, row.score, number) for row in data.quick[group]]
     if not page and data.quick_overall.presses:
@@ -338,7 +293,8 @@ def _quick_table(data: SurveyReport, group: str, *, page: bool) -> Table:
     else:
         headers = list(QUICK_CSV_HEADERS)
     title = st(QUICK_TITLES[group])
-    return Table(group, title, headers, rows, 2, _url("ikm_reports.export_quick", group, data))
+    url = common.csv_url("ikm_reports.export_quick", data.start, data.end, group=group)
+    return common.Table(group, title, headers, rows, 2, url)
 
 
 def _quick_cells(
@@ -405,7 +361,7 @@ def _chart(overall: Ikm | None) -> Markup | None:
         )
         for element, mean in zip(ELEMENTS, overall.element_means, strict=True)
     ]
-    return bar_chart(bars, title=st("ikm_chart"), chart_id="chart-ikm", number=_axis_number)
+    return bar_chart(bars, title=st("ikm_chart"), chart_id="chart-ikm", number=common.axis_number)
 
 
 # -- numbers -----------------------------------------------------------------------------
@@ -418,23 +374,8 @@ def _decimal(value: Fraction, places: int) -> Decimal:
 
 def _page_number(value: Decimal) -> str:
     """A decimal comma in Bahasa Indonesia."""
-    text = str(value)
-    return text.replace(".", ",") if language() == "id" else text
+    return common.decimal_comma(str(value))
 
 
 def _csv_number(value: Decimal) -> str:
     return str(value)
-
-
-def _axis_number(value: float) -> str:
-    text = f"{value:g}"
-    return text.replace(".", ",") if language() == "id" else text
-
-
-def _defused(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula, made text."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
-
-
-def _url(endpoint: str, group: str, data: SurveyReport) -> str:
-    return url_for(endpoint, group=group, start=data.start.isoformat(), end=data.end.isoformat())
