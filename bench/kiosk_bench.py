@@ -213,8 +213,8 @@ def _run(site: Site, folder: Path) -> tuple[Run, Run]:
         presses = _presses(site, credentials[KIOSK], folder)
         _stop_process(central)
         # One client, one request at a time; it logs in as kiosk-1, as the kiosk did.
-        setup = Setup("bare echo", True, (1,), ROUND_TRIPS)
-        with _echo_running(credentials[t.CENTRAL_ID], setup.nodelay):
+        setup = Setup("bare echo", (1,), ROUND_TRIPS)
+        with _echo_running(credentials[t.CENTRAL_ID]):
             echo = _measure(credentials, topics, setup, 1, "kiosk-echo")
     return presses, echo
 

@@ -79,13 +79,12 @@ class Setup:
     """One table: the sockets' setup, the client counts, the requests per configuration."""
 
     title: str
-    nodelay: bool
     client_counts: tuple[int, ...]
     # Per configuration, shared out evenly between its clients.
     requests: int
 
 
-SETUPS = (Setup("as provisioned (TCP_NODELAY on every socket)", True, (1, 8), 400),)
+SETUPS = (Setup("as provisioned (TCP_NODELAY on every socket)", (1, 8), 400),)
 
 
 class BenchError(AntreError):
@@ -126,26 +125,25 @@ class Run:
         return len(self.latencies) / self.wall
 
 
-def _client(credentials: Credentials, client_id: str, nodelay: bool) -> mqtt.Client:
+def _client(credentials: Credentials, client_id: str) -> mqtt.Client:
     client = mqtt.Client(
         callback_api_version=CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=mqtt.MQTTv5,
     )
     client.username_pw_set(credentials.username, credentials.password)
-    if nodelay:
-        send_without_delay(client)
+    send_without_delay(client)
     return client
 
 
 class _Subscriber:
     """Connects, subscribes to `topic` at QoS 1 and waits for the SUBACK."""
 
-    def __init__(self, credentials: Credentials, client_id: str, topic: str, nodelay: bool) -> None:
+    def __init__(self, credentials: Credentials, client_id: str, topic: str) -> None:
         self.topic = topic
         self._subscribed = threading.Event()
         self._refused: str | None = None
-        self.client = _client(credentials, client_id, nodelay)
+        self.client = _client(credentials, client_id)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
@@ -189,7 +187,7 @@ class _StateWatcher(_Subscriber):
 
     def __init__(self, credentials: Credentials, topics: Topics) -> None:
         self.seen = threading.Event()
-        super().__init__(credentials, "bench-display", topics.state, nodelay=False)
+        super().__init__(credentials, "bench-display", topics.state)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self.seen.set()
@@ -198,16 +196,14 @@ class _StateWatcher(_Subscriber):
 class _Kiosk(_Subscriber):
     """One client of a kiosk user: one request at a time, answers matched by id."""
 
-    def __init__(
-        self, credentials: Credentials, client_id: str, topics: Topics, nodelay: bool
-    ) -> None:
+    def __init__(self, credentials: Credentials, client_id: str, topics: Topics) -> None:
         self._request_topic = topics.kiosk_request(credentials.username)
         self._waiting: str | None = None
         self._answered = threading.Event()
         self._answered_at = 0.0
         self._reply: _Reply | None = None
         answers = topics.kiosk_answer(credentials.username)
-        super().__init__(credentials, client_id, answers, nodelay)
+        super().__init__(credentials, client_id, answers)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         received = time.perf_counter()
@@ -251,7 +247,7 @@ def _measure(
     try:
         for index in range(clients):
             user = credentials[KIOSKS[index % len(KIOSKS)]]
-            kiosks.append(_Kiosk(user, f"bench-{tag}-{index}", topics, setup.nodelay))
+            kiosks.append(_Kiosk(user, f"bench-{tag}-{index}", topics))
         for index, kiosk in enumerate(kiosks):
             for n in range(WARMUP):
                 kiosk.ask(f"{tag}-warm-{index}-{n}", SERVICES[n % len(SERVICES)])
@@ -341,12 +337,12 @@ def _stop_process(process: subprocess.Popen[bytes]) -> None:
 # -- the echo ---------------------------------------------------------------------------
 
 
-def _echo(credentials: Credentials, nodelay: bool, ready: ProcessEvent, stop: ProcessEvent) -> None:
+def _echo(credentials: Credentials, ready: ProcessEvent, stop: ProcessEvent) -> None:
     """The echo server (in its own process): each request's payload back as its answer."""
     topics = Topics(credentials.site)
     # The central's own client id, with a clean start: Mosquitto drops the stopped
     # central's persistent session, rather than queueing every request for it meanwhile.
-    client = _client(credentials, f"antre-central-{credentials.site}", nodelay)
+    client = _client(credentials, f"antre-central-{credentials.site}")
     suffix = "/" + t.REQUEST
 
     def on_connect(
@@ -376,11 +372,11 @@ def _echo(credentials: Credentials, nodelay: bool, ready: ProcessEvent, stop: Pr
 
 
 @contextlib.contextmanager
-def _echo_running(credentials: Credentials, nodelay: bool) -> Iterator[None]:
+def _echo_running(credentials: Credentials) -> Iterator[None]:
     """The echo server in a process of its own, not sharing the clients' interpreter."""
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Event(), context.Event()
-    process = context.Process(target=_echo, args=(credentials, nodelay, ready, stop), daemon=True)
+    process = context.Process(target=_echo, args=(credentials, ready, stop), daemon=True)
     process.start()
     try:
         if not ready.wait(READY_TIMEOUT):
@@ -417,7 +413,7 @@ def _run_setup(site: Site, setup: Setup, folder: Path) -> tuple[dict[int, Run], 
         for clients in setup.client_counts:
             central_runs[clients] = _measure(credentials, topics, setup, clients, f"c{clients}")
         _stop_process(central)
-        with _echo_running(credentials[t.CENTRAL_ID], setup.nodelay):
+        with _echo_running(credentials[t.CENTRAL_ID]):
             for clients in setup.client_counts:
                 echo_runs[clients] = _measure(credentials, topics, setup, clients, f"e{clients}")
     return central_runs, echo_runs

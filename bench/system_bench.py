@@ -305,7 +305,7 @@ def run(folder: Path) -> Result:
 
         echo_many: list[float] = []
         echo_one: list[float] = []
-        with _echo_running(credentials[t.CENTRAL_ID], True):
+        with _echo_running(credentials[t.CENTRAL_ID]):
             echoes = [
                 _requester(credentials, topics, f"kiosk-{n}", echo=True)
                 for n in range(1, KIOSKS + 1)
