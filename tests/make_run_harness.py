@@ -3,6 +3,7 @@
     with MakeRun(tmp_path) as run:
         addresses = run.start()  # waits for the greeting
         run.send("A", wait_for="button A pressed")
+        ticket = run.wait_for_printout("kiosk-1")
         exit_code = run.stop()  # types `q`, collects the rest of the output
     assert "stopped Mosquitto" in run.output
 
@@ -88,6 +89,22 @@ class MakeRun:
         stdin.flush()
         if wait_for is not None:
             self.read_until(wait_for, timeout)
+
+    def wait_for_printout(self, kiosk: str, timeout: float = ANSWERING) -> str:
+        """Until `kiosk` has printed a ticket (its log says so); the number it printed.
+
+        "button A pressed" only means the key reached the kiosk: its ticket comes a moment
+        later, after the round trip to the central, and a counter that calls before then
+        finds the queue empty."""
+        log = self.run_dir / f"{kiosk}.log"
+        printed = re.compile(rf"{re.escape(kiosk)} printed ([A-Z]\d{{3}})")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = printed.search(log.read_text(errors="replace")) if log.exists() else None
+            if found:
+                return found.group(1)
+            time.sleep(0.1)
+        raise AssertionError(f"{kiosk} printed nothing within {timeout} s:\n{self.output}")
 
     def read_until(self, text: str, timeout: float = ANSWERING) -> str:
         """The next printed line containing `text`; fails the test, with the output, without it."""

@@ -14,12 +14,14 @@ def test_the_whole_mpp_runs_takes_a_ticket_and_calls_it(tmp_path: Path) -> None:
         # WHEN a citizen presses A and counter 1 calls, then the person quits
         login_page = urllib.request.urlopen(web + "login", timeout=10).read()
         run.send("A", wait_for="button A pressed")
-        run.send("c1")
+        ticket = run.wait_for_printout("kiosk-1")
+        run.send("c1", wait_for="loket 1:")
         exit_code = run.stop()
     # THEN the web console answered, counter 1 called A001 and everything stopped cleanly
     assert b"Masuk" in login_page
     # (A001-A003 are kiosk-1's reserve for an outage, so the first printed one is A004.)
-    assert re.search(r"loket 1: ok A\d{3}", run.output), run.output
+    assert f"loket 1: ok {ticket}" in run.output, run.output
+    assert re.fullmatch(r"A\d{3}", ticket)
     assert "stopped Mosquitto" in run.output
     assert exit_code == 0
     assert (tmp_path / "display.png").exists() or (tmp_path / "display-lobby.log").exists()

@@ -212,7 +212,8 @@ def test_make_run_has_a_survey_unit_pressed_from_the_terminal(tmp_path: Path) ->
         run.start()
         # WHEN a citizen takes an A, counter 1 calls and finishes it, and they press +4
         run.send("A", wait_for="button A pressed")
-        run.send("c1", wait_for="loket 1: ok")
+        ticket = run.wait_for_printout("kiosk-1")
+        run.send("c1", wait_for=f"loket 1: ok {ticket}")
         run.send("f1", wait_for="loket 1: ok")
         run.send("+4", wait_for="survey-1: sangat puas pressed")
         # THEN the central keeps the press for that ticket
