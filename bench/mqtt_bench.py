@@ -45,8 +45,6 @@ from typing import Any
 
 import msgspec
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from broker.mosquitto_runner import LOCALHOST, MosquittoRunner, free_port
@@ -55,10 +53,10 @@ from contract import topics as t
 from contract.credentials import Credentials
 from contract.errors import AntreError
 from contract.messages import IssueTicket, encode
-from contract.mqtt_socket import send_without_delay
 from contract.site import Site
 from contract.site_loader import load_site
 from contract.topics import Topics
+from simulation.link import Subscriber, mqtt_client
 
 EXAMPLE_SITE = Path(__file__).resolve().parent.parent / "examples" / "samarinda" / "site.toml"
 MONDAY_MORNING = "2026-11-30T09:00:00+08:00"
@@ -125,75 +123,18 @@ class Run:
         return len(self.latencies) / self.wall
 
 
-def _client(credentials: Credentials, client_id: str) -> mqtt.Client:
-    client = mqtt.Client(
-        callback_api_version=CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        protocol=mqtt.MQTTv5,
-    )
-    client.username_pw_set(credentials.username, credentials.password)
-    send_without_delay(client)
-    return client
-
-
-class _Subscriber:
-    """Connects, subscribes to `topic` at QoS 1 and waits for the SUBACK."""
-
-    def __init__(self, credentials: Credentials, client_id: str, topic: str) -> None:
-        self.topic = topic
-        self._subscribed = threading.Event()
-        self._refused: str | None = None
-        self.client = _client(credentials, client_id)
-        self.client.on_connect = self._on_connect
-        self.client.on_subscribe = self._on_subscribe
-        self.client.on_message = self._on_message
-        self.client.connect(credentials.host, credentials.port, keepalive=30)
-        self.client.loop_start()
-        if not self._subscribed.wait(READY_TIMEOUT) or self._refused is not None:
-            self.close()
-            raise BenchError(f"{client_id} could not subscribe to {topic}: {self._refused}")
-
-    def _on_connect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
-    ) -> None:
-        if reason.is_failure:
-            self._refused = str(reason)
-            self._subscribed.set()
-        else:
-            client.subscribe(self.topic, qos=1)
-
-    def _on_subscribe(
-        self,
-        client: mqtt.Client,
-        userdata: Any,
-        mid: int,
-        reasons: list[ReasonCode],
-        props: Properties,
-    ) -> None:
-        if any(reason.is_failure for reason in reasons):
-            self._refused = ", ".join(str(reason) for reason in reasons)
-        self._subscribed.set()
-
-    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        pass
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-class _StateWatcher(_Subscriber):
+class _StateWatcher(Subscriber):
     """A display: waits for the retained state, the sign the central is serving."""
 
     def __init__(self, credentials: Credentials, topics: Topics) -> None:
         self.seen = threading.Event()
-        super().__init__(credentials, "bench-display", topics.state)
+        super().__init__(credentials, [topics.state], "bench-display")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self.seen.set()
 
 
-class _Kiosk(_Subscriber):
+class _Kiosk(Subscriber):
     """One client of a kiosk user: one request at a time, answers matched by id."""
 
     def __init__(self, credentials: Credentials, client_id: str, topics: Topics) -> None:
@@ -203,7 +144,7 @@ class _Kiosk(_Subscriber):
         self._answered_at = 0.0
         self._reply: _Reply | None = None
         answers = topics.kiosk_answer(credentials.username)
-        super().__init__(credentials, client_id, answers)
+        super().__init__(credentials, [answers], client_id)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         received = time.perf_counter()
@@ -342,7 +283,7 @@ def _echo(credentials: Credentials, ready: ProcessEvent, stop: ProcessEvent) -> 
     topics = Topics(credentials.site)
     # The central's own client id, with a clean start: Mosquitto drops the stopped
     # central's persistent session, rather than queueing every request for it meanwhile.
-    client = _client(credentials, f"antre-central-{credentials.site}")
+    client = mqtt_client(credentials, f"antre-central-{credentials.site}")
     suffix = "/" + t.REQUEST
 
     def on_connect(

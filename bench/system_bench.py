@@ -11,16 +11,17 @@ user, as provisioned):
 2. the same again while the 26 counter clients (one per counter user) each send
    call_next commands one after another: the call latency runs from publishing the
    command to its answer, and the call-to-display latency from publishing it to the
-   CallEvent reaching each of the 4 display subscribers;
+   CallEvent reaching each of the 4 display subscribers (in a process of their own,
+   bench/display_watch.py, as on their own Pis);
 3. the bare broker round trip, in the same run, on the same broker: with the central
    stopped, mqtt_bench's echo (a plain paho client in its own process, logged in as the
    central, republishing each request to the answer topic), asked by the same 20 kiosk
    clients and by one alone.
 
 CPU time (user + system, from /proc/<pid>/stat) and resident memory (VmRSS and its peak
-VmHWM, from /proc/<pid>/status) of the central, Mosquitto and this process (every
-client) cover steps 1 and 2. The ratios say what the central and the displays add to the
-broker's own round trip. Nothing here asserts a time: it prints what one run measured.
+VmHWM, from /proc/<pid>/status) of the central, Mosquitto, this process (the kiosk and
+counter clients) and the displays' process cover steps 1 and 2. The ratios say what the
+central and the displays add to the broker's own round trip. Nothing here asserts a time: it prints what one run measured.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pathlib import Path
 
 import msgspec
 
+from bench.display_watch import DisplayWatch, WatchError
 from bench.mqtt_bench import (
     EXAMPLE_SITE,
     MONDAY_MORNING,
@@ -48,13 +50,13 @@ from bench.mqtt_bench import (
     _stop_process,
 )
 from broker.mosquitto_runner import LOCALHOST, MosquittoRunner, free_port
-from broker.provision import provision
+from broker.provision import CREDENTIALS_DIR, provision
 from contract import topics as t
 from contract.credentials import Credentials
 from contract.messages import Answer, CounterCommand, IssueTicket, encode
 from contract.site_loader import load_site
 from contract.topics import Topics
-from simulation.link import Observer, Requester
+from simulation.link import Requester
 
 KIOSKS = 20
 DISPLAYS = 4
@@ -230,6 +232,7 @@ class Result:
     central: tuple[Usage, Usage]
     mosquitto: tuple[Usage, Usage]
     clients: tuple[Usage, Usage]
+    displays: tuple[Usage, Usage]
     wall: float
     counters: int
 
@@ -249,20 +252,21 @@ def run(folder: Path) -> Result:
         broker.start()
         cleanup.callback(broker.stop)
         assert broker.pid is not None
-        displays = [
-            Observer(credentials[display.id], topics.state, topics.calls)
-            for display in site.displays
-        ]
-        for display in displays:
-            cleanup.callback(display.close)
         log_path = folder / "central.log"
         central = _start_central(site_file, report.directory, folder / "antre.sqlite3", log_path)
         cleanup.callback(_stop_process, central)
-        deadline = time.monotonic() + READY_TIMEOUT
-        while displays[0].state is None:
-            if central.poll() is not None or time.monotonic() > deadline:
-                raise BenchError(f"the central did not start:\n{log_path.read_text()}")
-            time.sleep(0.02)
+        # The displays in a process of their own, as on their own Pis (bench/display_watch.py).
+        displays = DisplayWatch(
+            topics.state,
+            topics.calls,
+            [report.directory / CREDENTIALS_DIR / f"{d.id}.toml" for d in site.displays],
+            folder / "displays.log",
+        )
+        cleanup.callback(displays.close)
+        try:
+            displays.wait_ready(READY_TIMEOUT, alive=lambda: central.poll() is None)
+        except WatchError as e:
+            raise BenchError(f"{e}\nthe central's log:\n{log_path.read_text()}") from e
         kiosks = [
             _requester(credentials, topics, f"kiosk-{n}", kiosk=True) for n in range(1, KIOSKS + 1)
         ]
@@ -272,7 +276,7 @@ def run(folder: Path) -> Result:
 
         warm: list[float] = []
         _in_threads([_issuer(k, i, "warm", WARMUP, services, warm) for i, k in enumerate(kiosks)])
-        pids = (central.pid, broker.pid, os.getpid())
+        pids = (central.pid, broker.pid, os.getpid(), displays.pid)
         before = [usage(pid) for pid in pids]
         started = time.perf_counter()
         measured = _Measured([], [], [], 0, [])
@@ -292,15 +296,16 @@ def run(folder: Path) -> Result:
         wall = time.perf_counter() - started
         after = [usage(pid) for pid in pids]
         time.sleep(SETTLE_SECONDS)
+        heard = displays.heard()
         display_latencies = []
         missing = 0
         for number, sent in measured.sent:
-            for display in displays:
-                heard = display.heard(number)
-                if heard is None:
+            for display in site.displays:
+                when = heard.get(display.id, {}).get(number)
+                if when is None:
                     missing += 1
                 else:
-                    display_latencies.append(heard - sent)
+                    display_latencies.append(when - sent)
         _stop_process(central)
 
         echo_many: list[float] = []
@@ -334,6 +339,7 @@ def run(folder: Path) -> Result:
         (before[0], after[0]),
         (before[1], after[1]),
         (before[2], after[2]),
+        (before[3], after[3]),
         wall,
         len(counters),
     )
@@ -391,7 +397,8 @@ def _print(result: Result) -> None:
     for name, (before, after) in (
         ("central", result.central),
         ("mosquitto", result.mosquitto),
-        ("clients (this process)", result.clients),
+        ("kiosks and counters", result.clients),
+        (f"{DISPLAYS} displays", result.displays),
     ):
         cpu = after.cpu - before.cpu
         print(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import threading
 import time
 from collections.abc import Iterable
@@ -38,7 +39,8 @@ class LinkError(AntreError):
     """A client could not connect or subscribe, or got no answer in time."""
 
 
-def _client(credentials: Credentials, client_id: str) -> mqtt.Client:
+def mqtt_client(credentials: Credentials, client_id: str) -> mqtt.Client:
+    """A paho MQTT v5 client logged in as the device user, Nagle off (see the bench)."""
     client = mqtt.Client(
         callback_api_version=CallbackAPIVersion.VERSION2,
         client_id=client_id,
@@ -50,14 +52,22 @@ def _client(credentials: Credentials, client_id: str) -> mqtt.Client:
     return client
 
 
-class _Subscriber:
-    """Connects as a device user, subscribes to `topics` at QoS 1, waits for the SUBACK."""
+def client_id(name: str) -> str:
+    """A client id no other client of this machine has (Mosquitto drops the older of two)."""
+    return f"sim-{name}-{os.getpid()}-{next(_client_numbers)}"
 
-    def __init__(self, credentials: Credentials, topics: list[str], name: str) -> None:
+
+class Subscriber:
+    """Connects as a device user, subscribes to `topics` at QoS 1, waits for the SUBACK.
+
+    Subclasses handle the messages (`_on_message`); the benchmarks' clients are some."""
+
+    def __init__(self, credentials: Credentials, topics: list[str], client_id: str) -> None:
         self.topics = topics
+        self.name = client_id
         self._subscribed = threading.Event()
         self._refused: str | None = None
-        self.client = _client(credentials, f"sim-{name}-{next(_client_numbers)}")
+        self.client = mqtt_client(credentials, client_id)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
@@ -65,7 +75,7 @@ class _Subscriber:
         self.client.loop_start()
         if not self._subscribed.wait(READY_TIMEOUT) or self._refused is not None:
             self.close()
-            raise LinkError(f"{name} could not subscribe to {topics}: {self._refused}")
+            raise LinkError(f"{client_id} could not subscribe to {topics}: {self._refused}")
 
     def _on_connect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
@@ -104,7 +114,7 @@ class Asked:
     seconds: float
 
 
-class Requester(_Subscriber):
+class Requester(Subscriber):
     """A kiosk or counter user: requests out on its own topic, answers matched by id."""
 
     def __init__(
@@ -114,7 +124,7 @@ class Requester(_Subscriber):
         self._lock = threading.Condition()
         self._answers: dict[str, tuple[Answer, float]] = {}
         self._wanted: set[str] = set()
-        super().__init__(credentials, [answer_topic], name)
+        super().__init__(credentials, [answer_topic], client_id(name))
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         arrived = time.perf_counter()
@@ -170,7 +180,7 @@ class Sample:
     heard: float = 0.0
 
 
-class Observer(_Subscriber):
+class Observer(Subscriber):
     """A lobby display's view: the latest state, its history, and the calls heard.
 
     `called_at` is when each number was first called on the central's clock (from the
@@ -187,7 +197,7 @@ class Observer(_Subscriber):
         self.heard_at: dict[str, float] = {}
         self.state_heard = 0.0
         self._last_heard = time.monotonic()
-        super().__init__(credentials, [state_topic, calls_topic], credentials.username)
+        super().__init__(credentials, [state_topic, calls_topic], client_id(credentials.username))
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         arrived = time.perf_counter()
@@ -247,6 +257,11 @@ class Observer(_Subscriber):
     def heard(self, number: str) -> float | None:
         with self._lock:
             return self.heard_at.get(number)
+
+    def heard_numbers(self) -> dict[str, float]:
+        """Each number called so far and when this display first heard it (perf_counter)."""
+        with self._lock:
+            return dict(self.heard_at)
 
     def when_called(self, number: str) -> dt.datetime | None:
         with self._lock:
