@@ -337,16 +337,20 @@ class Central:
             self.client.publish(answer_topic, encode(reply.answer), qos=1)
 
     def _publish_change(self, decision: Decision) -> None:
-        """The new state, then each call for the displays to announce."""
+        """Each call for the displays to announce, then the new state.
+
+        Calls first: a waiting citizen is looking for their number, and the state (every
+        service and counter) is the larger message, slower to build and to fan out. A
+        display takes a call before the state that lists it (see display/board.py)."""
         if any(event.kind is EventKind.DAY_STARTED for event in decision.events):
             log.info("a new day: %s", self.service.engine.day)
             self.recent.clear()
         calls = call_events(self.site, decision.events)
         for call in calls:
             self.recent.appendleft(call)
-        self._publish_state()
         for call in calls:
             self.client.publish(self.topics.calls, encode(call), qos=1)
+        self._publish_state()
 
     def _housekeeping(self) -> None:
         # A new day is published like any change (the listener hands it back to us).
