@@ -142,6 +142,7 @@ class RequestHandler:
         """
 
         def info(engine: QueueEngine) -> Answer:
+            now = self.service.now()
             tickets = []
             for ticket_id in dict.fromkeys(ticket_ids):
                 try:
@@ -149,9 +150,9 @@ class RequestHandler:
                 except Refused:  # a ticket of a day gone by: say it was done, nothing more
                     continue
             if tickets and all(t.state is TicketState.RESERVED for t in tickets):
-                reserved = [ticket_info(engine, t, self.links) for t in tickets]
+                reserved = [ticket_info(engine, t, now, self.links) for t in tickets]
                 return Answer(id=request_id, ok=True, reserved=reserved)
-            last = ticket_info(engine, tickets[-1], self.links) if tickets else None
+            last = ticket_info(engine, tickets[-1], now, self.links) if tickets else None
             return Answer(id=request_id, ok=True, ticket=last)
 
         return self.service.read(info)

@@ -13,21 +13,25 @@ from broker.engine.engine import QueueEngine
 from broker.engine.events import Event, EventKind
 from broker.engine.tickets import Ticket, TicketState
 from broker.ticket_links import TicketLinks
+from contract.hours import wait_across_breaks
 from contract.messages import CallEvent, CounterView, QueueState, ServiceView, TicketInfo
 from contract.site import Site
 
 
 def ticket_info(
-    engine: QueueEngine, ticket: Ticket, links: TicketLinks | None = None
+    engine: QueueEngine, ticket: Ticket, now: dt.datetime, links: TicketLinks | None = None
 ) -> TicketInfo:
-    """A ticket with its place in the queue, as the engine stands now.
+    """A ticket with its place in the queue, as the engine stands at `now`.
 
-    With `links`, it carries the address of its public page (the ticket's QR code).
+    Its estimated wait is the engine's (the work ahead) with the breaks on its way added
+    (`contract.hours.wait_across_breaks`). With `links`, it carries the address of its
+    public page (the ticket's QR code).
     """
     site = engine.site
     service = site.services_by_prefix[ticket.service]
     position = engine.position(ticket.id) if ticket.state is TicketState.WAITING else None
-    wait = position.wait if position else None
+    work = position.wait if position else None
+    wait = wait_across_breaks(site, service, now, work) if work is not None else None
     return TicketInfo(
         id=ticket.id,
         number=ticket.number,

@@ -42,3 +42,31 @@ def issuing_refusal(site: Site, service: Service, now: dt.datetime) -> Reason | 
     if not any(moment in period for period in periods):
         return Reason.ON_BREAK
     return None
+
+
+def wait_across_breaks(
+    site: Site, service: Service, now: dt.datetime, work: dt.timedelta
+) -> dt.timedelta:
+    """How long on the wall clock `work` of the service's open time lasts from `now`.
+
+    The counters stop over a break (ishoma, the longer Friday prayer): 40 minutes of
+    queue at 11:40 before a 12:00-13:00 break is a 100-minute wait, and a ticket that
+    promised 40 would send the citizen off to be called an hour late. Time before the
+    day's first period counts from its start; past the last one the work goes on at
+    the same pace (whoever holds a ticket is still served). A day without periods (a
+    holiday) adds nothing.
+    """
+    local = local_time(site, now)
+    origin = local.replace(tzinfo=None)
+    day = origin.date()
+    cursor, left = origin, work
+    for period in site.schedule_of(service).periods_on(day):
+        start = max(cursor, dt.datetime.combine(day, period.start))
+        end = dt.datetime.combine(day, period.end)
+        if start >= end:
+            continue
+        if start + left <= end:
+            return start + left - origin
+        left -= end - start
+        cursor = end
+    return cursor + left - origin

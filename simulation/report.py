@@ -383,8 +383,8 @@ def _markdown(summary: dict[str, Any]) -> str:
     parts += [
         "",
         "The estimate is people ahead times the mean of the service's last service times, "
-        "over its open counters (`docs/queue-rules.md`). It knows nothing of the lunch "
-        "break ahead, nor of the no-shows that shorten a queue; and until a service has "
+        "over its open counters, with any break on its way added (`docs/queue-rules.md`). "
+        "It knows nothing of the no-shows that shorten a queue, and until a service has "
         "finished someone it uses the site's `expected_service_minutes`.",
         "",
     ]

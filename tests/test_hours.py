@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from contract.hours import issuing_refusal, local_time, service_day
+from contract.hours import issuing_refusal, local_time, service_day, wait_across_breaks
 from contract.reasons import Reason
 from contract.site import Site
 from contract.site_loader import load_site, parse_site
@@ -142,3 +142,35 @@ def test_service_holiday_closes_only_that_service() -> None:
     assert issuing_refusal(site, o, wita("2026-12-08 09:00")) == Reason.HOLIDAY
     assert issuing_refusal(site, p, wita("2026-12-08 09:00")) is None
     assert issuing_refusal(site, o, wita("2026-12-07 09:00")) is None
+
+
+@pytest.mark.parametrize(
+    ("prefix", "when", "work", "expected"),
+    [
+        pytest.param("A", "2026-12-07 09:00", 40, 40, id="morning-no-break-ahead"),
+        pytest.param("A", "2026-12-07 11:20", 40, 40, id="ends-as-the-break-starts"),
+        pytest.param("A", "2026-12-07 11:40", 40, 100, id="runs-into-ishoma"),
+        pytest.param("A", "2026-12-11 11:00", 40, 160, id="runs-into-the-friday-prayer"),
+        pytest.param("A", "2026-12-07 12:30", 10, 40, id="seen-during-the-break"),
+        pytest.param("A", "2026-12-07 07:30", 10, 40, id="before-opening"),
+        pytest.param("A", "2026-12-07 13:50", 30, 30, id="past-closing-same-pace"),
+        pytest.param("A", "2026-12-07 11:00", 200, 260, id="past-the-break-and-closing"),
+        pytest.param("A", "2026-12-25 10:00", 25, 25, id="holiday-adds-nothing"),
+    ],
+)
+def test_a_wait_lasts_over_the_breaks_on_its_way(
+    example: Site, prefix: str, when: str, work: int, expected: int
+) -> None:
+    # GIVEN `work` minutes of queue at `when`, WHEN turned into a wait on the wall clock
+    service = example.services_by_prefix[prefix]
+    wait = wait_across_breaks(example, service, wita(when), dt.timedelta(minutes=work))
+    # THEN every break between now and the end of the work is added to it
+    assert wait == dt.timedelta(minutes=expected)
+
+
+def test_a_wait_is_reckoned_in_the_site_time_zone(example: Site) -> None:
+    # 03:40 UTC is 11:40 WITA: the break at 12:00 WITA is 20 minutes ahead
+    service = example.services_by_prefix["A"]
+    now = dt.datetime(2026, 12, 7, 3, 40, tzinfo=UTC)
+    wait = wait_across_breaks(example, service, now, dt.timedelta(minutes=40))
+    assert wait == dt.timedelta(minutes=100)

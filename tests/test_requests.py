@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import logging
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -286,3 +287,29 @@ def test_an_offline_ticket_needs_a_time_zone(handler: RequestHandler) -> None:
     answer = handler.kiosk("kiosk-1", naive).answer
     assert answer is not None
     assert (answer.ok, answer.reason) == (False, "bad_request")
+
+
+def test_a_ticket_taken_before_the_break_promises_the_wait_after_it(
+    handler: RequestHandler, clock: Clock
+) -> None:
+    def minutes(wait: dt.timedelta) -> int:
+        return math.ceil(wait.total_seconds() / 60)
+
+    def work_ahead(ahead: int) -> dt.timedelta:
+        work = handler.service.read(lambda engine: engine.estimate_wait("A", ahead))
+        assert work is not None
+        return work
+
+    # GIVEN a morning queue for A: the last of seven promises the work ahead alone
+    clock.now = at(9)
+    morning = [issue(handler, f"queue-{n}", "A").ticket for n in range(7)][-1]
+    assert morning is not None
+    assert morning.ahead == 6
+    assert morning.wait_minutes == minutes(work_ahead(6))
+    # WHEN a citizen takes an A at 11:50, ten minutes before the 12:00-13:00 ishoma
+    clock.now = at(11, 50)
+    late = issue(handler, "before-ishoma", "A").ticket
+    assert late is not None
+    assert work_ahead(late.ahead) > dt.timedelta(minutes=10)
+    # THEN the printed wait is the work ahead plus the hour the counters are away
+    assert late.wait_minutes == minutes(work_ahead(late.ahead) + dt.timedelta(hours=1))

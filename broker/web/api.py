@@ -193,7 +193,7 @@ def ticket(ticket_id: str) -> Response:
 
     def find(engine: QueueEngine) -> TicketInfo:
         wanted = ticket_id if "/" in ticket_id else f"{engine.day.isoformat()}/{ticket_id}"
-        return ticket_info(engine, engine.ticket(wanted), links)
+        return ticket_info(engine, engine.ticket(wanted), ctx.queue.now(), links)
 
     try:
         found = ctx.queue.read(find)

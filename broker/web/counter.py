@@ -241,7 +241,7 @@ def _success(
         ticket = about(engine)
         if ticket is None:
             return None, None
-        shown: dict[str, Any] = msgspec.to_builtins(ticket_info(engine, ticket))
+        shown: dict[str, Any] = msgspec.to_builtins(ticket_info(engine, ticket, ctx.queue.now()))
         return ticket, shown
 
     ticket, shown = ctx.queue.read(info)

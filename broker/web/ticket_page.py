@@ -74,7 +74,7 @@ def _view(token: str) -> TicketView:
 
     def find() -> TicketInfo | None:
         ticket = links.find(ctx.queue.engine, token)
-        return ticket_info(ctx.queue.engine, ticket) if ticket else None
+        return ticket_info(ctx.queue.engine, ticket, ctx.queue.now()) if ticket else None
 
     info = ctx.queue.read(lambda engine: find())
     if info is None:
