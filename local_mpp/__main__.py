@@ -13,6 +13,9 @@ commands from the terminal:
 The same kiosk and survey buttons are on the virtual kiosk page (local_mpp/virtual_kiosk.py),
 whose address the greeting prints.
 
+Each ticket issued is told with the address of its public page (the ticket's QR code
+leads there: the run's copy of the site file points the QR codes at this web console).
+
 The display opens a window when there is a screen, otherwise it runs headless and
 writes var/local/display.png every few seconds. Everything it runs logs to var/local/.
 """
@@ -21,6 +24,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -49,6 +53,7 @@ from contract.messages import (
 from contract.site import Site
 from contract.site_loader import load_site
 from contract.topics import Topics
+from local_mpp.issued import IssuedTickets
 from local_mpp.virtual_kiosk import VirtualKiosk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +74,9 @@ class Mall:
         self.credentials: dict[str, Credentials] = {}
         self.password = ""
         self.web_port = 0
+        # The example site with its QR codes pointing at this run's web console.
+        self.site_file = HOME / "site.toml"
+        self.issued: IssuedTickets | None = None
 
     def start(self) -> None:
         HOME.mkdir(parents=True, exist_ok=True)
@@ -79,6 +87,11 @@ class Mall:
                 shutil.rmtree(stale)
             elif stale.is_file():
                 stale.unlink()
+        self.web_port = free_port()
+        self.site_file.write_text(
+            local_site_text(SITE_FILE.read_text(encoding="utf-8"), self.web_port),
+            encoding="utf-8",
+        )
         step("provisioning credentials, ACL and the Mosquitto configuration")
         port = free_port()
         report = provision(self.site, HOME / "central", port=port, bind_address="127.0.0.1")
@@ -92,14 +105,13 @@ class Mall:
         self.broker.start()
         central_creds = HOME / "central" / "credentials"
         self.password = _admin_password(HOME / "antre.sqlite3")
-        self.web_port = free_port()
         step(f"starting the central, its web console on http://127.0.0.1:{self.web_port}")
         self._spawn(
             "central",
             [
                 _tool("antre-central"),
                 "--site",
-                str(SITE_FILE),
+                str(self.site_file),
                 "--db",
                 str(HOME / "antre.sqlite3"),
                 "--credentials",
@@ -114,6 +126,7 @@ class Mall:
         step("waiting for the central to answer")
         if not _wait(lambda: _answers(self.web_port), 30):
             raise SystemExit("antre: the central did not start: see var/local/central.log")
+        self.issued = IssuedTickets(self.credentials["central"], Topics(self.site.site.id))
         for kiosk in self.site.kiosks:
             step(f"starting {kiosk.id} (mock buttons, tickets printed to var/local/{kiosk.id}.bin)")
             self._spawn(
@@ -121,7 +134,7 @@ class Mall:
                 [
                     _tool("antre-kiosk"),
                     "--site",
-                    str(SITE_FILE),
+                    str(self.site_file),
                     "--kiosk",
                     kiosk.id,
                     "--credentials",
@@ -144,7 +157,7 @@ class Mall:
                 [
                     *_survey_command(),
                     "--site",
-                    str(SITE_FILE),
+                    str(self.site_file),
                     "--unit",
                     unit.id,
                     "--credentials",
@@ -163,7 +176,7 @@ class Mall:
             [
                 _tool("antre-display"),
                 "--site",
-                str(SITE_FILE),
+                str(self.site_file),
                 "--display",
                 display.id,
                 "--credentials",
@@ -270,6 +283,8 @@ class Mall:
         print(f"  loket {number}: {'ok' if answer.ok else answer.message}{ticket}")
 
     def stop(self) -> None:
+        if self.issued is not None:
+            self.issued.close()
         for name, process in reversed(self.processes.items()):
             if process.poll() is None:
                 process.terminate()
@@ -357,6 +372,14 @@ def _greet(mall: Mall, virtual_kiosk: str) -> None:
         "(survey at /reports/ikm).\n"
         f"Logs, printed tickets and the display's screenshot are in {HOME}.\n"
     )
+
+
+def local_site_text(example: str, web_port: int) -> str:
+    """The example site's text with its tickets' QR codes leading to this run's console."""
+    line = re.compile(r'^ticket_url_base = ".*"$', re.MULTILINE)
+    if not line.search(example):
+        raise SystemExit(f"antre: {SITE_FILE} has no ticket_url_base line to point at the console")
+    return line.sub(f'ticket_url_base = "http://127.0.0.1:{web_port}/t/"', example, count=1)
 
 
 def _clock_args(site: Site, simulate_from: str | None) -> list[str]:

@@ -106,6 +106,14 @@ class MakeRun:
             time.sleep(0.1)
         raise AssertionError(f"{kiosk} printed nothing within {timeout} s:\n{self.output}")
 
+    def line_with(self, text: str, timeout: float = ANSWERING) -> str:
+        """The first line containing `text`, read already (lines from processes of their
+        own may come before the one awaited) or read next."""
+        for line in self.lines:
+            if text in line:
+                return line
+        return self.read_until(text, timeout)
+
     def read_until(self, text: str, timeout: float = ANSWERING) -> str:
         """The next printed line containing `text`; fails the test, with the output, without it."""
         deadline = time.monotonic() + timeout

@@ -11,14 +11,23 @@ def test_the_whole_mpp_runs_takes_a_ticket_and_calls_it(tmp_path: Path) -> None:
     with MakeRun(tmp_path) as run:
         # GIVEN `python -m local_mpp` with its terminal fed by the test
         web = run.start().web_console
-        # WHEN a citizen presses A and counter 1 calls, then the person quits
+        # WHEN a citizen presses A, opens the page its QR code leads to, and counter 1
+        # calls; then the person quits
         login_page = urllib.request.urlopen(web + "login", timeout=10).read()
         run.send("A", wait_for="button A pressed")
+        issued = run.line_with(" issued, ")
         ticket = run.wait_for_printout("kiosk-1")
+        page_address = re.search(r"its page: (\S+)", issued)
+        assert page_address, issued
+        ticket_page = urllib.request.urlopen(page_address[1], timeout=10).read().decode()
         run.send("c1", wait_for="loket 1:")
         exit_code = run.stop()
-    # THEN the web console answered, counter 1 called A001 and everything stopped cleanly
+    # THEN the web console answered, the terminal told the ticket and its page (on this
+    # run's console), counter 1 called the ticket and everything stopped cleanly
     assert b"Masuk" in login_page
+    assert f"kiosk-1: {ticket} issued" in issued
+    assert page_address[1].startswith(web + "t/")
+    assert ticket in ticket_page
     # (A001-A003 are kiosk-1's reserve for an outage, so the first printed one is A004.)
     assert f"loket 1: ok {ticket}" in run.output, run.output
     assert re.fullmatch(r"A\d{3}", ticket)
