@@ -3,15 +3,16 @@
     sudo antre-bundle /etc/antre/site.toml --dir /var/lib/antre/mqtt --device kiosk-3 \\
         --out kiosk-3.tar.gz --reload
 
-A technician adds the kiosk or display to the site file on the central, runs this, and
-copies the bundle to the new Pi, where `sudo systemd/install.sh kiosk kiosk-3.tar.gz`
-installs it. Provisioning keeps every existing password (`broker/provision.py`), so the
-devices already installed keep working; the broker address, port and TLS setting are
-those of the last provisioning unless given.
+A technician adds the kiosk, survey unit or display to the site file on the central, runs
+this, and copies the bundle to the new Pi, where `sudo systemd/install.sh kiosk
+kiosk-3.tar.gz` (or `survey`, `display`: the bundle's role) installs it. Provisioning keeps
+every existing password (`broker/provision.py`), so the devices already installed keep
+working; the broker address, port and TLS setting are those of the last provisioning
+unless given.
 
 The bundle (a .tar.gz, mode 0600: it holds a password) contains:
 
-- `bundle.toml`: the device, its role (kiosk or display) and the site;
+- `bundle.toml`: the device, its role (kiosk, survey or display) and the site;
 - `site.toml`: the site file, the same on every device;
 - `credentials.toml`: the device's MQTT credentials, naming the CA where the device keeps
   it (`DEVICE_CA`), when TLS is on;
@@ -68,7 +69,7 @@ _LISTENER = re.compile(r"^listener (\d+) (\S+)$", re.MULTILINE)
 
 
 class BundleError(AntreError):
-    """No bundle can be made for this device (unknown, not a kiosk or display)."""
+    """No bundle can be made for this device (unknown, not a kiosk, survey unit or display)."""
 
 
 @dataclass(frozen=True)
@@ -107,14 +108,23 @@ def previous_settings(directory: Path) -> BrokerSettings | None:
 
 
 def device_role(site: Site, device_id: str) -> str:
-    """What the device is in the site file: `kiosk` or `display`."""
+    """What the device is in the site file: `kiosk`, `survey` (a survey unit) or `display`.
+
+    The role names install.sh's argument and the unit it installs (`antre-survey`).
+    """
     if any(kiosk.id == device_id for kiosk in site.kiosks):
         return "kiosk"
+    if any(unit.id == device_id for unit in site.survey_units):
+        return "survey"
     if any(display.id == device_id for display in site.displays):
         return "display"
-    devices = [k.id for k in site.kiosks] + [d.id for d in site.displays]
+    devices = (
+        [k.id for k in site.kiosks]
+        + [u.id for u in site.survey_units]
+        + [d.id for d in site.displays]
+    )
     raise BundleError(
-        f"no kiosk or display {device_id!r} in the site file (devices: "
+        f"no kiosk, survey unit or display {device_id!r} in the site file (devices: "
         f"{', '.join(devices) or 'none'}); add it to the site file first"
     )
 
@@ -229,12 +239,15 @@ def _reload() -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="antre-bundle",
-        description="Provision the site again (passwords are kept) and write one kiosk's or "
-        "display's bundle: the site file, its credentials and, with TLS, the CA certificate.",
+        description="Provision the site again (passwords are kept) and write one kiosk's, "
+        "survey unit's or display's bundle: the site file, its credentials and, with TLS, the "
+        "CA certificate.",
     )
     parser.add_argument("site", type=Path, help="the site file, with the new device in it")
     parser.add_argument("--dir", required=True, type=Path, help="the central's provisioned folder")
-    parser.add_argument("--device", required=True, help="the kiosk's or display's id")
+    parser.add_argument(
+        "--device", required=True, help="the kiosk's, survey unit's or display's id"
+    )
     parser.add_argument("--out", required=True, type=Path, help="the bundle to write (.tar.gz)")
     parser.add_argument("--host", help="the broker address (default: as last provisioned)")
     parser.add_argument("--port", type=int, help="the broker port (default: as last provisioned)")

@@ -14,6 +14,9 @@ land on the next citizen's ticket; it is dropped instead, with a log line. A pre
 acknowledged when the unit loses power is lost: one opinion, not worth a synced write to
 the SD card per press.
 
+Under systemd (`systemd/antre-survey.service`, Type=notify) it says READY=1 once its pins
+are set up and its link is started, and pings the watchdog from its loop alone.
+
 On a laptop, `--pin-factory mock --keyboard` takes presses from the terminal: a line "4"
 presses sangat puas (through the mock pin, so exactly as a finger would), "1" tidak puas.
 """
@@ -37,7 +40,9 @@ from gpiozero import LED, Button, Factory
 from contract.credentials import Credentials, load_credentials
 from contract.device_link import DeviceLink, Health
 from contract.errors import AntreError
+from contract.logs import configure_logging
 from contract.messages import SurveyPress, encode
+from contract.sd_notify import Notifier, Watchdog
 from contract.site import Site, SurveyUnit
 from contract.site_loader import load_site
 from kiosk.panel import GpioPanel, PanelError, pin_factory_from_name
@@ -242,8 +247,11 @@ class SurveyUnitApp:
 
     # The loop.
 
-    def run(self) -> None:
+    def run(self, *, watchdog: Watchdog | None = None) -> None:
         while not self._stopping.is_set():
+            # Only this loop pings systemd's watchdog: if it hangs, the unit is restarted.
+            if watchdog is not None:
+                watchdog.ping()
             self.step(timeout=0.05)
 
     def step(self, timeout: float = 0.0) -> None:
@@ -302,9 +310,7 @@ class SurveyUnitApp:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_level)
     try:
         site = load_site(args.site)
         unit = _unit(site, args.unit)
@@ -322,7 +328,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"antre-survey: {e}", file=sys.stderr)
         return 1
 
+    notifier = Notifier.from_environment()
+
     def stop(signum: int, frame: FrameType | None) -> None:
+        notifier.stopping()
         app.stop()
 
     signal.signal(signal.SIGTERM, stop)
@@ -330,8 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.keyboard:
         threading.Thread(target=_read_keys, args=(panel,), daemon=True).start()
     link.start()
+    # systemd (Type=notify): the pins are set up, the link is started.
+    counters = ", ".join(map(str, unit.counters))
+    log.info("survey unit %s started: counters %s", unit.id, counters)
+    notifier.ready(f"survey unit {unit.id}: counters {counters}")
     try:
-        app.run()
+        app.run(watchdog=Watchdog(notifier))
     finally:
         panel.close()
         link.stop(app.health())

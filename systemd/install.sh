@@ -4,6 +4,7 @@
 #
 #   sudo systemd/install.sh central SITE.toml [--host ADDRESS] [--tls|--no-tls] [--web-port N]
 #   sudo systemd/install.sh kiosk BUNDLE.tar.gz        (a bundle from antre-bundle)
+#   sudo systemd/install.sh survey BUNDLE.tar.gz       (a survey unit's bundle)
 #   sudo systemd/install.sh display BUNDLE.tar.gz
 #   sudo systemd/install.sh uninstall                  (keeps the data: /var/lib/antre)
 #   systemd/install.sh --check ROLE CONFIG [...]       (checks only, changes nothing)
@@ -40,7 +41,7 @@ SYSUSERS=/etc/sysusers.d/antre.conf
 
 say() { printf 'antre: %s\n' "$*"; }
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '5,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '5,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 offline() { [ -n "$root" ]; }
 # Runs a command that changes the live system, or says it would (ANTRE_ROOT set).
 live() {
@@ -70,7 +71,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$role" in
-    central|kiosk|display|uninstall) ;;
+    central|kiosk|survey|display|uninstall) ;;
     *) usage ;;
 esac
 if [ -n "$web_port" ]; then
@@ -134,6 +135,9 @@ else
             [ "$TLS" = 0 ] || require openssl "apt-get install openssl" ;;
         kiosk)
             packages+=(libusb-1.0-0) ;;
+        survey)
+            # Buttons and LEDs only: gpiozero, with lgpio below; no printer, no libusb.
+            ;;
         display)
             packages+=(espeak-ng fonts-dejavu-core libgbm1 libegl1 libgles2 alsa-utils)
             [ -d "$root$DATA/voice" ] || require espeak-ng "apt-get install espeak-ng" ;;
@@ -175,7 +179,7 @@ fi
 # --- uninstall -------------------------------------------------------------------------
 
 if [ "$role" = uninstall ]; then
-    for unit in antre-central antre-kiosk antre-display; do
+    for unit in antre-central antre-kiosk antre-survey antre-display; do
         if [ -e "$root$UNIT_DIR/$unit.service" ]; then
             live systemctl disable --now "$unit.service" || true
             rm -f "$root$UNIT_DIR/$unit.service"
@@ -206,13 +210,14 @@ fi
 if [ "$skip_apt" != 1 ] && ! offline; then
     say "system packages: ${packages[*]}"
     "$source_dir/scripts/ensure-system-packages.sh" "${packages[@]}"
-    if [ "$role" = kiosk ]; then
+    if [ "$role" = kiosk ] || [ "$role" = survey ]; then
         # Raspberry Pi OS packages lgpio (gpiozero's pin driver on every Pi, the Pi 5
-        # included); the kiosk's environment sees it (--system-site-packages).
+        # included); the kiosk's and survey unit's environment sees it
+        # (--system-site-packages).
         if apt-cache show python3-lgpio >/dev/null 2>&1; then
             "$source_dir/scripts/ensure-system-packages.sh" python3-lgpio
         else
-            say "warning: no python3-lgpio package here: the kiosk needs lgpio for its pins"
+            say "warning: no python3-lgpio package here: the $role needs lgpio for its pins"
         fi
     fi
 fi
@@ -221,7 +226,7 @@ if [ -z "${ANTRE_VENV:-}" ]; then
     if [ ! -x "$venv/bin/python" ]; then
         say "virtual environment: $VENV"
         site_packages=()
-        [ "$role" != kiosk ] || site_packages=(--system-site-packages)
+        case "$role" in kiosk|survey) site_packages=(--system-site-packages) ;; esac
         python3 -m venv "${site_packages[@]}" "$venv"
     fi
     "$venv/bin/pip" install --quiet --upgrade pip
@@ -266,7 +271,7 @@ case "$role" in
         sed 's/^/  /' "$work/provision"
         install -D -m 0644 "$here/mosquitto-antre.conf" "$root$MOSQUITTO_DROPIN"
         ;;
-    kiosk|display)
+    kiosk|survey|display)
         install -m 0600 "$work/bundle/credentials.toml" "$root$ETC/credentials.toml"
         if [ "$TLS" = 1 ]; then
             install -m 0644 "$work/bundle/ca.crt" "$root$ETC/ca.crt"
@@ -309,6 +314,6 @@ live systemctl restart "antre-$role.service"
 say "installed antre-$role ($DEVICE, site $SITE_ID)."
 say "its log: journalctl -u antre-$role -f; its settings: $ETC/antre.env"
 if [ "$role" = central ]; then
-    say "add a kiosk or display: docs/technician.md, or"
+    say "add a kiosk, survey unit or display: docs/technician.md, or"
     say "  sudo $VENV/bin/antre-bundle $ETC/site.toml --dir $MQTT_DIR --device ID --out ID.tar.gz --reload"
 fi

@@ -1,7 +1,7 @@
 """install.sh's checks before it changes anything, with the system's python3 alone.
 
     python3 systemd/preflight.py central SITE.toml [PROVISIONED_DIR]
-    python3 systemd/preflight.py kiosk|display BUNDLE.tar.gz UNPACK_DIR
+    python3 systemd/preflight.py kiosk|survey|display BUNDLE.tar.gz UNPACK_DIR
 
 Checks the Python version, reads the site file (and for a device, unpacks its bundle
 into UNPACK_DIR and checks that it is whole and made for this role), then prints what
@@ -23,6 +23,8 @@ BUNDLE_FILES = {"bundle.toml", "site.toml", "credentials.toml", "ca.crt"}
 REQUIRED_FILES = {"bundle.toml", "site.toml", "credentials.toml"}
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 HOST = re.compile(r"^[A-Za-z0-9.:_-]{1,253}$")
+# Each device role's table in the site file.
+DEVICE_TABLES = {"kiosk": "kiosks", "survey": "survey_units", "display": "displays"}
 
 
 class Refused(Exception):
@@ -37,10 +39,12 @@ def main(argv: list[str]) -> int:
     try:
         if len(argv) >= 2 and argv[0] == "central":
             facts = central(Path(argv[1]), Path(argv[2]) if len(argv) > 2 else None)
-        elif len(argv) == 3 and argv[0] in ("kiosk", "display"):
+        elif len(argv) == 3 and argv[0] in DEVICE_TABLES:
             facts = device(argv[0], Path(argv[1]), Path(argv[2]))
         else:
-            raise Refused("usage: preflight.py central SITE [DIR] | kiosk|display BUNDLE DIR")
+            raise Refused(
+                "usage: preflight.py central SITE [DIR] | kiosk|survey|display BUNDLE DIR"
+            )
     except Refused as e:
         print(f"install.sh: {e}", file=sys.stderr)
         return 1
@@ -77,10 +81,11 @@ def device(role: str, bundle: Path, into: Path) -> dict[str, str]:
         raise Refused(f"{bundle}: bundle.toml names no device")
     site = read_toml(into / "site.toml", f"{bundle}: site.toml")
     sid = site_id(site, bundle)
-    tables = site.get(f"{role}s", [])
+    tables = site.get(DEVICE_TABLES[role], [])
     entry = next((t for t in tables if isinstance(t, dict) and t.get("id") == device_id), None)
     if entry is None:
-        raise Refused(f"{bundle}: the site file has no {role} {device_id!r}")
+        what = "survey unit" if role == "survey" else role
+        raise Refused(f"{bundle}: the site file has no {what} {device_id!r}")
     credentials = read_toml(into / "credentials.toml", f"{bundle}: credentials.toml")
     if credentials.get("username") != device_id or credentials.get("site") != sid:
         raise Refused(
@@ -93,7 +98,7 @@ def device(role: str, bundle: Path, into: Path) -> dict[str, str]:
     facts = {"SITE_ID": sid, "DEVICE": device_id, "TLS": "1" if tls else "0"}
     if role == "display":
         facts["ENGLISH"] = "1" if entry.get("english") else "0"
-    else:
+    elif role == "kiosk":
         facts["USB_PRINTER"] = usb_ids(entry.get("printer", {}))
     return facts
 

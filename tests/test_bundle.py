@@ -130,10 +130,30 @@ def test_the_last_provisionings_address_port_and_listener_are_kept(tmp_path: Pat
     )
 
 
-@pytest.mark.parametrize("device", ["kiosk-9", "counter-1", "central"])
-def test_only_a_kiosk_or_display_of_the_site_gets_a_bundle(device: str, tmp_path: Path) -> None:
-    with pytest.raises(BundleError, match="add it to the site file"):
+def test_a_survey_unit_gets_a_bundle_for_the_survey_role(tmp_path: Path) -> None:
+    """GIVEN the example's survey-1 WHEN bundled THEN role survey (install.sh survey), in the
+    result and the manifest, with survey-1's own credentials."""
+    out = tmp_path / "survey-1.tar.gz"
+    result = make_bundle(site_file(tmp_path), tmp_path / "mqtt", "survey-1", out, host="h")
+    assert result.role == "survey"
+    manifest = unpack(out)["bundle.toml"][1].decode()
+    assert 'device = "survey-1"\nrole = "survey"\n' in manifest
+    assert "#   sudo systemd/install.sh survey survey-1.tar.gz\n" in manifest
+    assert bundled_credentials(out).username == "survey-1"
+
+
+@pytest.mark.parametrize("device", ["kiosk-9", "survey-9", "counter-1", "central"])
+def test_only_a_kiosk_survey_unit_or_display_of_the_site_gets_a_bundle(
+    device: str, tmp_path: Path
+) -> None:
+    """GIVEN a device the site file has no kiosk, survey unit or display for WHEN bundled
+    THEN refused, naming the devices there are (survey units too), and nothing written."""
+    with pytest.raises(BundleError, match="add it to the site file") as refused:
         make_bundle(site_file(tmp_path), tmp_path / "mqtt", device, tmp_path / "x.tar.gz", host="h")
+    assert "no kiosk, survey unit or display" in str(refused.value)
+    assert "kiosk-1, kiosk-2, survey-1, display-lobby" in str(refused.value)
+    assert not (tmp_path / "mqtt").exists()
+    assert not (tmp_path / "x.tar.gz").exists()
     assert not (tmp_path / "mqtt").exists()
     assert not (tmp_path / "x.tar.gz").exists()
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import shutil
 import stat
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from broker.bundle import DEVICE_CA, make_bundle
@@ -60,6 +62,14 @@ def installed(root: Path, *args: str | Path) -> str:
     result = install(root, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
+
+
+def device_credentials_installed(root: Path, device: str) -> None:
+    """The device's own credentials, root-only, pointing at the central."""
+    credentials_file = root / "etc/antre/credentials.toml"
+    credentials = load_credentials(credentials_file)
+    assert (credentials.username, credentials.host) == (device, HOST)
+    assert stat.S_IMODE(credentials_file.stat().st_mode) == 0o600
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, bytes]]:
@@ -185,7 +195,7 @@ def test_the_central_with_tls_keeps_its_ca_across_installs(tmp_path: Path) -> No
     assert (central.port, central.tls_ca) == (8883, str(ca))
 
 
-# --- kiosks and displays ----------------------------------------------------------------------
+# --- kiosks, survey units and displays ------------------------------------------------------
 
 
 def test_a_kiosk_installs_from_its_bundle_twice_into_the_same_files(tmp_path: Path) -> None:
@@ -199,9 +209,7 @@ def test_a_kiosk_installs_from_its_bundle_twice_into_the_same_files(tmp_path: Pa
     assert snapshot(root) == first
 
     etc = root / "etc/antre"
-    credentials = load_credentials(etc / "credentials.toml")
-    assert (credentials.username, credentials.host) == ("kiosk-3", HOST)
-    assert stat.S_IMODE((etc / "credentials.toml").stat().st_mode) == 0o600
+    device_credentials_installed(root, "kiosk-3")
     assert not (etc / "ca.crt").exists()
     assert "\nANTRE_DEVICE=kiosk-3\n" in (etc / "antre.env").read_text()
     rule = (root / "etc/udev/rules.d/60-antre-printer.rules").read_text()
@@ -228,6 +236,50 @@ def test_an_edited_setting_survives_an_upgrade(tmp_path: Path) -> None:
     env.write_text(env.read_text().replace("ANTRE_LOG_LEVEL=INFO", "ANTRE_LOG_LEVEL=DEBUG"))
     installed(root, "kiosk", bundle)
     assert "\nANTRE_LOG_LEVEL=DEBUG\n" in env.read_text()
+
+
+def test_a_survey_unit_installs_from_its_bundle_twice_into_the_same_files(tmp_path: Path) -> None:
+    """GIVEN survey-1's bundle WHEN installed twice THEN identical files: its credentials
+    root-only, the env naming the survey role and unit, antre-survey.service as in the
+    repository; no printer rule and no other role's unit."""
+    bundle = bundle_for(tmp_path, "survey-1")
+    root = tmp_path / "root"
+    output = installed(root, "survey", bundle)
+    assert "installed antre-survey (survey-1, site samarinda)" in output
+    first = snapshot(root)
+    installed(root, "survey", bundle)
+    assert snapshot(root) == first
+
+    etc = root / "etc/antre"
+    device_credentials_installed(root, "survey-1")
+    env = (etc / "antre.env").read_text()
+    assert "\nANTRE_ROLE=survey\n" in env
+    assert "\nANTRE_DEVICE=survey-1\n" in env
+    units = root / "etc/systemd/system"
+    assert sorted(p.name for p in units.iterdir()) == ["antre-survey.service"]
+    assert (units / "antre-survey.service").read_bytes() == (
+        REPO / "systemd/antre-survey.service"
+    ).read_bytes()
+    assert not (root / "etc/udev").exists()
+
+
+def test_uninstalling_a_survey_unit_keeps_only_its_credentials(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    installed(root, "survey", bundle_for(tmp_path, "survey-1"))
+    installed(root, "uninstall")
+    left = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+    assert left == {"etc/antre/credentials.toml"}
+
+
+def test_every_role_the_script_installs_has_its_python_extra() -> None:
+    """install.sh installs `antre[ROLE]` (never run here: ANTRE_VENV): each role it takes
+    is an extra of pyproject.toml."""
+    accepted = re.search(r"^ +(central\|[\w|]+)\) ;;$", INSTALL.read_text(), re.MULTILINE)
+    assert accepted, "install.sh's list of roles"
+    roles = set(accepted[1].split("|")) - {"uninstall"}
+    assert roles == {"central", "kiosk", "survey", "display"}
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert roles <= set(pyproject["project"]["optional-dependencies"])
 
 
 def test_a_display_gets_its_voice_pack_once_and_keeps_a_recorded_one(tmp_path: Path) -> None:
@@ -274,6 +326,16 @@ def test_a_bundle_for_another_role_is_refused(tmp_path: Path) -> None:
     bundle = bundle_for(tmp_path, "kiosk-1")
     root = tmp_path / "root"
     assert_refused(install(root, "display", bundle), root, "not a display")
+
+
+def test_a_survey_units_bundle_given_to_the_kiosk_role_is_refused(tmp_path: Path) -> None:
+    """GIVEN survey-1's bundle WHEN installed as a kiosk THEN refused, naming the right
+    command, before anything is written."""
+    bundle = bundle_for(tmp_path, "survey-1")
+    root = tmp_path / "root"
+    result = install(root, "kiosk", bundle)
+    assert_refused(result, root, "is a bundle for a 'survey', not a kiosk")
+    assert f"run install.sh survey {bundle}" in result.stderr
 
 
 def test_a_bundle_with_a_foreign_file_is_refused(tmp_path: Path) -> None:

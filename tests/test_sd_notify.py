@@ -1,5 +1,6 @@
 """sd_notify: readiness, status and watchdog pings on a NOTIFY_SOCKET the test owns, from
-the helper alone and from the real central, kiosk and display; a hung loop stops pinging."""
+the helper alone and from the real central, kiosk, survey unit and display; a hung loop
+stops pinging."""
 
 from __future__ import annotations
 
@@ -243,14 +244,19 @@ def test_the_central_is_ready_once_connected_and_its_hung_worker_stops_the_pings
     notify_socket.wait_for("STOPPING", "1")
 
 
-# --- the kiosk and the display, as processes ---------------------------------------------------
+# --- the kiosk, the survey unit and the display, as processes -------------------------------
 
 
 @contextlib.contextmanager
 def _process(
-    command: list[str], notify: NotifySocket, log: Path
+    command: list[str], notify: NotifySocket, log: Path, extra_env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    env = {**os.environ, "NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "400000"}
+    env = {
+        **os.environ,
+        "NOTIFY_SOCKET": notify.address,
+        "WATCHDOG_USEC": "400000",
+        **(extra_env or {}),
+    }
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
@@ -288,6 +294,31 @@ def test_the_kiosk_is_ready_once_set_up_and_pings_from_its_loop(
         # Its loop turns at least every 0.5 s (a press, an answer or a tick).
         assert notify_socket.pings_within(1.6) >= 3, log.read_text()
         _stop(kiosk, notify_socket, log)
+
+
+def test_the_survey_unit_is_ready_once_set_up_pings_from_its_loop_and_logs_for_journald(
+    provisioned: Provisioned, notify_socket: NotifySocket, tmp_path: Path
+) -> None:
+    """GIVEN antre-survey on mock pins under a watchdog of 0.4 s (no broker needed), its
+    stderr the stream systemd named in JOURNAL_STREAM THEN READY=1 naming the unit, pings
+    every 0.2 s, STOPPING=1 on SIGTERM, and its log lines carry journald's priority."""
+    credentials = provisioned.directory / "credentials" / "survey-1.toml"
+    command = [
+        sys.executable, "-m", "kiosk.survey_unit", "--site", str(EXAMPLE_SITE),
+        "--unit", "survey-1", "--credentials", str(credentials), "--pin-factory", "mock",
+    ]  # fmt: skip
+    log = tmp_path / "survey.log"
+    log.touch()  # opened again by _process: the same file, so the same device and inode
+    journal = {"JOURNAL_STREAM": f"{log.stat().st_dev}:{log.stat().st_ino}"}
+    with _process(command, notify_socket, log, journal) as unit:
+        ready = notify_socket.wait_for("READY", "1", timeout=30)
+        assert ready["STATUS"] == "survey unit survey-1: counters 1, 2"
+        # Its loop turns every 0.05 s, pressed or not.
+        assert notify_socket.pings_within(1.6) >= 3, log.read_text()
+        _stop(unit, notify_socket, log)
+    # <priority>logger: message, no time (journald stamps it); the logger is __main__ here.
+    started = "<6>__main__: survey unit survey-1 started: counters 1, 2"
+    assert started in log.read_text().splitlines(), log.read_text()
 
 
 def test_the_display_is_ready_after_its_first_frame_and_pings_from_its_loop(

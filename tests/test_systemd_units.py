@@ -12,12 +12,24 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.survey_unit import _parser as _survey_parser
+
 REPO = Path(__file__).resolve().parent.parent
 UNITS = REPO / "systemd"
-SERVICES = ["antre-central.service", "antre-kiosk.service", "antre-display.service"]
+SERVICES = [
+    "antre-central.service",
+    "antre-kiosk.service",
+    "antre-survey.service",
+    "antre-display.service",
+]
 MOSQUITTO_DROPIN = UNITS / "mosquitto-antre.conf"
 # The most `systemd-analyze security` may score (0 is locked down, 10 wide open).
-MAX_EXPOSURE = {"antre-central.service": 5.0, "antre-kiosk.service": 5.0, "mosquitto.service": 5.0}
+MAX_EXPOSURE = {
+    "antre-central.service": 5.0,
+    "antre-kiosk.service": 5.0,
+    "antre-survey.service": 5.0,
+    "mosquitto.service": 5.0,
+}
 # verify prints these for a bad value, an unknown key or a missing file, and exits 0.
 WARNING = re.compile(
     r"ignoring|unknown|invalid|failed|not found|missing|no such|deprecated|warning|error",
@@ -157,8 +169,9 @@ def test_the_check_catches_what_verify_only_warns_about(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_the_exposure_score_of_each_unit(name: str, tmp_path: Path) -> None:
-    """GIVEN each unit WHEN scored offline THEN its score is printed, and the central's and
-    the kiosk's stay at or below 5.0 (the display needs the screen, input and sound)."""
+    """GIVEN each unit WHEN scored offline THEN its score is printed, and the central's, the
+    kiosk's and the survey unit's stay at or below 5.0 (the display needs the screen, input
+    and sound)."""
     stand_in(tmp_path, name)
     score = exposure(f"./{name}", tmp_path)
     print(f"{name}: exposure {score}")
@@ -207,6 +220,7 @@ def test_every_unit_is_notify_with_a_watchdog_restarts_and_is_hardened(name: str
     [
         ("antre-central.service", set()),
         ("antre-kiosk.service", {"gpio", "lp", "dialout"}),
+        ("antre-survey.service", {"gpio"}),
         ("antre-display.service", {"video", "render", "input", "audio"}),
     ],
 )
@@ -231,6 +245,21 @@ def test_the_display_takes_tty1_and_draws_through_kmsdrm() -> None:
     assert "SDL_VIDEODRIVER=kmsdrm" in environment
     assert "DISPLAY" not in " ".join(environment)
     assert "/dev/tty1" in words(unit, "Service.DeviceAllow")
+
+
+def test_the_survey_unit_reaches_the_gpio_chips_alone_and_takes_its_flags() -> None:
+    """GIVEN antre-survey.service THEN of /dev only the GPIO chips (no printer, no serial
+    port), no netlink (no libusb), and antre-survey's own parser accepts its ExecStart."""
+    unit = settings(UNITS / "antre-survey.service")
+    assert unit["Service.DeviceAllow"] == ["char-gpiochip rw"]
+    assert "AF_NETLINK" not in words(unit, "Service.RestrictAddressFamilies")
+    args = _survey_parser().parse_args(unit["Service.ExecStart"][0].split()[1:])
+    assert (args.site, args.unit, args.credentials, args.log_level) == (
+        "${ANTRE_SITE}",
+        "${ANTRE_DEVICE}",
+        "%d/mqtt.toml",
+        "${ANTRE_LOG_LEVEL}",
+    )
 
 
 def test_exec_start_runs_the_projects_console_scripts() -> None:
