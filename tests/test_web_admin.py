@@ -124,7 +124,7 @@ def test_a_lost_kiosk_and_one_out_of_paper_are_flagged_in_red(
     assert overview.index("card alert") < overview.index("<h1>")
     assert "Terhubung: 1" in overview
     assert "Hilang: 1" in overview
-    assert "Belum pernah terhubung: 2" in overview
+    assert "Belum pernah terhubung: 3" in overview
     # AND the device page shows each one's state, health, version and time in WITA
     page = client.get("/admin/devices").get_data(as_text=True)
     lost = _row(page, "device-kiosk-1")
@@ -140,6 +140,24 @@ def test_a_lost_kiosk_and_one_out_of_paper_are_flagged_in_red(
     display = _row(page, "device-display-lobby")
     assert "belum pernah terhubung" in display.lower()
     assert "alarm" not in display
+
+
+def test_a_survey_unit_is_listed_and_a_lost_one_is_a_warning_not_an_alarm(
+    client: FlaskClient, login: Login, web_ctx: WebContext
+) -> None:
+    # GIVEN the survey unit of counters 1-2 lost (its Pi unplugged)
+    web_ctx.devices["survey-1"] = DeviceStatus(device="survey-1", state="lost")
+    login("manajer")
+    # WHEN the manager opens the devices page and the overview
+    page = client.get("/admin/devices").get_data(as_text=True)
+    overview = client.get("/admin/").get_data(as_text=True)
+    # THEN it is listed as a survey unit of its counters, lost, but not in the red box
+    row = _row(page, "device-survey-1")
+    assert "Unit survei" in row
+    assert "survey-1 (loket 1, 2)" in row
+    assert "Hilang" in row
+    assert 'class="alarm"' not in row
+    assert "survey-1" not in _alerts(overview)
 
 
 def test_healthy_devices_raise_no_alert(

@@ -40,7 +40,7 @@ from broker.web.i18n import t
 from broker.web.security import current_user, login_required
 from contract.errors import AntreError
 from contract.messages import DeviceStatus
-from contract.site import WEEKDAYS, Counter, Period, Schedule, Service, Site
+from contract.site import WEEKDAYS, Counter, Period, Schedule, Service, Site, SurveyUnit
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +164,14 @@ class DeviceRow:
 
 
 def device_rows(site: Site, devices: dict[str, DeviceStatus]) -> list[DeviceRow]:
-    """Every kiosk and display of the site file, then any other device that reported."""
+    """Every kiosk, display and survey unit of the site file, then any other device that
+    reported."""
     rows = [_device_row(site, k.id, k.name, "kiosk", devices.get(k.id)) for k in site.kiosks]
     rows += [_device_row(site, d.id, d.name, "display", devices.get(d.id)) for d in site.displays]
+    rows += [
+        _device_row(site, u.id, _survey_label(u), "survey", devices.get(u.id))
+        for u in site.survey_units
+    ]
     known = {row.id for row in rows}
     rows += [
         _device_row(site, device_id, "", "other", status)
@@ -174,6 +179,11 @@ def device_rows(site: Site, devices: dict[str, DeviceStatus]) -> list[DeviceRow]
         if device_id not in known
     ]
     return rows
+
+
+def _survey_label(unit: SurveyUnit) -> str:
+    counters = ", ".join(str(number) for number in unit.counters)
+    return f"{unit.id} ({t('adm_survey_at')} {counters})"
 
 
 def _device_row(
@@ -188,6 +198,7 @@ def _device_row(
     alarm = warning = False
     if status.state == "lost":
         problems.append(t("adm_problem_lost"))
+        # A lost survey unit is worth a look, not an alarm: the queue goes on without it.
         alarm = kind in ("kiosk", "display")
         warning = True
     elif status.state == "offline":

@@ -204,6 +204,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "adm_printer_unknown": ("tidak diketahui", "unknown"),
     "adm_kind_kiosk": ("Anjungan (kiosk)", "Kiosk"),
     "adm_kind_display": ("Layar", "Display"),
+    "adm_kind_survey": ("Unit survei", "Survey unit"),
+    "adm_survey_at": ("loket", "counters"),
     "adm_kind_other": ("Lainnya", "Other"),
     "adm_device": ("Perangkat", "Device"),
     "adm_kind": ("Jenis", "Kind"),
