@@ -35,7 +35,7 @@ Password = Annotated[str, Meta(min_length=1, max_length=512, pattern=r"^[^\r\n]+
 class Credentials(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """Who a client is on the broker, where the broker is, and which site it serves."""
 
-    # "central", a kiosk or display id, or "counter-<n>".
+    # "central", a kiosk, survey unit or display id, or "counter-<n>".
     username: Identifier
     password: Password
     host: Host
