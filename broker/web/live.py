@@ -7,22 +7,33 @@ phones keep the connection.
 """
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 HEARTBEAT = 15.0
 
 
-class ChangeHub:
-    """A version number that rises with every change, and a way to wait for it."""
+def _microseconds() -> int:
+    return time.time_ns() // 1000
 
-    def __init__(self) -> None:
-        self.version = 0
+
+class ChangeHub:
+    """A version number that rises with every change, and a way to wait for it.
+
+    The version is the API's state `seq`. Like the MQTT state's, it rises across
+    restarts too (it starts at the time in microseconds), so a client that ignores a
+    state older than the one it holds is not stuck after the central restarts.
+    """
+
+    def __init__(self, clock: Callable[[], int] = _microseconds) -> None:
+        self._clock = clock
+        self.version = clock()
         self._changed = threading.Condition()
         self._closed = False
 
     def changed(self, *_: object) -> None:
         with self._changed:
-            self.version += 1
+            self.version = max(self.version + 1, self._clock())
             self._changed.notify_all()
 
     def close(self) -> None:

@@ -112,7 +112,7 @@ def document() -> dict[str, Any]:
                 "get": {
                     "operationId": "getState",
                     "summary": "The queues now: the retained MQTT `state`",
-                    "description": "`seq` rises with every change of the queue.",
+                    "description": "`seq` rises with every change, across restarts too.",
                     "responses": {
                         "200": _json("QueueState", "Waiting counts, counters, recent calls."),
                         **_COMMON,
