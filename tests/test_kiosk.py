@@ -76,7 +76,9 @@ def start_kiosk(provisioned: Provisioned, tmp_path: Path) -> Iterator[Callable[.
     """Starts kiosk-1 in this process; stops everything it started at the end."""
     stops: list[Callable[[], None]] = []
 
-    def start(start_at: str = MONDAY_MORNING, *, status_every: float = 30.0) -> RunningKiosk:
+    def start(
+        start_at: str = MONDAY_MORNING, *, status_every: float = 30.0, answer_timeout: float = 1.0
+    ) -> RunningKiosk:
         site = provisioned.site
         config = next(k for k in site.kiosks if k.id == "kiosk-1")
         clock = SimulatedClock(dt.datetime.fromisoformat(start_at))
@@ -89,6 +91,7 @@ def start_kiosk(provisioned: Provisioned, tmp_path: Path) -> Iterator[Callable[.
             TicketPrinter(config.printer, site, printer),
             clock,
             status_every=status_every,
+            answer_timeout=answer_timeout,
         )
         factory = MockFactory()
         panel = KioskPanel(config, app.pressed, pin_factory=factory)
@@ -231,17 +234,17 @@ def test_with_the_broker_down_a_reserved_number_is_printed_and_reaches_the_queue
     central: CentralProcess,
     start_kiosk: Callable[..., RunningKiosk],
 ) -> None:
-    kiosk = start_kiosk()
+    # (An answer timeout far longer than the wait for the printout below: a kiosk that
+    # knows it is offline prints at once, without waiting for an answer.)
+    kiosk = start_kiosk(answer_timeout=600.0)
     ready(kiosk)
     # GIVEN Mosquitto goes down
     mosquitto.stop()
     until(lambda: not kiosk.app.link or not kiosk.app.link.connected, what="the kiosk offline")
     # WHEN a citizen presses A twice (after the cool-down)
-    started = time.monotonic()
     kiosk.press("A")
-    until(lambda: b"A001" in kiosk.printed(), what="the first offline ticket")
     # THEN the citizen is not kept waiting: a reserved number, marked offline
-    assert time.monotonic() - started < 3.0
+    until(lambda: b"A001" in kiosk.printed(), what="the first offline ticket")
     assert b"terputus" in kiosk.printed()
     time.sleep(3.1)
     kiosk.press("A")
