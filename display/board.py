@@ -2,7 +2,9 @@
 
 No MQTT and no pygame here. A state is taken only if its `seq` is newer than the one
 held. A call event is announced once by its id; the recent calls found in a retained
-state (after a start or a reboot) are shown but never announced.
+state (after a start or a reboot, and after the link comes back) are shown but never
+announced: a number called while the display was away is on the board for the citizen
+who looks, but never spoken late.
 """
 
 import datetime as dt
@@ -30,6 +32,11 @@ class Board:
         self.state: QueueState | None = None
         self._calls: list[CallShown] = []
         self._arrived: dict[str, float] = {}
+        self._catching_up = False
+
+    def reconnected(self) -> None:
+        """The link is back: the next state fills in the calls made meanwhile."""
+        self._catching_up = True
 
     def take_state(self, state: QueueState) -> bool:
         """Takes a newer state; False (ignored) for one older than or equal to ours."""
@@ -37,12 +44,12 @@ class Board:
             return False
         first = self.state is None
         self.state = state
-        if first:
-            # What was called before we started: shown, never announced. Only the first
-            # state: a later one may already hold a call whose event is on its way.
-            self._calls = [self._shown(call) for call in state.recent if self._mine(call)][
-                : RECENT_SHOWN + 1
-            ]
+        if first or self._catching_up:
+            # What was called before we started or while we were away: shown, never
+            # announced. Only the first state after (re)connecting: a later one may hold
+            # a call whose event is still on its way, to be announced when it comes.
+            self._catching_up = False
+            self._adopt(state.recent)
         return True
 
     def take_call(self, call: CallEvent, now: float) -> bool:
@@ -89,6 +96,18 @@ class Board:
             for prefix in self._services
             if prefix in views
         )
+
+    def _adopt(self, recent: list[CallEvent]) -> None:
+        """Adds the calls not seen yet to the board, newest first, each number once."""
+        known = {shown.id for shown in self._calls}
+        missed = [self._shown(call) for call in recent if self._mine(call) and call.id not in known]
+        numbers: set[str] = set()
+        calls = []
+        for shown in sorted(self._calls + missed, key=lambda c: c.at, reverse=True):
+            if shown.number not in numbers:
+                numbers.add(shown.number)
+                calls.append(shown)
+        self._calls = calls[: RECENT_SHOWN + 1]
 
     def _mine(self, call: CallEvent) -> bool:
         return call.service in self._services

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from contract.clock import SimulatedClock, system_clock
-from contract.credentials import load_credentials
+from contract.credentials import Credentials, load_credentials
 from contract.device_link import DeviceLink
 from contract.errors import AntreError
 from contract.logs import configure_logging
@@ -42,6 +42,8 @@ log = logging.getLogger("display")
 
 VERSION = "0.1.0"
 FRAMES_PER_SECOND = 30
+# Not a topic (every topic has a level): the inbox's mark that the link (re)connected.
+RECONNECTED = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,9 @@ class LobbyDisplay:
                 topic, payload = self.inbox.get_nowait()
             except queue.Empty:
                 return
+            if topic == RECONNECTED:
+                self.board.reconnected()
+                continue
             try:
                 if topic.endswith("/state"):
                     self.board.take_state(decode(payload, QueueState))
@@ -160,6 +165,26 @@ class LobbyDisplay:
             return
         self._last_shot = now
         save_png(self.surface, folder / "display.png")
+
+
+def display_link(
+    lobby: LobbyDisplay, credentials: Credentials, version: str = VERSION
+) -> DeviceLink:
+    """The display's link to the broker, attached to `lobby` (not started)."""
+    topics = Topics(credentials.site)
+    link = DeviceLink(
+        lobby.display.id,
+        credentials,
+        version=version,
+        subscriptions=[topics.state, topics.calls],
+        on_message=lambda topic, payload: lobby.received(topic, payload),
+        # Queued before the retained state that follows: paho calls it on the CONNACK,
+        # before any message of the new connection.
+        on_connected=lambda: lobby.received(RECONNECTED, b""),
+        health=lambda: {"version": version},
+    )
+    lobby.link = link
+    return link
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,16 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     except (AntreError, ValueError, OSError, pygame.error) as e:
         print(f"antre-display: {e}", file=sys.stderr)
         return 1
-    topics = Topics(credentials.site)
-    link = DeviceLink(
-        display.id,
-        credentials,
-        version=VERSION,
-        subscriptions=[topics.state, topics.calls],
-        on_message=lobby.received,
-        health=lambda: {"version": VERSION},
-    )
-    lobby.link = link
+    link = display_link(lobby, credentials)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         lobby.stop()

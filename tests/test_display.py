@@ -3,6 +3,7 @@
 import contextlib
 import datetime as dt
 import os
+import socket
 import time
 import wave
 from collections.abc import Callable, Iterator
@@ -17,11 +18,10 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
 
 from contract.clock import SimulatedClock
-from contract.device_link import DeviceLink
 from contract.messages import CallEvent, CounterCommand, QueueState, ServiceView, encode
 from contract.site import Site
 from display.board import Board
-from display.main import LobbyDisplay, Options
+from display.main import LobbyDisplay, Options, display_link
 from display.voice import VoicePack, clip_file, required_clips
 from tests.broker_fixtures import Provisioned
 from tests.central_fixtures import MONDAY_MORNING, CentralProcess, Device, Kiosk
@@ -29,7 +29,8 @@ from tests.central_fixtures import MONDAY_MORNING, CentralProcess, Device, Kiosk
 NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
-def call(number: str, counter: int = 5, call_id: str | None = None) -> CallEvent:
+def call(number: str, counter: int = 5, call_id: str | None = None, minutes: int = 0) -> CallEvent:
+    """A call of `number` at `counter`, `minutes` after NOW."""
     return CallEvent(
         id=call_id or f"2026-11-30/{number}/0",
         kind="called",
@@ -37,7 +38,7 @@ def call(number: str, counter: int = 5, call_id: str | None = None) -> CallEvent
         service=number[0],
         counter=counter,
         counter_name=f"Loket {counter}",
-        at=NOW.isoformat(),
+        at=(NOW + dt.timedelta(minutes=minutes)).isoformat(),
     )
 
 
@@ -113,6 +114,56 @@ def test_an_older_state_is_ignored(board: tuple[Board, Spoken]) -> None:
     assert screen.model(NOW, 0.0, None, offline=False).waiting[0].waiting == 5
 
 
+def test_calls_made_while_away_are_listed_after_reconnecting_but_never_spoken(
+    board: tuple[Board, Spoken],
+) -> None:
+    screen, spoken = board
+    # GIVEN the display announced A001, then lost the broker while A002 and A003 were called
+    screen.take_state(state(10, []))
+    screen.take_call(call("A001"), now=1.0)
+    # WHEN it is back and takes the retained state
+    screen.reconnected()
+    missed = [call("A003", minutes=2), call("A002", minutes=1), call("A001")]
+    assert screen.take_state(state(20, missed))
+    # THEN all three are on the board, newest first, and only A001 was ever spoken
+    model = screen.model(NOW, 100.0, None, offline=False)
+    assert model.newest is not None
+    assert model.newest.number == "A003"
+    assert [c.number for c in model.recent] == ["A002", "A001"]
+    assert not model.highlight
+    # AND a late copy of A003's event is not spoken either: it is old news
+    assert not screen.take_call(call("A003", minutes=2), now=101.0)
+    assert spoken.calls == ["A001"]
+
+
+def test_without_a_reconnect_a_later_states_calls_wait_for_their_events(
+    board: tuple[Board, Spoken],
+) -> None:
+    screen, spoken = board
+    # GIVEN a display that has been connected all along
+    screen.take_state(state(10, []))
+    # WHEN a state already lists A005 before A005's event arrives
+    screen.take_state(state(11, [call("A005")]))
+    assert screen.model(NOW, 1.0, None, offline=False).newest is None
+    # THEN the event, when it comes, is announced
+    assert screen.take_call(call("A005"), now=2.0)
+    assert spoken.calls == ["A005"]
+
+
+def test_catching_up_waits_for_a_state_newer_than_the_one_held(
+    board: tuple[Board, Spoken],
+) -> None:
+    screen, _ = board
+    screen.take_state(state(10, []))
+    screen.reconnected()
+    # An older state (a stale retained copy) is ignored and does not end the catching up
+    assert not screen.take_state(state(9, [call("A009")]))
+    assert screen.take_state(state(12, [call("A010")]))
+    model = screen.model(NOW, 1.0, None, offline=False)
+    assert model.newest is not None
+    assert model.newest.number == "A010"
+
+
 def test_the_call_being_spoken_is_the_one_on_top(board: tuple[Board, Spoken]) -> None:
     screen, _ = board
     screen.take_call(call("A001", call_id="one"), now=1.0)
@@ -166,15 +217,7 @@ def _lobby(provisioned: Provisioned, pack: VoicePack, folder: Path) -> Iterator[
     clock = SimulatedClock(dt.datetime.fromisoformat(MONDAY_MORNING))
     options = Options(window=(1366, 768), screenshot_dir=folder, screenshot_every=0.0)
     lobby = LobbyDisplay(site, display, pack, clock, options)
-    topics = provisioned.topics
-    link = DeviceLink(
-        display.id,
-        provisioned.credentials[display.id],
-        version="test",
-        subscriptions=[topics.state, topics.calls],
-        on_message=lobby.received,
-    )
-    lobby.link = link
+    link = display_link(lobby, provisioned.credentials[display.id], version="test")
     link.start()
     try:
         yield lobby
@@ -243,3 +286,42 @@ def test_a_display_restarted_speaks_nothing_old(
         assert model.newest.number == "A001"
         assert lobby.announcer.spoken == []
         assert lobby.announcer.idle
+
+
+def test_a_display_whose_link_drops_shows_the_calls_it_missed_without_speaking_them(
+    provisioned: Provisioned,
+    lobby: LobbyDisplay,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _run_until(lobby, lambda: lobby.board.state is not None)
+    # GIVEN the display misses everything for a while (its messages go nowhere)
+    missed: list[str] = []
+    monkeypatch.setattr(lobby, "received", lambda topic, payload: missed.append(topic))
+    kiosk = Kiosk(provisioned, "kiosk-1")
+    counter = Device(provisioned, "counter-1", [provisioned.topics.counter_answer(1)])
+    try:
+        # WHEN counter 1 calls a ticket meanwhile, and then the display's connection drops
+        kiosk.ask("req-1", "A")
+        command = CounterCommand(id="cmd-1", action="call_next")
+        counter.client.publish(provisioned.topics.counter_command(1), encode(command), qos=1)
+        counter.wait_for(provisioned.topics.counter_answer(1), lambda p: True)
+    finally:
+        kiosk.close()
+        counter.close()
+    deadline = time.monotonic() + 15
+    while provisioned.topics.calls not in missed:
+        assert time.monotonic() < deadline, "the call event never reached the display"
+        time.sleep(0.01)
+    monkeypatch.undo()
+    assert lobby.link is not None
+    connection = lobby.link.client.socket()
+    assert isinstance(connection, socket.socket)
+    connection.shutdown(socket.SHUT_RDWR)
+    # THEN once it is back (paho reconnects by itself), the call is on the board, unspoken
+    _run_until(lobby, lambda: lobby.board.model(NOW, 0.0, None, offline=False).newest is not None)
+    model = lobby.board.model(lobby.clock(), time.monotonic(), None, offline=False)
+    assert model.newest is not None
+    assert model.newest.number.startswith("A")
+    for _ in range(30):
+        lobby.step(time.monotonic())
+    assert lobby.announcer.spoken == []
