@@ -161,7 +161,7 @@ WORDS: dict[str, tuple[str, str]] = {
         'last; "—" means never called. P90: 90% of tickets waited or were '
         "served for at most this long.",
     ),
-    # -- administration (broker/web/admin.py) --
+    # -- administration (broker/web/admin/) --
     "adm_overview": ("Ringkasan", "Overview"),
     "adm_pages": ("Halaman", "Pages"),
     "adm_services": ("Layanan", "Services"),
@@ -312,7 +312,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "Keterangan token paling banyak {limit} karakter, satu baris.",
         "A token label has at most {limit} characters, on one line.",
     ),
-    # -- live edits of services and counters (broker/web/admin.py) --
+    # -- live edits of services and counters (broker/web/admin/: services, counters) --
     "adm_site_edit_note": (
         "Nama, kuota, jam buka, batas pengambilan nomor, perkiraan lama layanan dan layanan "
         "tiap loket dapat diubah di sini. Perubahan diperiksa seperti berkas konfigurasi "
