@@ -1,33 +1,39 @@
 """Paints a `ScreenModel` on the lobby TV with pygame, redrawing only what changed.
 
-The layout is a set of rectangles computed from the surface size, so 1920x1080 and
-1366x768 (or a development window) look alike. Each region remembers what it last
-showed; `paint` redraws a region only when that changes and returns the dirty
-rectangles for `pygame.display.update(rects)`. The notice ticker is the exception: it
-moves, so its strip is redrawn on every paint while a notice is set.
-
-Text is rendered once per (text, size, colours) and kept in an LRU cache, converted
-to the target surface's pixel format so that blits are plain copies.
+Each region of the layout (`display.layout`) remembers what it last showed; `paint`
+redraws a region only when that changes and returns the dirty rectangles for
+`pygame.display.update(rects)`. The notice ticker is the exception: it moves, so its
+strip is redrawn on every paint while a notice is set. Text is fitted and rendered by
+`display.text_render`.
 """
 
-import datetime as dt
 import math
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, Literal, TypeVar
 
 import pygame
 
-from display.model import CallShown, ScreenModel, WaitingShown
-
-Colour = tuple[int, int, int]
-Align = Literal["left", "center", "right"]
-
-# Debian's fonts-dejavu-core; pygame's own default font (freesansbold) when absent.
-DEJAVU_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+from display.layout import (
+    NEWEST_LABEL,
+    NO_CALL_YET,
+    OFFLINE_LABEL,
+    RECENT_LABEL,
+    RECENT_ROWS,
+    WAITING_LABEL,
+    WAITING_MIN_ROWS,
+    WAITING_ROWS_PER_COLUMN,
+    Layout,
+    clock_text,
+    counter_text,
+    date_text,
+    day_text,
+    halves,
+    time_text,
+    waiting_parts,
+)
+from display.model import ScreenModel, WaitingShown
+from display.text_render import Colour, TextRenderer, default_font_path
 
 # High contrast for a lobby TV read from ten metres: a dark background, white and
 # yellow text, and one bright panel for the call being made.
@@ -49,365 +55,10 @@ OFFLINE_TEXT: Colour = TEXT
 TICKER_BG: Colour = HEADER_BG
 TICKER_TEXT: Colour = TEXT
 
-HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-BULAN = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-
-NEWEST_LABEL = ("NOMOR ANTREAN", "QUEUE NUMBER")
-RECENT_LABEL = ("PANGGILAN SEBELUMNYA", "PREVIOUS CALLS")
-WAITING_LABEL = ("MENUNGGU", "WAITING")
-OFFLINE_LABEL = ("TERPUTUS", "OFFLINE")
-NO_CALL_YET = "BELUM ADA PANGGILAN"
-ARROW = "\u2192"
-ELLIPSIS = "\u2026"
-
-RECENT_ROWS = 4
-# A waiting column holds at most this many rows; a second column opens beyond it.
-WAITING_ROWS_PER_COLUMN = 12
-# Rows are never taller than this share of the list, so two services do not look huge.
-WAITING_MIN_ROWS = 6
 # Ticker speed as a share of the screen width per second: about 11 s to cross it.
 TICKER_SPEED = 0.09
 # The central sets the notice; a runaway one would make a huge surface.
 NOTICE_MAX_CHARS = 500
-
-
-def clock_text(now: dt.datetime) -> str:
-    """ "Senin, 30 November 2026  09:12", with Indonesian names whatever the locale."""
-    return f"{_day_text(now)}, {_date_text(now)}  {_time_text(now)}"
-
-
-def _day_text(now: dt.datetime) -> str:
-    return HARI[now.weekday()]
-
-
-def _date_text(now: dt.datetime) -> str:
-    return f"{now.day} {BULAN[now.month - 1]} {now.year}"
-
-
-def _time_text(now: dt.datetime) -> str:
-    return f"{now.hour:02d}:{now.minute:02d}"
-
-
-def counter_text(call: CallShown) -> str:
-    """ "→ LOKET 5"."""
-    return f"{ARROW} {call.counter_name.upper()}"
-
-
-def _halves(text: str) -> tuple[str, str]:
-    """`text` broken at the space nearest its middle."""
-    words = text.split()
-    if len(words) < 2:
-        return text, ""
-    half = len(text) / 2
-    cut = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - half))
-    return " ".join(words[:cut]), " ".join(words[cut:])
-
-
-def _waiting_parts(row: pygame.Rect) -> tuple[pygame.Rect, pygame.Rect, pygame.Rect]:
-    """A waiting row's prefix square, name box and count box."""
-    side = row.h * 7 // 10
-    gap = max(4, row.h // 6)
-    prefix = pygame.Rect(row.x, row.centery - side // 2, side, side)
-    count = pygame.Rect(0, 0, max(row.w // 5, row.h), row.h // 2)
-    count.midright = row.midright
-    name = pygame.Rect(prefix.right + gap, row.y, count.x - gap * 2 - prefix.right, row.h)
-    name.inflate_ip(0, -row.h * 3 // 20)
-    return prefix, name, count
-
-
-def default_font_path() -> Path | None:
-    return DEJAVU_BOLD if DEJAVU_BOLD.is_file() else None
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """Where each region of the screen lies; everything scales with the surface size."""
-
-    size: tuple[int, int]
-    margin: int
-    header: pygame.Rect
-    site_name: pygame.Rect
-    offline_badge: pygame.Rect
-    clock: pygame.Rect
-    newest: pygame.Rect
-    newest_label: pygame.Rect
-    newest_number: pygame.Rect
-    newest_counter: pygame.Rect
-    recent: pygame.Rect
-    recent_label: pygame.Rect
-    recent_rows: tuple[pygame.Rect, ...]
-    waiting: pygame.Rect
-    waiting_label: pygame.Rect
-    waiting_list: pygame.Rect
-    notice: pygame.Rect
-
-    @classmethod
-    def for_size(cls, width: int, height: int) -> "Layout":
-        m = round(height * 0.018)
-        header = pygame.Rect(0, 0, width, round(height * 0.11))
-        notice_h = round(height * 0.08)
-        notice = pygame.Rect(0, height - notice_h, width, notice_h)
-
-        # Header: site name on the left, the offline badge's place, the clock on the right.
-        hy, hh = header.y + round(header.h * 0.1), round(header.h * 0.8)
-        site_name = pygame.Rect(m * 2, hy, round(width * 0.39) - m * 2, hh)
-        offline_badge = pygame.Rect(round(width * 0.405), hy, round(width * 0.17), hh)
-        clock_x = offline_badge.right + m
-        clock = pygame.Rect(clock_x, hy, width - m * 2 - clock_x, hh)
-
-        body_top, body_bottom = header.bottom + m, notice.top - m
-        body_h = body_bottom - body_top
-        split = round(width * 0.6)
-        newest = pygame.Rect(m, body_top, split - m - m // 2, round(body_h * 0.56))
-        recent = pygame.Rect(m, newest.bottom + m, newest.w, body_bottom - newest.bottom - m)
-        waiting_x = split + m // 2
-        waiting = pygame.Rect(waiting_x, body_top, width - m - waiting_x, body_h)
-
-        label_h = round(height * 0.028)
-        inner = newest.inflate(-4 * m, -2 * m)
-        newest_label = pygame.Rect(inner.x, inner.y + m // 2, inner.w, label_h)
-        rest_top = newest_label.bottom + m
-        rest_h = inner.bottom - rest_top
-        newest_number = pygame.Rect(inner.x, rest_top, inner.w, round(rest_h * 0.6))
-        counter_top = newest_number.bottom + m
-        newest_counter = pygame.Rect(inner.x, counter_top, inner.w, inner.bottom - counter_top)
-
-        inner = recent.inflate(-4 * m, -2 * m)
-        recent_label = pygame.Rect(inner.x, inner.y + m // 2, inner.w, label_h)
-        rows_top = recent_label.bottom + m // 2
-        row_h = (inner.bottom - rows_top) // RECENT_ROWS
-        recent_rows = tuple(
-            pygame.Rect(inner.x, rows_top + i * row_h, inner.w, row_h) for i in range(RECENT_ROWS)
-        )
-
-        inner = waiting.inflate(-4 * m, -2 * m)
-        waiting_label = pygame.Rect(inner.x, inner.y + m // 2, inner.w, label_h)
-        list_top = waiting_label.bottom + m // 2
-        waiting_list = pygame.Rect(inner.x, list_top, inner.w, inner.bottom - list_top)
-
-        return cls(
-            size=(width, height),
-            margin=m,
-            header=header,
-            site_name=site_name,
-            offline_badge=offline_badge,
-            clock=clock,
-            newest=newest,
-            newest_label=newest_label,
-            newest_number=newest_number,
-            newest_counter=newest_counter,
-            recent=recent,
-            recent_label=recent_label,
-            recent_rows=recent_rows,
-            waiting=waiting,
-            waiting_label=waiting_label,
-            waiting_list=waiting_list,
-            notice=notice,
-        )
-
-    def regions(self) -> dict[str, pygame.Rect]:
-        """The top-level regions; they tile the screen without overlapping."""
-        return {
-            "header": self.header,
-            "newest": self.newest,
-            "recent": self.recent,
-            "waiting": self.waiting,
-            "notice": self.notice,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Fitted:
-    """A text at the size that fits its box; `area` is the part of the render to show."""
-
-    text: str
-    size: int
-    area: pygame.Rect
-
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class _Lru(Generic[K, V]):
-    """Least recently used first out, once the items weigh more than `capacity`.
-
-    By default each item weighs 1; rendered text weighs its bytes, since one big
-    call number at 1080p weighs as much as hundreds of small labels.
-    """
-
-    def __init__(self, capacity: int, weigh: Callable[[V], int] = lambda value: 1) -> None:
-        self._items: OrderedDict[K, V] = OrderedDict()
-        self._capacity = capacity
-        self._weigh = weigh
-        self._weight = 0
-
-    def get(self, key: K) -> V | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> V:
-        old = self._items.pop(key, None)
-        if old is not None:
-            self._weight -= self._weigh(old)
-        self._items[key] = value
-        self._weight += self._weigh(value)
-        while self._weight > self._capacity and len(self._items) > 1:
-            _, dropped = self._items.popitem(last=False)
-            self._weight -= self._weigh(dropped)
-        return value
-
-
-RENDER_CACHE_BYTES = 24 * 1024 * 1024
-
-
-def _surface_bytes(surface: pygame.Surface) -> int:
-    return surface.get_width() * surface.get_height() * surface.get_bytesize()
-
-
-class TextRenderer:
-    """Fits text into boxes and renders each (text, size, colours) once."""
-
-    def __init__(self, font_path: Path | None, target: pygame.Surface) -> None:
-        self._font_path = font_path
-        self._target = target
-        self._fonts: _Lru[int, pygame.font.Font] = _Lru(48)
-        self._fits: _Lru[tuple[object, ...], Fitted] = _Lru(1024)
-        # Rendered text, up to RENDER_CACHE_BYTES: a Pi Zero 2 has 512 MB in all.
-        self._renders: _Lru[tuple[object, ...], pygame.Surface] = _Lru(
-            RENDER_CACHE_BYTES, weigh=_surface_bytes
-        )
-        self.render_count = 0
-
-    def font(self, size: int) -> pygame.font.Font:
-        font = self._fonts.get(size)
-        if font is None:
-            font = self._fonts.put(size, pygame.font.Font(self._font_path, size))
-        return font
-
-    def fit(
-        self,
-        text: str,
-        width: int,
-        height: int,
-        *,
-        tight: bool = False,
-        min_size: int = 1,
-        max_size: int | None = None,
-    ) -> Fitted:
-        """The largest size (down to `min_size`, then cut with "…") that fits the box.
-
-        `tight` fits the ink of the glyphs rather than the font's line height, so
-        capitals and digits fill the box.
-        """
-        key = (text, width, height, tight, min_size, max_size)
-        fitted = self._fits.get(key)
-        if fitted is None:
-            fitted = self._fits.put(key, self._fit(text, width, height, tight, min_size, max_size))
-        return fitted
-
-    def _fit(
-        self, text: str, width: int, height: int, tight: bool, min_size: int, max_size: int | None
-    ) -> Fitted:
-        size = max(1, int(height / (0.74 if tight else 1.18)))
-        if max_size is not None:
-            size = min(size, max_size)
-        for _ in range(12):
-            w, area = self._measure(text, size, tight)
-            if w <= width and area.h <= height:
-                break
-            scale = min(width / max(w, 1), height / max(area.h, 1))
-            smaller = min(size - 1, int(size * scale))
-            if smaller < min_size:
-                size = max(1, min_size)
-                w, area = self._measure(text, size, tight)
-                break
-            size = smaller
-        if w > width:
-            text = self._cut(text, size, width)
-            w, area = self._measure(text, size, tight)
-        return Fitted(text, size, area)
-
-    def _measure(self, text: str, size: int, tight: bool) -> tuple[int, pygame.Rect]:
-        font = self.font(size)
-        w, h = font.size(text)
-        if not tight:
-            return w, pygame.Rect(0, 0, w, h)
-        inks = [m for m in font.metrics(text) if m is not None]
-        if not inks:
-            return w, pygame.Rect(0, 0, w, h)
-        ascent = font.get_ascent()
-        top = max(0, ascent - max(m[3] for m in inks))
-        bottom = min(h, ascent - min(m[2] for m in inks) + 1)
-        return w, pygame.Rect(0, top, w, max(1, bottom - top))
-
-    def _cut(self, text: str, size: int, width: int) -> str:
-        font = self.font(size)
-        low, high = 0, len(text)
-        while low < high:
-            middle = (low + high + 1) // 2
-            if font.size(text[:middle].rstrip() + ELLIPSIS)[0] <= width:
-                low = middle
-            else:
-                high = middle - 1
-        return text[:low].rstrip() + ELLIPSIS if low else ""
-
-    def render(self, fitted: Fitted, fg: Colour, bg: Colour) -> pygame.Surface:
-        key = (fitted.text, fitted.size, fg, bg)
-        surface = self._renders.get(key)
-        if surface is None:
-            self.render_count += 1
-            # Rendered on its background colour and in the target's format: blits
-            # become copies, with no alpha blending or palette look-ups per frame.
-            rendered = self.font(fitted.size).render(fitted.text, True, fg, bg)
-            surface = self._renders.put(key, rendered.convert(self._target))
-        return surface
-
-    def blit(
-        self, fitted: Fitted, box: pygame.Rect, fg: Colour, bg: Colour, align: Align
-    ) -> pygame.Rect:
-        """Draws a fitted text in `box`, centred vertically; returns where it landed."""
-        if not fitted.text:
-            return pygame.Rect(box.x, box.centery, 0, 0)
-        area = fitted.area
-        if align == "left":
-            x = box.x
-        elif align == "right":
-            x = box.right - area.w
-        else:
-            x = box.centerx - area.w // 2
-        y = box.centery - area.h // 2
-        return self._target.blit(self.render(fitted, fg, bg), (x, y), area)
-
-    def draw(
-        self,
-        text: str,
-        box: pygame.Rect,
-        fg: Colour,
-        bg: Colour,
-        *,
-        align: Align = "center",
-        tight: bool = False,
-        min_size: int = 1,
-        max_size: int | None = None,
-    ) -> pygame.Rect:
-        fitted = self.fit(text, box.w, box.h, tight=tight, min_size=min_size, max_size=max_size)
-        return self.blit(fitted, box, fg, bg, align)
 
 
 _Painter = Callable[[ScreenModel, pygame.Rect], None]
@@ -487,15 +138,15 @@ class Screen:
         time_box = pygame.Rect(0, 0, rect.w * 2 // 5, rect.h * 3 // 5)
         time_box.midright = rect.midright
         shown = self.text.draw(
-            _time_text(model.now), time_box, TEXT, HEADER_BG, align="right", tight=True
+            time_text(model.now), time_box, TEXT, HEADER_BG, align="right", tight=True
         )
         gap = self.layout.margin
         date_h = rect.h * 2 // 5
         date_w = shown.left - gap - rect.x
         day = pygame.Rect(rect.x, rect.centery - date_h, date_w, date_h)
         date = pygame.Rect(rect.x, rect.centery, date_w, date_h)
-        size = self.text.fit(_date_text(model.now), date.w, date.h).size
-        for text, box in ((_day_text(model.now), day), (_date_text(model.now), date)):
+        size = self.text.fit(date_text(model.now), date.w, date.h).size
+        for text, box in ((day_text(model.now), day), (date_text(model.now), date)):
             self.text.draw(text, box, DATE_TEXT, HEADER_BG, align="right", max_size=size)
 
     def _paint_badge(self, model: ScreenModel, rect: pygame.Rect) -> None:
@@ -521,7 +172,7 @@ class Screen:
             return one_line.size
         # Below three fifths of what the height allows, lines are cut rather than shrunk.
         floor = self.text.fit("Ag", box.w, box.h // 2).size * 3 // 5
-        return max(floor, min(self.text.fit(t, box.w, box.h // 2).size for t in _halves(text)))
+        return max(floor, min(self.text.fit(t, box.w, box.h // 2).size for t in halves(text)))
 
     def _draw_lines(self, text: str, box: pygame.Rect, size: int, fg: Colour, bg: Colour) -> None:
         """Left-aligned `text` at `size`: on one line if it fits, else on two."""
@@ -531,7 +182,7 @@ class Screen:
             return
         top = pygame.Rect(box.x, box.y, box.w, box.h // 2)
         bottom = pygame.Rect(box.x, top.bottom, box.w, box.h - top.h)
-        lines = _halves(text)
+        lines = halves(text)
         font = self.text.font(size)
         if max(font.size(line)[0] for line in lines) > box.w:
             # Balanced halves do not fit: fill the first line, cut the second with "…".
@@ -618,7 +269,7 @@ class Screen:
             for r in range(rows)
         ]
         # One size for every name, so that no service looks more important than another.
-        name_box = _waiting_parts(boxes[0])[1]
+        name_box = waiting_parts(boxes[0])[1]
         name_size = min((self._lines_size(s.name, name_box) for s in services), default=1)
         for i, (service, box) in enumerate(zip(services, boxes, strict=False)):
             if i % rows:
@@ -629,7 +280,7 @@ class Screen:
             self.text.draw(f"+{hidden} layanan lain", more, LABEL, PANEL_BG, align="left")
 
     def _waiting_row(self, service: WaitingShown, box: pygame.Rect, name_size: int) -> None:
-        prefix, name, count = _waiting_parts(box)
+        prefix, name, count = waiting_parts(box)
         side = prefix.h
         pygame.draw.rect(self.surface, PREFIX_BG, prefix, border_radius=max(3, side // 6))
         self.text.draw(service.prefix, prefix.inflate(-side // 4, -side * 2 // 5), TEXT, PREFIX_BG)

@@ -21,6 +21,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
 import pytest
 
+from display.layout import Layout, clock_text
 from display.model import CallShown, ScreenModel, WaitingShown
 from display.screen import (
     ACCENT,
@@ -31,12 +32,10 @@ from display.screen import (
     PANEL_BG,
     TEXT,
     TICKER_TEXT,
-    Colour,
-    Layout,
     Screen,
-    clock_text,
 )
 from display.screenshot import save_png
+from display.text_render import Colour
 
 WITA = ZoneInfo("Asia/Makassar")
 NOW = dt.datetime(2026, 11, 30, 9, 12, 5, tzinfo=WITA)  # a Monday
