@@ -4,8 +4,8 @@ from pathlib import Path
 
 from contract.messages import Answer, TicketInfo
 from contract.site_loader import parse_site
-from local_mpp.__main__ import SITE_FILE, local_site_text
 from local_mpp.issued import issued_line
+from local_mpp.mall import SITE_FILE, local_site_text
 
 
 def ticket(state: str = "waiting", url: str = "http://127.0.0.1:8080/t/abc") -> TicketInfo:
