@@ -226,6 +226,20 @@ def _lobby(provisioned: Provisioned, pack: VoicePack, folder: Path) -> Iterator[
         pygame.quit()
 
 
+def take_and_call(provisioned: Provisioned, service: str, counter: int) -> None:
+    """A citizen takes a ticket for `service` at kiosk-1 and `counter` calls it (answered)."""
+    kiosk = Kiosk(provisioned, "kiosk-1")
+    clerk = Device(provisioned, f"counter-{counter}", [provisioned.topics.counter_answer(counter)])
+    try:
+        kiosk.ask("req-1", service)
+        command = CounterCommand(id="cmd-1", action="call_next")
+        clerk.client.publish(provisioned.topics.counter_command(counter), encode(command), qos=1)
+        clerk.wait_for(provisioned.topics.counter_answer(counter), lambda p: True)
+    finally:
+        kiosk.close()
+        clerk.close()
+
+
 def _run_until(lobby: LobbyDisplay, done: Callable[[], bool], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not done():
@@ -265,16 +279,7 @@ def test_a_display_restarted_speaks_nothing_old(
     provisioned: Provisioned, central: CentralProcess, quiet_pack: VoicePack, tmp_path: Path
 ) -> None:
     # GIVEN a call was made before the display started
-    kiosk = Kiosk(provisioned, "kiosk-1")
-    counter = Device(provisioned, "counter-1", [provisioned.topics.counter_answer(1)])
-    try:
-        kiosk.ask("req-1", "A")
-        command = CounterCommand(id="cmd-1", action="call_next")
-        counter.client.publish(provisioned.topics.counter_command(1), encode(command), qos=1)
-        counter.wait_for(provisioned.topics.counter_answer(1), lambda p: True)
-    finally:
-        kiosk.close()
-        counter.close()
+    take_and_call(provisioned, "A", counter=1)
     # WHEN the display starts
     with _lobby(provisioned, quiet_pack, tmp_path) as lobby:
         _run_until(lobby, lambda: lobby.board.state is not None)
@@ -297,17 +302,8 @@ def test_a_display_whose_link_drops_shows_the_calls_it_missed_without_speaking_t
     # GIVEN the display misses everything for a while (its messages go nowhere)
     missed: list[str] = []
     monkeypatch.setattr(lobby, "received", lambda topic, payload: missed.append(topic))
-    kiosk = Kiosk(provisioned, "kiosk-1")
-    counter = Device(provisioned, "counter-1", [provisioned.topics.counter_answer(1)])
-    try:
-        # WHEN counter 1 calls a ticket meanwhile, and then the display's connection drops
-        kiosk.ask("req-1", "A")
-        command = CounterCommand(id="cmd-1", action="call_next")
-        counter.client.publish(provisioned.topics.counter_command(1), encode(command), qos=1)
-        counter.wait_for(provisioned.topics.counter_answer(1), lambda p: True)
-    finally:
-        kiosk.close()
-        counter.close()
+    # WHEN counter 1 calls a ticket meanwhile, and then the display's connection drops
+    take_and_call(provisioned, "A", counter=1)
     deadline = time.monotonic() + 15
     while provisioned.topics.calls not in missed:
         assert time.monotonic() < deadline, "the call event never reached the display"
