@@ -43,8 +43,6 @@ from bench.mqtt_bench import (
     Setup,
     _echo_running,
     _measure,
-    _start_central,
-    _stop_process,
     _wait_until_serving,
 )
 from broker.mosquitto_runner import LOCALHOST, MosquittoRunner, free_port
@@ -60,6 +58,7 @@ from kiosk.link import KioskLink
 from kiosk.outbox import Outbox
 from kiosk.panel import KioskPanel, Light
 from kiosk.printer import SimulatedPrinter, TicketPrinter
+from simulation.central_process import start_central, stop_process
 
 KIOSK = "kiosk-1"
 # kiosk-1's services without a daily quota: nothing is refused however many we take.
@@ -207,11 +206,17 @@ def _run(site: Site, folder: Path) -> tuple[Run, Run]:
         cleanup.callback(broker.stop)
         broker.start()
         log_path = folder / "central.log"
-        central = _start_central(report.directory, folder / "antre.sqlite3", log_path)
-        cleanup.callback(_stop_process, central)
+        central = start_central(
+            EXAMPLE_SITE,
+            report.directory,
+            folder / "antre.sqlite3",
+            log_path,
+            simulate_from=MONDAY_MORNING,
+        )
+        cleanup.callback(stop_process, central)
         _wait_until_serving(central, credentials[DISPLAY], topics, log_path)
         presses = _presses(site, credentials[KIOSK], folder)
-        _stop_process(central)
+        stop_process(central)
         # One client, one request at a time; it logs in as kiosk-1, as the kiosk did.
         setup = Setup("bare echo", (1,), ROUND_TRIPS)
         with _echo_running(credentials[t.CENTRAL_ID]):

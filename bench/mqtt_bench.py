@@ -31,9 +31,7 @@ from __future__ import annotations
 import contextlib
 import math
 import multiprocessing
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -56,6 +54,7 @@ from contract.messages import IssueTicket, encode
 from contract.site import Site
 from contract.site_loader import load_site
 from contract.topics import Topics
+from simulation.central_process import start_central, stop_process
 from simulation.link import Subscriber, mqtt_client
 
 EXAMPLE_SITE = Path(__file__).resolve().parent.parent / "examples" / "samarinda" / "site.toml"
@@ -227,28 +226,6 @@ def _measure(
 # -- the central ------------------------------------------------------------------------
 
 
-def _start_central(directory: Path, db: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "broker.central_main",
-        "--site",
-        str(EXAMPLE_SITE),
-        "--credentials",
-        str(directory / "credentials" / "central.toml"),
-        "--db",
-        str(db),
-        "--simulate-from",
-        MONDAY_MORNING,
-        "--log-level",
-        "WARNING",
-    ]
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-        )
-
-
 def _wait_until_serving(
     central: subprocess.Popen[bytes], display: Credentials, topics: Topics, log_path: Path
 ) -> None:
@@ -262,17 +239,6 @@ def _wait_until_serving(
                 raise BenchError(f"the central did not publish its state:\n{log}")
     finally:
         watcher.close()
-
-
-def _stop_process(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (the central says goodbye and closes its store), then SIGKILL."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # -- the echo ---------------------------------------------------------------------------
@@ -348,12 +314,18 @@ def _run_setup(site: Site, setup: Setup, folder: Path) -> tuple[dict[int, Run], 
         cleanup.callback(broker.stop)
         broker.start()
         log_path = folder / "central.log"
-        central = _start_central(report.directory, folder / "antre.sqlite3", log_path)
-        cleanup.callback(_stop_process, central)
+        central = start_central(
+            EXAMPLE_SITE,
+            report.directory,
+            folder / "antre.sqlite3",
+            log_path,
+            simulate_from=MONDAY_MORNING,
+        )
+        cleanup.callback(stop_process, central)
         _wait_until_serving(central, credentials[DISPLAY], topics, log_path)
         for clients in setup.client_counts:
             central_runs[clients] = _measure(credentials, topics, setup, clients, f"c{clients}")
-        _stop_process(central)
+        stop_process(central)
         with _echo_running(credentials[t.CENTRAL_ID]):
             for clients in setup.client_counts:
                 echo_runs[clients] = _measure(credentials, topics, setup, clients, f"e{clients}")

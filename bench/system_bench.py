@@ -31,8 +31,6 @@ import contextlib
 import datetime as dt
 import math
 import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -48,7 +46,6 @@ from bench.mqtt_bench import (
     MONDAY_MORNING,
     BenchError,
     _echo_running,
-    _stop_process,
 )
 from broker.mosquitto_runner import LOCALHOST, MosquittoRunner, free_port
 from broker.provision import CREDENTIALS_DIR, provision
@@ -57,6 +54,7 @@ from contract.credentials import Credentials
 from contract.messages import Answer, CounterCommand, IssueTicket, encode
 from contract.site_loader import load_site
 from contract.topics import Topics
+from simulation.central_process import start_central, stop_process
 from simulation.link import Requester
 
 KIOSKS = 20
@@ -199,30 +197,6 @@ def _caller(number: int, counter: Requester, measured: _Measured) -> Callable[[]
     return work
 
 
-def _start_central(
-    site_file: Path, directory: Path, db: Path, log_path: Path
-) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "broker.central_main",
-        "--site",
-        str(site_file),
-        "--credentials",
-        str(directory / "credentials" / "central.toml"),
-        "--db",
-        str(db),
-        "--simulate-from",
-        MONDAY_MORNING,
-        "--log-level",
-        "WARNING",
-    ]
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-        )
-
-
 @dataclass
 class Result:
     measured: _Measured
@@ -254,8 +228,14 @@ def run(folder: Path) -> Result:
         cleanup.callback(broker.stop)
         assert broker.pid is not None
         log_path = folder / "central.log"
-        central = _start_central(site_file, report.directory, folder / "antre.sqlite3", log_path)
-        cleanup.callback(_stop_process, central)
+        central = start_central(
+            site_file,
+            report.directory,
+            folder / "antre.sqlite3",
+            log_path,
+            simulate_from=MONDAY_MORNING,
+        )
+        cleanup.callback(stop_process, central)
         # The displays in a process of their own, as on their own Pis (bench/display_watch.py).
         displays = DisplayWatch(
             topics.state,
@@ -307,7 +287,7 @@ def run(folder: Path) -> Result:
                     missing += 1
                 else:
                     display_latencies.append(when - sent)
-        _stop_process(central)
+        stop_process(central)
 
         echo_many: list[float] = []
         echo_one: list[float] = []

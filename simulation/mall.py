@@ -16,9 +16,7 @@ import contextlib
 import datetime as dt
 import functools
 import shutil
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +40,7 @@ from contract.messages import (
     encode,
 )
 from contract.topics import Topics
+from simulation.central_process import STOP_TIMEOUT, start_central, stop_process
 from simulation.link import LinkError, Observer, Requester, Sample
 from simulation.plan import Citizen, DayPlan, on_break
 
@@ -50,7 +49,6 @@ DISPLAY = "display-lobby"
 # so its start-up does not eat into the day.
 LEAD_SECONDS = 4.0
 READY_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
 # Nothing heard by the display for this long (real seconds): the last state has come.
 QUIET_SECONDS = 1.0
 # A clerk with nobody waiting looks again at the latest after this (simulated minutes).
@@ -111,8 +109,15 @@ def play(plan: DayPlan, site_file: Path, folder: Path, speed: float) -> DayRun:
         cleanup.callback(observer.close)
         begin = plan.start - dt.timedelta(seconds=LEAD_SECONDS * speed)
         launched = time.perf_counter()
-        central = _start_central(site_file, report.directory, database, begin, speed, folder)
-        cleanup.callback(_stop, central)
+        central = start_central(
+            site_file,
+            report.directory,
+            database,
+            folder / "central.log",
+            simulate_from=begin.isoformat(),
+            speed=speed,
+        )
+        cleanup.callback(stop_process, central)
         state = _first_state(observer, central, folder, launched)
         # The state's time is to the second: half a second is the best guess within it.
         central_now = dt.datetime.fromisoformat(state.at) + dt.timedelta(seconds=0.5)
@@ -126,7 +131,7 @@ def play(plan: DayPlan, site_file: Path, folder: Path, speed: float) -> DayRun:
         run.history = [sample for sample in observer.history if sample.heard > launched]
         run.calls_heard = len(observer.called_at)
         shown = observer.state
-        _stop(central)
+        stop_process(central)
         run.tickets = _saved_tickets(database, plan)
         if shown is not None:
             run.display_mismatches = _compare(shown.services, run.tickets, plan)
@@ -323,37 +328,6 @@ class _Day:
         self._set_busy(number, False)
 
 
-def _start_central(
-    site_file: Path,
-    directory: Path,
-    database: Path,
-    begin: dt.datetime,
-    speed: float,
-    folder: Path,
-) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "broker.central_main",
-        "--site",
-        str(site_file),
-        "--credentials",
-        str(directory / "credentials" / "central.toml"),
-        "--db",
-        str(database),
-        "--simulate-from",
-        begin.isoformat(),
-        "--speed",
-        str(speed),
-        "--log-level",
-        "WARNING",
-    ]
-    with (folder / "central.log").open("ab") as log:
-        return subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-        )
-
-
 def _first_state(
     observer: Observer, central: subprocess.Popen[bytes], folder: Path, launched: float
 ) -> QueueState:
@@ -365,17 +339,6 @@ def _first_state(
         if central.poll() is not None or time.monotonic() > deadline:
             log = (folder / "central.log").read_text(encoding="utf-8", errors="replace")
             raise SimulationError(f"the central did not publish its state:\n{log}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (the central says goodbye and closes its store), then SIGKILL."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _saved_tickets(database: Path, plan: DayPlan) -> dict[str, Ticket]:

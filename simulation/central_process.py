@@ -1,0 +1,60 @@
+"""The real central (`python -m broker.central_main`) as a child process, for the
+simulation and the benchmarks: started on a simulated clock, logging to a file, and
+stopped as systemd would stop it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from broker.provision import CREDENTIALS_DIR
+from contract.topics import CENTRAL_ID
+
+STOP_TIMEOUT = 10.0
+
+
+def start_central(
+    site_file: Path,
+    provisioned: Path,
+    database: Path,
+    log_path: Path,
+    *,
+    simulate_from: str,
+    speed: float | None = None,
+) -> subprocess.Popen[bytes]:
+    """The central of `site_file` with the credentials of the `provisioned` folder, its
+    clock starting at `simulate_from` (ISO time) and running `speed` times real time."""
+    command = [
+        sys.executable,
+        "-m",
+        "broker.central_main",
+        "--site",
+        str(site_file),
+        "--credentials",
+        str(provisioned / CREDENTIALS_DIR / f"{CENTRAL_ID}.toml"),
+        "--db",
+        str(database),
+        "--simulate-from",
+        simulate_from,
+        "--log-level",
+        "WARNING",
+    ]
+    if speed is not None:
+        command += ["--speed", str(speed)]
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
+    """SIGTERM (the central says goodbye and closes its store), then SIGKILL."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
