@@ -242,9 +242,9 @@ def main() -> None:
     print(
         f"The press adds {presses.p50 - echo.p50:.2f} ms (p50) to the bare round trip: the press\n"
         "filter and the kiosk's queue, two printer status checks, the request and then the\n"
-        "answer written to the outbox (an fsync each), the central's decision, its fsync and\n"
-        "its retained state publication before the answer, and the ticket's layout rendered\n"
-        "into ESC/POS."
+        "answer written to the outbox (an fsync each), the central's decision and its fsync\n"
+        "(it publishes the answer before the calls and the state), and the ticket's layout\n"
+        "rendered into ESC/POS."
     )
 
 
