@@ -11,8 +11,9 @@
 #
 # It installs the system packages, a virtual environment in /opt/antre, the unit, the
 # configuration in /etc/antre and the device's credentials (on the central: provisions
-# them, keeping every password). Run again to upgrade: data and secrets are kept. A
-# missing dependency or a bad site file or bundle is refused before anything changes.
+# them, keeping every password, and adds the backup timer). Run again to upgrade: data,
+# secrets and backups are kept. A missing dependency or a bad site file or bundle is
+# refused before anything changes.
 #
 # For tests and packagers:
 #   ANTRE_ROOT=DIR    write every file under DIR instead of /; nothing outside DIR changes
@@ -34,6 +35,7 @@ VENV=$PREFIX/venv
 ETC=/etc/antre
 DATA=/var/lib/antre
 MQTT_DIR=$DATA/mqtt
+BACKUP_DIR=/var/backups/antre
 UNIT_DIR=/etc/systemd/system
 MOSQUITTO_DROPIN=$UNIT_DIR/mosquitto.service.d/antre.conf
 UDEV_RULE=/etc/udev/rules.d/60-antre-printer.rules
@@ -179,10 +181,11 @@ fi
 # --- uninstall -------------------------------------------------------------------------
 
 if [ "$role" = uninstall ]; then
-    for unit in antre-central antre-kiosk antre-survey antre-display; do
-        if [ -e "$root$UNIT_DIR/$unit.service" ]; then
-            live systemctl disable --now "$unit.service" || true
-            rm -f "$root$UNIT_DIR/$unit.service"
+    for unit in antre-backup.timer antre-backup.service antre-central.service \
+            antre-kiosk.service antre-survey.service antre-display.service; do
+        if [ -e "$root$UNIT_DIR/$unit" ]; then
+            live systemctl disable --now "$unit" || true
+            rm -f "$root$UNIT_DIR/$unit"
         fi
     done
     if [ -e "$root$MOSQUITTO_DROPIN" ]; then
@@ -200,7 +203,8 @@ if [ "$role" = uninstall ]; then
     fi
     rm -f "$root$SYSUSERS" "$root$ETC/antre.env" "$root$ETC/site.toml"
     rm -rf "${root:?}$PREFIX"
-    say "removed. Kept: $DATA (the data), $ETC/credentials.toml and $ETC/ca.crt (secrets)"
+    say "removed. Kept: $DATA (the data), $ETC/credentials.toml and $ETC/ca.crt (secrets),"
+    say "$BACKUP_DIR (the central's backups)"
     say "and the antre user, who owns the data; install again to come back as before."
     exit 0
 fi
@@ -256,6 +260,8 @@ set_env() {
         printf '%s=%s\n' "$1" "$2" >>"$env_file"
     fi
 }
+# A key a newer release added, for a file made by an older one: the technician's value wins.
+default_env() { grep -q "^$1=" "$env_file" || printf '%s=%s\n' "$1" "$2" >>"$env_file"; }
 set_env ANTRE_ROLE "$role"
 set_env ANTRE_DEVICE "$DEVICE"
 set_env ANTRE_SITE "$ETC/site.toml"
@@ -270,6 +276,15 @@ case "$role" in
         "${provision[@]}" >"$work/provision" || die "provisioning failed"
         sed 's/^/  /' "$work/provision"
         install -D -m 0644 "$here/mosquitto-antre.conf" "$root$MOSQUITTO_DROPIN"
+        # The backups (antre-backup.timer): the service loads tls/ (LoadCredential=), so
+        # it is made even without TLS; the backup folder is the antre user's alone.
+        [ -d "$root$MQTT_DIR/tls" ] || install -d -m 0755 "$root$MQTT_DIR/tls"
+        default_env ANTRE_BACKUP_DIR "$BACKUP_DIR"
+        default_env ANTRE_BACKUP_KEEP 14
+        if [ ! -d "$root$BACKUP_DIR" ]; then
+            install -d -m 0700 "$root$BACKUP_DIR"
+            live chown antre:antre "$BACKUP_DIR"
+        fi
         ;;
     kiosk|survey|display)
         install -m 0600 "$work/bundle/credentials.toml" "$root$ETC/credentials.toml"
@@ -303,6 +318,9 @@ if [ "$role" = display ] && [ ! -d "$root$DATA/voice" ]; then
 fi
 
 install -D -m 0644 "$here/antre-$role.service" "$root$UNIT_DIR/antre-$role.service"
+if [ "$role" = central ]; then
+    install -m 0644 "$here/antre-backup.service" "$here/antre-backup.timer" "$root$UNIT_DIR/"
+fi
 live systemctl daemon-reload
 if [ "$role" = central ]; then
     live systemctl enable mosquitto.service
@@ -310,10 +328,16 @@ if [ "$role" = central ]; then
 fi
 live systemctl enable "antre-$role.service"
 live systemctl restart "antre-$role.service"
+if [ "$role" = central ]; then
+    live systemctl enable antre-backup.timer
+    live systemctl restart antre-backup.timer
+fi
 
 say "installed antre-$role ($DEVICE, site $SITE_ID)."
 say "its log: journalctl -u antre-$role -f; its settings: $ETC/antre.env"
 if [ "$role" = central ]; then
+    say "backups: $BACKUP_DIR twice a day (systemctl list-timers antre-backup); put a USB"
+    say "  stick there: docs/technician.md, section 10"
     say "add a kiosk, survey unit or display: docs/technician.md, or"
     say "  sudo $VENV/bin/antre-bundle $ETC/site.toml --dir $MQTT_DIR --device ID --out ID.tar.gz --reload"
 fi

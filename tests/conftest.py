@@ -82,4 +82,9 @@ def example_site() -> Site:
 
 
 # Mosquitto, provisioning, MQTT clients and the central process live in their own modules.
-pytest_plugins = ["tests.broker_fixtures", "tests.central_fixtures", "tests.web_fixtures"]
+pytest_plugins = [
+    "tests.broker_fixtures",
+    "tests.central_fixtures",
+    "tests.web_fixtures",
+    "tests.backup_fixtures",
+]

@@ -184,6 +184,53 @@ def test_the_central_install_lays_out_units_configuration_and_credentials(
     )
 
 
+def test_the_central_install_adds_the_backup_timer_and_its_folder(tmp_path: Path) -> None:
+    """GIVEN a central installed twice THEN the backup service and timer as in the
+    repository, a backup folder for the antre user alone, the backup settings, and the
+    tls/ folder the service loads (empty without TLS); the second run changes no file but
+    passwd (new salts, the same passwords: see the first test)."""
+    root = tmp_path / "root"
+    output = installed(root, "central", EXAMPLE_SITE, "--host", HOST)
+    first = snapshot(root)
+    installed(root, "central", EXAMPLE_SITE)
+    second = snapshot(root)
+    passwd = "var/lib/antre/mqtt/mosquitto/passwd"
+    assert {k: v for k, v in first.items() if k != passwd} == {
+        k: v for k, v in second.items() if k != passwd
+    }
+
+    for name in ("antre-backup.service", "antre-backup.timer"):
+        assert (root / "etc/systemd/system" / name).read_bytes() == (
+            REPO / "systemd" / name
+        ).read_bytes()
+    assert "skipped: systemctl enable antre-backup.timer" in output
+    backups = root / "var/backups/antre"
+    assert stat.S_IMODE(backups.stat().st_mode) == 0o700
+    assert "skipped: chown antre:antre /var/backups/antre" in output
+    env = (root / "etc/antre/antre.env").read_text()
+    assert "\nANTRE_BACKUP_DIR=/var/backups/antre\n" in env
+    assert "\nANTRE_BACKUP_KEEP=14\n" in env
+    tls = root / "var/lib/antre/mqtt/tls"
+    assert tls.is_dir()
+    assert list(tls.iterdir()) == []
+
+
+def test_an_upgrade_adds_the_backup_settings_and_keeps_an_edited_one(tmp_path: Path) -> None:
+    """GIVEN an env file of an older release (no backup keys) but for the folder, set by
+    hand WHEN the central is installed again THEN the missing key is added, the edit kept."""
+    root = tmp_path / "root"
+    installed(root, "central", EXAMPLE_SITE, "--host", HOST)
+    env = root / "etc/antre/antre.env"
+    older = [line for line in env.read_text().splitlines() if "ANTRE_BACKUP" not in line]
+    env.write_text("\n".join([*older, "ANTRE_BACKUP_DIR=/media/stick"]) + "\n")
+    installed(root, "central", EXAMPLE_SITE)
+    lines = env.read_text().splitlines()
+    assert [line for line in lines if line.startswith("ANTRE_BACKUP")] == [
+        "ANTRE_BACKUP_DIR=/media/stick",
+        "ANTRE_BACKUP_KEEP=14",
+    ]
+
+
 def test_the_central_with_tls_keeps_its_ca_across_installs(tmp_path: Path) -> None:
     root = tmp_path / "root"
     installed(root, "central", EXAMPLE_SITE, "--host", HOST, "--tls")
@@ -365,16 +412,21 @@ def test_check_mode_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_uninstall_removes_everything_but_the_data_and_the_secrets(tmp_path: Path) -> None:
-    """GIVEN an installed central and a kiosk WHEN uninstalled THEN units, drop-in, rule,
-    program and configuration are gone; the data (/var/lib/antre, the provisioned passwords
-    included) and a device's credentials stay; installing again gives the same passwords."""
+    """GIVEN an installed central with a backup, and a kiosk WHEN uninstalled THEN units
+    (the backup's too), drop-in, rule, program and configuration are gone; the data
+    (/var/lib/antre, the provisioned passwords included), the backups and a device's
+    credentials stay; installing again gives the same passwords."""
     central = tmp_path / "central"
     installed(central, "central", EXAMPLE_SITE, "--host", HOST)
     mqtt = central / "var/lib/antre/mqtt"
     before = passwords(mqtt / "mosquitto/passwd", mqtt / "credentials")
+    archive = central / "var/backups/antre/antre-central-samarinda-20261130-213000.tar.gz"
+    archive.write_bytes(b"a backup")
     installed(central, "uninstall")
     left = {str(p.relative_to(central)) for p in central.rglob("*") if p.is_file()}
-    assert all(name.startswith("var/lib/antre/") for name in left), left
+    kept = str(archive.relative_to(central))
+    assert kept in left
+    assert all(name.startswith("var/lib/antre/") for name in left - {kept}), left
     installed(central, "central", EXAMPLE_SITE)
     assert passwords(mqtt / "mosquitto/passwd", mqtt / "credentials") == before
 

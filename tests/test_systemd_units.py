@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from broker.backup import _parser as _backup_parser
+from broker.backup_files import MQTT_FOLDERS
 from kiosk.survey_unit import _parser as _survey_parser
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,12 +24,16 @@ SERVICES = [
     "antre-survey.service",
     "antre-display.service",
 ]
+# The central's backup: a oneshot service and the timer that starts it.
+BACKUP = "antre-backup.service"
+TIMER = "antre-backup.timer"
 MOSQUITTO_DROPIN = UNITS / "mosquitto-antre.conf"
 # The most `systemd-analyze security` may score (0 is locked down, 10 wide open).
 MAX_EXPOSURE = {
     "antre-central.service": 5.0,
     "antre-kiosk.service": 5.0,
     "antre-survey.service": 5.0,
+    "antre-backup.service": 5.0,
     "mosquitto.service": 5.0,
 }
 # verify prints these for a bad value, an unknown key or a missing file, and exits 0.
@@ -137,11 +143,19 @@ def mosquitto_units(tmp_path: Path) -> Path:
 # --- verify, failing on any warning ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", [*SERVICES, BACKUP])
 def test_every_unit_verifies_without_a_warning(name: str, tmp_path: Path) -> None:
     """GIVEN the unit (its ExecStart on a stub) WHEN verified THEN not one line is printed."""
     stand_in(tmp_path, name)
     assert_clean(verify(f"./{name}", tmp_path))
+
+
+def test_the_backup_timer_verifies_beside_its_service(tmp_path: Path) -> None:
+    """GIVEN the timer and its service (on a stub) side by side WHEN the timer is verified
+    THEN not one line is printed."""
+    stand_in(tmp_path, BACKUP)
+    shutil.copy(UNITS / TIMER, tmp_path / TIMER)
+    assert_clean(verify(f"./{TIMER}", tmp_path))
 
 
 def test_the_mosquitto_drop_in_verifies_on_debians_unit(tmp_path: Path) -> None:
@@ -167,11 +181,11 @@ def test_the_check_catches_what_verify_only_warns_about(tmp_path: Path) -> None:
 # --- the exposure score ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", [*SERVICES, BACKUP])
 def test_the_exposure_score_of_each_unit(name: str, tmp_path: Path) -> None:
     """GIVEN each unit WHEN scored offline THEN its score is printed, and the central's, the
-    kiosk's and the survey unit's stay at or below 5.0 (the display needs the screen, input
-    and sound)."""
+    kiosk's, the survey unit's and the backup's stay at or below 5.0 (the display needs the
+    screen, input and sound)."""
     stand_in(tmp_path, name)
     score = exposure(f"./{name}", tmp_path)
     print(f"{name}: exposure {score}")
@@ -265,7 +279,7 @@ def test_the_survey_unit_reaches_the_gpio_chips_alone_and_takes_its_flags() -> N
 def test_exec_start_runs_the_projects_console_scripts() -> None:
     """Each ExecStart names an entry point of pyproject.toml, in the install's environment."""
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    for name in SERVICES:
+    for name in [*SERVICES, BACKUP]:
         command = settings(UNITS / name)["Service.ExecStart"][0].split()[0]
         assert command.startswith("/opt/antre/venv/bin/")
         assert Path(command).name in scripts
@@ -274,9 +288,83 @@ def test_exec_start_runs_the_projects_console_scripts() -> None:
 def test_every_variable_a_unit_uses_is_in_the_environment_template() -> None:
     template = (UNITS / "antre.env").read_text(encoding="utf-8")
     defined = set(re.findall(r"^([A-Z_]+)=", template, re.MULTILINE))
-    for name in SERVICES:
+    for name in [*SERVICES, BACKUP]:
         used = set(re.findall(r"\$\{(\w+)\}", (UNITS / name).read_text(encoding="utf-8")))
         assert used <= defined, f"{name}: {used - defined} not in antre.env"
+
+
+def test_the_backup_is_a_oneshot_as_antre_writing_only_its_folder() -> None:
+    """GIVEN antre-backup.service THEN a oneshot as antre, hardened like the central, with
+    no network; writable: the backup folder, and the central's folder for SQLite's read
+    locks; after the backup folder's mount; antre-backup's own parser takes its
+    ExecStart, pointed at the files of the central's unit; and the central cannot see
+    the backups."""
+    unit = settings(UNITS / BACKUP)
+    expected = {
+        "Service.Type": ["oneshot"],
+        "Service.User": ["antre"],
+        "Service.EnvironmentFile": ["/etc/antre/antre.env"],
+        "Service.NoNewPrivileges": ["yes"],
+        "Service.ProtectSystem": ["strict"],
+        "Service.PrivateNetwork": ["yes"],
+        "Service.CapabilityBoundingSet": [""],
+        "Service.UMask": ["0077"],
+        "Service.ReadWritePaths": ["-/var/backups/antre", "-/var/lib/antre/central"],
+        "Unit.RequiresMountsFor": ["/var/backups/antre"],
+    }
+    for key, value in expected.items():
+        assert unit.get(key) == value, key
+    command = unit["Service.ExecStart"][0]
+    assert "--keep ${ANTRE_BACKUP_KEEP}" in command
+    args = _backup_parser().parse_args(command.replace("${ANTRE_BACKUP_KEEP}", "14").split()[1:])
+    central = settings(UNITS / "antre-central.service")
+    assert f"--db %S/antre/central/{args.db.name}" in central["Service.ExecStart"][0]
+    assert str(args.db.parent) == "/var/lib/" + central["Service.StateDirectory"][0]
+    assert (str(args.out), args.credentials, args.log_level) == (
+        "${ANTRE_BACKUP_DIR}",
+        Path("%d"),
+        "${ANTRE_LOG_LEVEL}",
+    )
+    # The archives hold every password: the central, also antre, cannot see them.
+    assert central["Service.InaccessiblePaths"] == ["-/var/backups/antre"]
+
+
+def test_the_backup_loads_each_root_only_part_of_the_mqtt_folder_by_its_name() -> None:
+    """Each LoadCredential= names a folder or file of the MQTT folder by its path, with _
+    for /, as antre-backup reads the credentials back: credentials/, tls/ and passwd."""
+    loaded = {}
+    for value in settings(UNITS / BACKUP)["Service.LoadCredential"]:
+        name, _, path = value.partition(":")
+        loaded[name] = Path(path).relative_to("/var/lib/antre/mqtt").as_posix()
+    assert loaded == {
+        "credentials": "credentials",
+        "tls": "tls",
+        "mosquitto_passwd": "mosquitto/passwd",
+    }
+    assert {name.split("_")[0] for name in loaded} <= set(MQTT_FOLDERS)
+
+
+def test_the_backup_timer_runs_after_closing_and_at_midday_and_catches_up() -> None:
+    """GIVEN antre-backup.timer THEN at 12:30 and 21:30 local time (as systemd reads them),
+    Persistent (a central off at that hour backs up at boot), a small random delay, and
+    enabled by timers.target."""
+    timer = settings(UNITS / TIMER)
+    normalized = subprocess.run(
+        ["systemd-analyze", "calendar", *timer["Timer.OnCalendar"]],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.findall(r"Normalized form: (.+)", normalized) == [
+        "*-*-* 12:30:00",
+        "*-*-* 21:30:00",
+    ]
+    assert timer["Timer.Persistent"] == ["true"]
+    delay = timer["Timer.RandomizedDelaySec"][0]
+    assert re.fullmatch(r"\d+min", delay)
+    assert 0 < int(delay.removesuffix("min")) <= 15
+    assert timer["Install.WantedBy"] == ["timers.target"]
+    assert "Timer.Unit" not in timer  # it starts antre-backup.service, its namesake
 
 
 def test_the_mosquitto_drop_in_runs_the_provisioned_configuration() -> None:
