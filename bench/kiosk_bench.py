@@ -34,7 +34,6 @@ import msgspec
 from gpiozero.pins.mock import MockFactory
 
 from bench.mqtt_bench import (
-    DISPLAY,
     EXAMPLE_SITE,
     MONDAY_MORNING,
     READY_TIMEOUT,
@@ -43,7 +42,7 @@ from bench.mqtt_bench import (
     Setup,
     _echo_running,
     _measure,
-    _wait_until_serving,
+    serving_central,
 )
 from broker.mosquitto_runner import LOCALHOST, MosquittoRunner, free_port
 from broker.provision import provision
@@ -58,7 +57,7 @@ from kiosk.link import KioskLink
 from kiosk.outbox import Outbox
 from kiosk.panel import KioskPanel, Light
 from kiosk.printer import SimulatedPrinter, TicketPrinter
-from simulation.central_process import start_central, stop_process
+from simulation.central_process import stop_process
 
 KIOSK = "kiosk-1"
 # kiosk-1's services without a daily quota: nothing is refused however many we take.
@@ -205,16 +204,7 @@ def _run(site: Site, folder: Path) -> tuple[Run, Run]:
         broker = MosquittoRunner(report.conf, port)
         cleanup.callback(broker.stop)
         broker.start()
-        log_path = folder / "central.log"
-        central = start_central(
-            EXAMPLE_SITE,
-            report.directory,
-            folder / "antre.sqlite3",
-            log_path,
-            simulate_from=MONDAY_MORNING,
-        )
-        cleanup.callback(stop_process, central)
-        _wait_until_serving(central, credentials[DISPLAY], topics, log_path)
+        central = serving_central(cleanup, report, folder)
         presses = _presses(site, credentials[KIOSK], folder)
         stop_process(central)
         # One client, one request at a time; it logs in as kiosk-1, as the kiosk did.

@@ -46,7 +46,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
 from broker.mosquitto_runner import LOCALHOST, MosquittoRunner, free_port
-from broker.provision import provision
+from broker.provision import ProvisionReport, provision
 from contract import topics as t
 from contract.credentials import Credentials
 from contract.errors import AntreError
@@ -226,6 +226,24 @@ def _measure(
 # -- the central ------------------------------------------------------------------------
 
 
+def serving_central(
+    cleanup: contextlib.ExitStack, report: ProvisionReport, folder: Path
+) -> subprocess.Popen[bytes]:
+    """The example site's central, started (and stopped by `cleanup`), once it serves."""
+    log_path = folder / "central.log"
+    central = start_central(
+        EXAMPLE_SITE,
+        report.directory,
+        folder / "antre.sqlite3",
+        log_path,
+        simulate_from=MONDAY_MORNING,
+    )
+    cleanup.callback(stop_process, central)
+    topics = Topics(report.site_id)
+    _wait_until_serving(central, report.credentials[DISPLAY], topics, log_path)
+    return central
+
+
 def _wait_until_serving(
     central: subprocess.Popen[bytes], display: Credentials, topics: Topics, log_path: Path
 ) -> None:
@@ -313,16 +331,7 @@ def _run_setup(site: Site, setup: Setup, folder: Path) -> tuple[dict[int, Run], 
         broker = MosquittoRunner(report.conf, port)
         cleanup.callback(broker.stop)
         broker.start()
-        log_path = folder / "central.log"
-        central = start_central(
-            EXAMPLE_SITE,
-            report.directory,
-            folder / "antre.sqlite3",
-            log_path,
-            simulate_from=MONDAY_MORNING,
-        )
-        cleanup.callback(stop_process, central)
-        _wait_until_serving(central, credentials[DISPLAY], topics, log_path)
+        central = serving_central(cleanup, report, folder)
         for clients in setup.client_counts:
             central_runs[clients] = _measure(credentials, topics, setup, clients, f"c{clients}")
         stop_process(central)
