@@ -21,6 +21,7 @@ from contract.messages import (
     BadMessage,
     CancelTicket,
     CounterCommand,
+    IssueOffline,
     IssueTicket,
     KioskRequest,
     ReserveNumbers,
@@ -71,7 +72,17 @@ class RequestHandler:
         except BadMessage as e:
             return self._bad(f"kiosk {kiosk_id}", e)
         operation = _kiosk_operation(request, kiosk_id)
-        return self.carry_out(f"kiosk/{kiosk_id}/{request.id}", request.id, operation)
+        reply = self.carry_out(f"kiosk/{kiosk_id}/{request.id}", request.id, operation)
+        if isinstance(request, IssueOffline) and reply.answer is not None and not reply.answer.ok:
+            # Someone holds this printed number and it is not in the queue: loud, for the
+            # technician (`journalctl -g ALERT`), as a lost kiosk or an empty printer is.
+            log.error(
+                "ALERT %s: offline ticket %s refused (%s): its holder is not in the queue",
+                kiosk_id,
+                request.ticket,
+                reply.answer.reason,
+            )
+        return reply
 
     def counter(self, counter: str, payload: bytes) -> Reply:
         number = int(counter) if counter.isdigit() else -1

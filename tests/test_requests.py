@@ -313,3 +313,25 @@ def test_a_ticket_taken_before_the_break_promises_the_wait_after_it(
     assert work_ahead(late.ahead) > dt.timedelta(minutes=10)
     # THEN the printed wait is the work ahead plus the hour the counters are away
     assert late.wait_minutes == minutes(work_ahead(late.ahead) + dt.timedelta(hours=1))
+
+
+def test_an_offline_ticket_the_central_does_not_hold_for_the_kiosk_is_an_alert(
+    handler: RequestHandler, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a number kiosk-1 never reserved (as after the central was restored from a
+    # backup older than its reserve), already given to a citizen online
+    assert issue(handler, "r1", "D").ticket is not None
+    # WHEN kiosk-1 hands in a ticket it printed offline with that number
+    offline = payload(
+        type="issue_offline", id="off-1", ticket="2026-11-30/D001", issued_at=at(9).isoformat()
+    )
+    with caplog.at_level(logging.ERROR, logger="broker.requests"):
+        answer = handler.kiosk("kiosk-1", offline).answer
+    # THEN it is refused, and the central's log says a citizen holds a ticket not queued
+    assert answer is not None
+    assert not answer.ok
+    (alert,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert alert.getMessage() == (
+        "ALERT kiosk-1: offline ticket 2026-11-30/D001 refused (not_reserved): "
+        "its holder is not in the queue"
+    )
