@@ -438,6 +438,45 @@ def test_only_the_reserving_kiosk_hands_in_a_reserved_number_and_only_once(
     assert twice.value.reason is Reason.NOT_RESERVED
 
 
+def test_a_reserve_the_central_has_no_record_of_is_taken_in_and_numbering_goes_on_after(
+    engine: QueueEngine,
+) -> None:
+    # GIVEN a central restored from a backup that knows B001 only, while kiosk-1 still
+    # holds B004 and B005 from a reserve made after that backup
+    issue(engine, "B", at(9))
+    # WHEN kiosk-1 hands in B005 then B004, printed offline at 10:05 and 10:00
+    late = applied(
+        engine, engine.issue_reserved("2026-11-30/B005", at(10, 5), at(10, 30), actor="kiosk-1")
+    ).ticket
+    early = applied(
+        engine, engine.issue_reserved("2026-11-30/B004", at(10), at(10, 31), actor="kiosk-1")
+    ).ticket
+    # THEN both wait, by the time they were printed, and the next number is B006
+    assert late is not None
+    assert early is not None
+    assert (late.number, late.state, late.issued_at) == ("B005", TicketState.WAITING, at(10, 5))
+    assert (early.number, early.issued_by) == ("B004", "kiosk-1")
+    assert issue(engine, "B", at(10, 32)).number == "B006"
+    assert [call(engine, 2, at(10, 40 + n)).number for n in range(3)] == ["B001", "B004", "B005"]
+
+
+@pytest.mark.parametrize(
+    "ticket_id",
+    [
+        pytest.param("2026-11-29/B004", id="another-day"),
+        pytest.param("2026-11-30/Z004", id="no-such-service"),
+        pytest.param("2026-11-30/B0004", id="not-as-numbers-are-written"),
+        pytest.param("B004", id="not-an-id"),
+    ],
+)
+def test_an_unknown_number_that_cannot_be_todays_is_refused(
+    engine: QueueEngine, ticket_id: str
+) -> None:
+    with pytest.raises(Refused) as refusal:
+        engine.issue_reserved(ticket_id, at(10), at(10, 1), actor="kiosk-1")
+    assert refusal.value.reason is Reason.UNKNOWN_TICKET
+
+
 def test_reserved_numbers_never_used_end_the_day_unused(engine: QueueEngine) -> None:
     applied(engine, engine.reserve("B", 2, at(9), actor="kiosk-1"))
     tuesday = MONDAY + dt.timedelta(days=1)

@@ -20,6 +20,7 @@ from broker.engine.tickets import (
     CounterState,
     Ticket,
     TicketState,
+    parse_ticket_id,
     ticket_id,
     ticket_number,
 )
@@ -265,8 +266,12 @@ class QueueEngine:
         It joins the queue by the time it was printed, so it keeps its place among
         the tickets issued online meanwhile. The hours were checked by the kiosk at
         printing; a citizen holding a printed ticket is never turned away here.
+
+        A number of today the central does not know at all (its database was restored
+        from a backup older than the kiosk's reserve) is taken in too: nobody else holds
+        it, and the numbering goes on after it.
         """
-        ticket = self.ticket(ticket_id_)
+        ticket = self._tickets.get(ticket_id_) or self._unknown_reserve(ticket_id_, actor)
         if ticket.state is not TicketState.RESERVED or ticket.issued_by != actor:
             raise Refused(Reason.NOT_RESERVED, ticket.number)
         issued = replace(
@@ -278,6 +283,30 @@ class QueueEngine:
         return Decision(
             [Event(EventKind.ISSUED_OFFLINE, now, self.day, actor, issued, detail="offline")],
             issued,
+        )
+
+    def _unknown_reserve(self, ticket_id_: str, actor: str) -> Ticket:
+        """A reserved number of today for `actor` that this central has no record of."""
+        parsed = parse_ticket_id(ticket_id_)
+        if parsed is None:
+            raise Refused(Reason.UNKNOWN_TICKET, ticket_id_)
+        day, prefix, seq = parsed
+        number = ticket_number(prefix, seq)
+        known_service = prefix in self.site.services_by_prefix
+        if day != self.day or not known_service or ticket_id(day, number) != ticket_id_:
+            raise Refused(Reason.UNKNOWN_TICKET, ticket_id_)
+        return Ticket(
+            id=ticket_id_,
+            day=day,
+            number=number,
+            prefix=prefix,
+            seq=seq,
+            service=prefix,
+            priority=False,
+            state=TicketState.RESERVED,
+            # Replaced by the time the kiosk printed it (issue_reserved).
+            issued_at=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC),
+            issued_by=actor,
         )
 
     @_today

@@ -1,6 +1,7 @@
 """The values the queue is made of: tickets and counters, immutable."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,6 +40,22 @@ FINAL_STATES = frozenset(
 def ticket_id(day: dt.date, number: str) -> str:
     """A ticket's id, unique across days: numbers restart daily."""
     return f"{day.isoformat()}/{number}"
+
+
+_TICKET_ID = re.compile(r"^(\d{4}-\d{2}-\d{2})/([A-Z]+)(\d{3,})$")
+
+
+def parse_ticket_id(text: str) -> tuple[dt.date, str, int] | None:
+    """The day, prefix and sequence of a ticket id such as "2026-11-30/A012"; None if
+    it is not one."""
+    found = _TICKET_ID.match(text)
+    if found is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(found[1])
+    except ValueError:
+        return None
+    return day, found[2], int(found[3])
 
 
 def ticket_number(prefix: str, seq: int) -> str:
