@@ -318,8 +318,8 @@ def test_a_ticket_taken_before_the_break_promises_the_wait_after_it(
 def test_an_offline_ticket_the_central_does_not_hold_for_the_kiosk_is_an_alert(
     handler: RequestHandler, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # GIVEN a number kiosk-1 never reserved (as after the central was restored from a
-    # backup older than its reserve), already given to a citizen online
+    # GIVEN a number the central gave a citizen online while kiosk-1 holds it too (as when
+    # a central restored from an older backup gives again a number the kiosk reserved)
     assert issue(handler, "r1", "D").ticket is not None
     # WHEN kiosk-1 hands in a ticket it printed offline with that number
     offline = payload(
