@@ -177,7 +177,7 @@ def display_link(
         credentials,
         version=version,
         subscriptions=[topics.state, topics.calls],
-        on_message=lambda topic, payload: lobby.received(topic, payload),
+        on_message=lobby.received,
         # Queued before the retained state that follows: paho calls it on the CONNACK,
         # before any message of the new connection.
         on_connected=lambda: lobby.received(RECONNECTED, b""),

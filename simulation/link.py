@@ -64,7 +64,6 @@ class Subscriber:
 
     def __init__(self, credentials: Credentials, topics: list[str], client_id: str) -> None:
         self.topics = topics
-        self.name = client_id
         self._subscribed = threading.Event()
         self._refused: str | None = None
         self.client = mqtt_client(credentials, client_id)
@@ -253,10 +252,6 @@ class Observer(Subscriber):
             if silent >= quiet:
                 return
             time.sleep(quiet - silent)
-
-    def heard(self, number: str) -> float | None:
-        with self._lock:
-            return self.heard_at.get(number)
 
     def heard_numbers(self) -> dict[str, float]:
         """Each number called so far and when this display first heard it (perf_counter)."""

@@ -301,7 +301,7 @@ def test_a_display_whose_link_drops_shows_the_calls_it_missed_without_speaking_t
     _run_until(lobby, lambda: lobby.board.state is not None)
     # GIVEN the display misses everything for a while (its messages go nowhere)
     missed: list[str] = []
-    monkeypatch.setattr(lobby, "received", lambda topic, payload: missed.append(topic))
+    monkeypatch.setattr(lobby.inbox, "put", lambda item: missed.append(item[0]))
     # WHEN counter 1 calls a ticket meanwhile, and then the display's connection drops
     take_and_call(provisioned, "A", counter=1)
     # (the call's event, then the state that lists it: both missed)
