@@ -42,10 +42,12 @@ lint: $(INSTALLED)
 	$(BIN)/mypy
 
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not slow"
 
+# The benchmarks, then the slow fuzz variants (10,000 messages a topic: minutes).
 bench: install
 	$(BIN)/python -m bench
+	$(BIN)/pytest -m slow
 
 check-config: $(INSTALLED)
 	$(BIN)/antre-check-config $(or $(CONFIG),$(EXAMPLE_SITE))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from broker.engine.engine import Decision, QueueEngine
-from broker.store.sqlite_store import EventRecord, SqliteStore
+from broker.store.sqlite_store import AnsweredRequest, EventRecord, SqliteStore
 from contract.clock import system_clock
 from contract.hours import service_day
 from contract.site import Site
@@ -39,18 +39,23 @@ class QueueService:
         self.engine.restore(store.tickets_of(day), store.counters())
 
     def run(
-        self, operation: Operation, now: dt.datetime | None = None, *, request: str | None = None
+        self,
+        operation: Operation,
+        now: dt.datetime | None = None,
+        *,
+        request: str | None = None,
+        digest: str = "",
     ) -> Decision:
         """Decides an operation, saves its events, and only then applies them.
 
-        `request` (sender and request id) is saved with the events, so that a repeated
-        request can be answered from `done_by` instead of acting twice. Raises
-        `Refused` (nothing changed) or `StoreError` (nothing saved, and so nothing
-        applied: the engine still matches the disk).
+        `request` (sender and request id) is saved with the events and `digest` (what it
+        asked), so that a repeated request can be answered from `done_by` instead of
+        acting twice. Raises `Refused` (nothing changed) or `StoreError` (nothing saved,
+        and so nothing applied: the engine still matches the disk).
         """
         with self._lock:
             decision = operation(self.engine, now or self._clock())
-            self._store.save(decision.events, request)
+            self._store.save(decision.events, request, digest)
             self.engine.apply(decision.events)
         if decision.events:
             for listener in self._listeners:
@@ -63,6 +68,16 @@ class QueueService:
         A listener runs on the caller's thread: it must only hand the news on.
         """
         self._listeners.append(listener)
+
+    def refused(self, request: str, digest: str, reason: str, detail: str) -> None:
+        """Remembers a refusal of `request`; raises `StoreError` if it cannot."""
+        with self._lock:
+            self._store.save_refusal(request, digest, reason, detail)
+
+    def answered(self, request: str) -> AnsweredRequest | None:
+        """What was decided for `request` before, if anything."""
+        with self._lock:
+            return self._store.answered(request)
 
     def done_by(self, request: str) -> list[EventRecord]:
         """The saved events of a request already carried out (empty if it was not)."""

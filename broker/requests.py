@@ -1,14 +1,18 @@
 """Turns contract messages into queue operations and their answers.
 
 No MQTT here: the central hands in (sender, payload) and gets back what to answer
-and what to announce. Every request id is saved with the events it caused, so a
-repeated request (QoS 1 delivers at least once; a kiosk retries) is answered from
-what it did the first time and never issues a second ticket.
+and what to announce. Every request decided is remembered by its sender and id with a
+digest of what it asked: a repeat (QoS 1 delivers at least once; a kiosk retries) is
+answered from what it did the first time and never issues a second ticket, nor logs a
+second ALERT; the same id with another request is refused as `bad_request`.
 """
 
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass
+
+from msgspec import Struct
 
 from broker.engine.engine import Decision, QueueEngine, Refused
 from broker.engine.tickets import TicketState
@@ -27,6 +31,7 @@ from contract.messages import (
     ReserveNumbers,
     decode,
     decode_kiosk_request,
+    encode,
 )
 from contract.reasons import Reason, reason_text
 
@@ -42,6 +47,14 @@ class Reply:
     """
 
     answer: Answer | None = None
+    # Answered from memory: the request was decided before.
+    repeated: bool = False
+
+
+def digest(message: Struct) -> str:
+    """What a request asks, as a short digest of its canonical form (field order,
+    spacing and unknown fields of the payload do not change it)."""
+    return hashlib.sha256(encode(message)).hexdigest()[:32]
 
 
 def refusal(request_id: str, reason: Reason, detail: str = "") -> Answer:
@@ -72,15 +85,20 @@ class RequestHandler:
         except BadMessage as e:
             return self._bad(f"kiosk {kiosk_id}", e)
         operation = _kiosk_operation(request, kiosk_id)
-        reply = self.carry_out(f"kiosk/{kiosk_id}/{request.id}", request.id, operation)
-        if isinstance(request, IssueOffline) and reply.answer is not None and not reply.answer.ok:
+        key = f"kiosk/{kiosk_id}/{request.id}"
+        reply = self.carry_out(key, request.id, operation, digest(request))
+        answer = reply.answer
+        refused = answer is not None and not answer.ok
+        # (`unavailable` is not final: the kiosk hands the ticket in again.)
+        final = answer is not None and answer.reason != Reason.UNAVAILABLE
+        if isinstance(request, IssueOffline) and refused and final and not reply.repeated:
             # Someone holds this printed number and it is not in the queue: loud, for the
             # technician (`journalctl -g ALERT`), as a lost kiosk or an empty printer is.
             log.error(
                 "ALERT %s: offline ticket %s refused (%s): its holder is not in the queue",
                 kiosk_id,
                 request.ticket,
-                reply.answer.reason,
+                answer.reason if answer else "",
             )
         return reply
 
@@ -97,7 +115,9 @@ class RequestHandler:
         operation = self.counter_operation(number, command, actor)
         if isinstance(operation, Answer):
             return Reply(answer=operation)
-        return self.carry_out(f"counter/{number}/{command.id}", command.id, operation)
+        return self.carry_out(
+            f"counter/{number}/{command.id}", command.id, operation, digest(command)
+        )
 
     def counter_operation(
         self, number: int, command: CounterCommand, actor: str
@@ -125,15 +145,18 @@ class RequestHandler:
         }[action]
         return lambda engine, now: simple(engine, number, now, actor=actor)
 
-    def carry_out(self, request_key: str, request_id: str, operation: Operation) -> Reply:
-        done = self.service.done_by(request_key)
-        if done:
-            log.info("request %s was carried out before: answering the same", request_key)
-            ticket_ids = [record.ticket_id for record in done if record.ticket_id]
-            return Reply(answer=self._success(request_id, ticket_ids))
+    def carry_out(
+        self, request_key: str, request_id: str, operation: Operation, asked: str
+    ) -> Reply:
+        """Decides a request once: a repeat of `request_key` asking the same (`asked`, its
+        digest) is answered as the first time; one asking something else is refused."""
+        before = self._answered_before(request_key, request_id, asked)
+        if before is not None:
+            return before
         try:
-            decision = self.service.run(operation, request=request_key)
+            decision = self.service.run(operation, request=request_key, digest=asked)
         except Refused as e:
+            self._remember_refusal(request_key, asked, e)
             return Reply(answer=refusal(request_id, e.reason, e.detail))
         except StoreError as e:
             log.error("could not save %s: %s", request_key, e)
@@ -144,6 +167,34 @@ class RequestHandler:
             answer.message = reason_text(decision.note)
             answer.message_en = reason_text(decision.note, "en")
         return Reply(answer=answer)
+
+    def _answered_before(self, request_key: str, request_id: str, asked: str) -> Reply | None:
+        known = self.service.answered(request_key)
+        if known is not None and known.digest != asked:
+            log.warning("request %s: its id was used before for another request", request_key)
+            reused = refusal(request_id, Reason.BAD_REQUEST, "this id was used for another request")
+            return Reply(answer=reused, repeated=True)
+        if known is not None and known.refusal is not None:
+            log.info("request %s was refused before: answering the same", request_key)
+            try:
+                reason = Reason(known.refusal)
+            except ValueError:  # a reason this release no longer knows
+                reason = Reason.BAD_REQUEST
+            return Reply(answer=refusal(request_id, reason, known.detail), repeated=True)
+        # Carried out before: from the events it caused (requests decided before the
+        # digests were kept have their events only).
+        done = self.service.done_by(request_key)
+        if known is None and not done:
+            return None
+        log.info("request %s was carried out before: answering the same", request_key)
+        ticket_ids = [record.ticket_id for record in done if record.ticket_id]
+        return Reply(answer=self._success(request_id, ticket_ids), repeated=True)
+
+    def _remember_refusal(self, request_key: str, asked: str, refused: Refused) -> None:
+        try:
+            self.service.refused(request_key, asked, refused.reason.value, refused.detail)
+        except StoreError as e:  # a full disk: a repeat is decided again, nothing worse
+            log.warning("could not remember the refusal of %s: %s", request_key, e)
 
     def _success(self, request_id: str, ticket_ids: list[str]) -> Answer:
         """The answer to a request done, from the tickets it touched as they are now.
@@ -194,6 +245,10 @@ def _issuing(request: IssueTicket, kiosk_id: str) -> Operation:
     service, priority = request.service, request.priority
 
     def issue(engine: QueueEngine, now: dt.datetime) -> Decision:
+        if request.expires is not None and now > request.expires:
+            # The kiosk printed a reserved number instead: a ticket now would be a number
+            # nobody holds.
+            raise Refused(Reason.EXPIRED, f"{request.service} after {request.expires.isoformat()}")
         return engine.issue(service, now, priority=priority, actor=kiosk_id)
 
     return issue

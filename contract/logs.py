@@ -6,6 +6,10 @@ prefix gives each line its syslog priority, so `journalctl -p warning` finds the
 warnings and errors:
 
     <3>antre.central: ALERT kiosk-2 printer: paper_out
+
+A log line holds ids and ticket strings that devices sent. Control characters in the
+message are escaped (a newline becomes `\n`), so no device can write a line of its own
+choosing, such as a forged `ALERT`; only a traceback spans lines.
 """
 
 from __future__ import annotations
@@ -27,7 +31,25 @@ _PRIORITY = [
 ]
 
 
-class JournalFormatter(logging.Formatter):
+def escape_controls(text: str) -> str:
+    """`text` with every unprintable character (newline, escape, U+2028...) escaped."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
+class OneLineFormatter(logging.Formatter):
+    """Formats a record's message as one line, whatever the values in it hold."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802  # logging's name
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
+
+
+class JournalFormatter(OneLineFormatter):
     """One line per record, with journald's priority prefix on every line of it."""
 
     def __init__(self) -> None:
@@ -56,5 +78,5 @@ def configure_logging(level: str) -> None:
     if to_journal(sys.stderr):
         handler.setFormatter(JournalFormatter())
     else:
-        handler.setFormatter(logging.Formatter(TERMINAL_FORMAT))
+        handler.setFormatter(OneLineFormatter(TERMINAL_FORMAT))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)

@@ -6,6 +6,8 @@ of an unknown major version is logged and dropped (`decode` raises `BadMessage`)
 """
 
 import datetime as dt
+import json
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
@@ -14,8 +16,12 @@ from msgspec import Meta, Struct
 from contract.errors import AntreError
 
 VERSION = 1
-# The central refuses larger payloads itself; Mosquitto's own limit is far above it.
+# The central refuses larger payloads itself (answering `bad_request` when it can read the
+# id); Mosquitto's own limit (`max_packet_size`, 256 KiB) is far above it.
 MAX_PAYLOAD_BYTES = 8 * 1024
+# The most numbers one `reserve` sets aside: also how far beyond the highest number it
+# knows the central takes in an offline ticket of a reserve it has no record of.
+MAX_RESERVE = 50
 
 RequestId = Annotated[str, Meta(min_length=1, max_length=64)]
 ServicePrefix = Annotated[str, Meta(pattern=r"^[A-Z]{1,2}$")]
@@ -44,6 +50,10 @@ class IssueTicket(_Message, tag_field="type", tag="issue"):
     id: RequestId
     service: ServicePrefix
     priority: bool = False
+    # The moment, on the central's clock, after which the kiosk has given up waiting and
+    # printed a reserved number instead: the central then issues nothing (`expired`), so a
+    # press the kiosk gave up on never costs a number. None: no limit.
+    expires: Annotated[dt.datetime, Meta(tz=True)] | None = None
 
 
 class CancelTicket(_Message, tag_field="type", tag="cancel"):
@@ -59,7 +69,7 @@ class ReserveNumbers(_Message, tag_field="type", tag="reserve"):
 
     id: RequestId
     service: ServicePrefix
-    count: Annotated[int, Meta(ge=1, le=50)] = 5
+    count: Annotated[int, Meta(ge=1, le=MAX_RESERVE)] = 5
 
 
 class IssueOffline(_Message, tag_field="type", tag="issue_offline"):
@@ -234,14 +244,21 @@ def decode_kiosk_request(payload: bytes) -> KioskRequest:
     return request
 
 
+_TOO_DEEP = "nested too deeply to read"
+
+
 def _decode(payload: bytes, kind: Any) -> Any:
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise BadMessage(f"payload of {len(payload)} bytes is over {MAX_PAYLOAD_BYTES}")
+    # Read even when too large, for the id: the sender is answered instead of resending a
+    # message nobody will ever take.
     try:
         envelope = msgspec.json.decode(payload, type=_Envelope)
     except msgspec.DecodeError as e:
         raise BadMessage(f"not a JSON object: {e}") from e
-    request_id = envelope.id if isinstance(envelope.id, str) and envelope.id else None
+    except RecursionError as e:
+        raise BadMessage(_TOO_DEEP, _top_level_id(payload)) from e
+    request_id = envelope.id if _is_request_id(envelope.id) else None
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise BadMessage(f"payload of {len(payload)} bytes is over {MAX_PAYLOAD_BYTES}", request_id)
     if envelope.v is None:
         raise BadMessage('missing "v": every message carries the contract version', request_id)
     if envelope.v != VERSION:
@@ -250,3 +267,35 @@ def _decode(payload: bytes, kind: Any) -> Any:
         return msgspec.json.decode(payload, type=kind)
     except msgspec.ValidationError as e:
         raise BadMessage(str(e), request_id) from e
+    except RecursionError as e:
+        raise BadMessage(_TOO_DEEP, request_id) from e
+
+
+def _is_request_id(value: Any) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= 64
+
+
+# A JSON string, or one of the characters that give a JSON text its structure.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
+
+
+def _top_level_id(payload: bytes) -> str | None:
+    """The top-level `id` of a payload too deeply nested for the decoder, found by a scan
+    that keeps no stack (so no depth stops it); None when there is none to trust."""
+    try:
+        text = payload.decode()
+    except UnicodeDecodeError:
+        return None
+    depth = 0
+    tokens = [match[0] for match in _JSON_TOKEN.finditer(text)]
+    for at, token in enumerate(tokens):
+        if token in "{[":
+            depth += 1
+        elif token in "}]":
+            depth -= 1
+        elif depth == 1 and token == '"id"' and tokens[at + 1 : at + 2] == [":"]:
+            value = tokens[at + 2] if at + 2 < len(tokens) else ""
+            if value.startswith('"'):
+                found = json.loads(value)
+                return found if _is_request_id(found) else None
+    return None

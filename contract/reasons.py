@@ -31,6 +31,10 @@ class Reason(StrEnum):
     NOT_CANCELLABLE = "not_cancellable"
     NOT_RESERVED = "not_reserved"
     BAD_REQUEST = "bad_request"
+    # The kiosk had already given up waiting for this request (see `IssueTicket.expires`).
+    EXPIRED = "expired"
+    # An offline ticket's print time is not on its day, in its hours, or before it arrived.
+    IMPLAUSIBLE_TIME = "implausible_time"
     UNAVAILABLE = "unavailable"
 
 
@@ -72,6 +76,14 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
         "This number is not reserved for this kiosk",
     ),
     Reason.BAD_REQUEST: ("Permintaan tidak valid", "Invalid request"),
+    Reason.IMPLAUSIBLE_TIME: (
+        "Waktu cetak nomor antrean tidak wajar",
+        "The ticket's print time is not plausible",
+    ),
+    Reason.EXPIRED: (
+        "Permintaan terlambat sampai, tidak diproses",
+        "The request arrived too late and was not carried out",
+    ),
     Reason.UNAVAILABLE: (
         "Sistem antrean sedang gangguan, silakan hubungi petugas",
         "The queue system has a fault; please ask a member of staff",

@@ -81,10 +81,13 @@ def example_site() -> Site:
     return load_site(EXAMPLE_SITE)
 
 
-# Mosquitto, provisioning, MQTT clients and the central process live in their own modules.
+# Mosquitto, provisioning, MQTT clients, the central process and in-process kiosks live in
+# their own modules.
 pytest_plugins = [
     "tests.broker_fixtures",
     "tests.central_fixtures",
+    "tests.kiosk_fixtures",
+    "tests.request_fixtures",
     "tests.web_fixtures",
     "tests.backup_fixtures",
 ]

@@ -1,70 +1,16 @@
 """Contract messages to queue operations and back, without the network."""
 
 import datetime as dt
-import json
 import logging
 import math
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from broker.engine.engine import Decision
-from broker.queue_service import QueueService
 from broker.requests import RequestHandler
-from broker.store.sqlite_store import SqliteStore
-from broker.views import call_events
-from contract.messages import Answer, CallEvent, decode, encode
-from contract.site import Site
+from contract.messages import Answer, decode, encode
 from tests.conftest import at
-
-
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(at(9))
-
-
-@pytest.fixture
-def handler(tmp_path: Path, example_site: Site, clock: Clock) -> Iterator[RequestHandler]:
-    store = SqliteStore(tmp_path / "antre.sqlite3")
-    yield RequestHandler(QueueService(example_site, store, clock))
-    store.close()
-
-
-@pytest.fixture
-def changes(handler: RequestHandler) -> list[Decision]:
-    """Every change the queue service reports to its listeners (the central publishes them)."""
-    seen: list[Decision] = []
-    handler.service.subscribe(seen.append)
-    return seen
-
-
-def calls_in(handler: RequestHandler, changes: list[Decision]) -> list[CallEvent]:
-    return [call for d in changes for call in call_events(handler.site, d.events)]
-
-
-def payload(**fields: object) -> bytes:
-    return json.dumps({"v": 1, **fields}).encode()
-
-
-def issue(handler: RequestHandler, request_id: str, service: str = "A", **more: object) -> Answer:
-    reply = handler.kiosk("kiosk-1", payload(type="issue", id=request_id, service=service, **more))
-    assert reply.answer is not None
-    return reply.answer
-
-
-def command(handler: RequestHandler, counter: int, request_id: str, **fields: object) -> Answer:
-    reply = handler.counter(str(counter), payload(id=request_id, **fields))
-    assert reply.answer is not None
-    return reply.answer
+from tests.request_fixtures import Clock, calls_in, command, issue, payload
 
 
 def test_a_ticket_request_is_answered_with_the_ticket(handler: RequestHandler) -> None:
@@ -277,6 +223,21 @@ def test_a_kiosk_reserves_numbers_and_hands_them_in_after_an_outage(
     assert (answer.ticket.number, answer.ticket.state) == ("D001", "waiting")
     assert answer.ticket.issued_at == "2026-11-30T09:05:00+08:00"
     assert again == answer
+
+
+def test_an_issue_read_after_the_kiosk_gave_up_costs_no_number(
+    handler: RequestHandler, clock: Clock
+) -> None:
+    # GIVEN a kiosk that waits until 09:00:01 (central time) for its answer
+    expires = (clock.now + dt.timedelta(seconds=1)).isoformat()
+    # WHEN the central reads the request only at 09:00:05 (it hung meanwhile)
+    clock.now += dt.timedelta(seconds=5)
+    late = issue(handler, "late-1", expires=expires)
+    # THEN it is refused as expired and no number is spent: the next ticket is A001
+    assert (late.ok, late.reason, late.ticket) == (False, "expired", None)
+    on_time = issue(handler, "on-time-1", expires=(clock.now + dt.timedelta(seconds=1)).isoformat())
+    assert on_time.ticket is not None
+    assert on_time.ticket.number == "A001"
 
 
 def test_an_offline_ticket_needs_a_time_zone(handler: RequestHandler) -> None:

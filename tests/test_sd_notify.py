@@ -376,7 +376,19 @@ def test_under_journald_each_line_carries_its_priority_and_no_time(tmp_path: Pat
     assert line(logging.WARNING, "w").startswith("<4>")
     assert line(logging.INFO, "i").startswith("<6>")
     assert line(logging.DEBUG, "d").startswith("<7>")
-    assert line(logging.INFO, "two\nlines") == "<6>antre.central: two\n<6>lines"
+    # A message stays one entry, whatever it holds (a device's id could forge a line)...
+    assert line(logging.INFO, "two\nlines") == "<6>antre.central: two\\nlines"
+    # ...while a traceback spans lines, each with its priority
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord(
+            "antre.central", logging.ERROR, __file__, 1, "failed", None, sys.exc_info()
+        )
+    lines = formatter.format(record).splitlines()
+    assert lines[0] == "<3>antre.central: failed"
+    assert len(lines) > 2
+    assert all(entry.startswith("<3>") for entry in lines)
 
 
 def test_the_central_logs_one_line_per_answer_with_the_device_ticket_and_reason(

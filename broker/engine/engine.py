@@ -27,10 +27,16 @@ from broker.engine.tickets import (
 from broker.engine.waiting import QueueKey, WaitingLine
 from contract.errors import AntreError
 from contract.hours import issuing_refusal, service_day
+from contract.messages import MAX_RESERVE
 from contract.reasons import Reason, reason_text
 from contract.site import Site
 
 P = ParamSpec("P")
+
+# How far ahead of the central's clock an offline ticket's print time may be.
+CLOCK_SKEW = dt.timedelta(minutes=2)
+# A press a moment before a break, the cut-off or closing is printed a moment after it.
+PRINT_GRACE = dt.timedelta(minutes=1)
 
 
 class Refused(AntreError):
@@ -131,6 +137,16 @@ class QueueEngine:
         lines = self._lines[service]
         return len(lines.priority) + len(lines.regular)
 
+    def reserved_numbers(self, prefix: str) -> list[str]:
+        """Numbers of a prefix set aside for a kiosk's outage and not handed in yet: the
+        gaps a clerk sees in the calling order (A004 is the first one called)."""
+        reserved = (t for t in self._tickets.values() if t.prefix == prefix)
+        return [
+            t.number
+            for t in sorted(reserved, key=lambda t: t.seq)
+            if t.state is TicketState.RESERVED
+        ]
+
     def issued_count(self, prefix: str) -> int:
         """Tickets issued today under a prefix and not cancelled: what the quota counts."""
         return self._issued[prefix]
@@ -150,12 +166,29 @@ class QueueEngine:
             ahead += len(lines.priority)
         return Position(ahead=ahead, wait=self.estimate_wait(ticket.service, ahead))
 
+    def positions(self) -> dict[str, Position]:
+        """Every waiting ticket's `position`, in one pass over each line: what hundreds of
+        open ticket pages ask for at once after a change."""
+        found: dict[str, Position] = {}
+        for service, lines in self._lines.items():
+            priority = sorted(lines.priority.ids(), key=lambda i: self._tickets[i].queue_key)
+            regular = sorted(lines.regular.ids(), key=lambda i: self._tickets[i].queue_key)
+            pace = self._pace(service)
+            # Priority tickets first: a regular ticket has every priority one ahead of it.
+            for ahead, ticket_id_ in enumerate(priority + regular):
+                found[ticket_id_] = Position(ahead, _wait(ahead, pace))
+        return found
+
     def estimate_wait(self, service: str, ahead: int) -> dt.timedelta | None:
         """Wait for someone with `ahead` people in front, from recent service times.
 
         A counter shared by several services counts as a share of one. None when no
         counter serving the service is open.
         """
+        return _wait(ahead, self._pace(service))
+
+    def _pace(self, service: str) -> tuple[float, float] | None:
+        """(minutes a citizen takes, open counters' capacity) of a service; None: closed."""
         capacity = sum(
             1 / len(counter.services)
             for counter in self.site.counters_serving(service)
@@ -168,7 +201,7 @@ class QueueEngine:
             minutes = sum(recent) / len(recent)
         else:
             minutes = self.site.services_by_prefix[service].expected_service_minutes
-        return dt.timedelta(minutes=ahead * minutes / capacity)
+        return minutes, capacity
 
     def _quota_left(self, service: str) -> int | None:
         quota = self.site.services_by_prefix[service].daily_quota
@@ -269,11 +302,17 @@ class QueueEngine:
 
         A number of today the central does not know at all (its database was restored
         from a backup older than the kiosk's reserve) is taken in too: nobody else holds
-        it, and the numbering goes on after it.
+        it, and the numbering goes on after it, if it is no further beyond the highest
+        number known than one reserve reaches.
+
+        The print time must fall on the ticket's day, in its service's hours, and not
+        after it reached the central (but for a little clock skew): a time from another
+        age would put its holder at the head of the queue, or crash what reads it.
         """
         ticket = self._tickets.get(ticket_id_) or self._unknown_reserve(ticket_id_, actor)
         if ticket.state is not TicketState.RESERVED or ticket.issued_by != actor:
             raise Refused(Reason.NOT_RESERVED, ticket.number)
+        self._check_print_time(ticket, issued_at, now)
         issued = replace(
             ticket,
             state=TicketState.WAITING,
@@ -285,6 +324,19 @@ class QueueEngine:
             issued,
         )
 
+    def _check_print_time(self, ticket: Ticket, printed: dt.datetime, now: dt.datetime) -> None:
+        spec = self.site.services_by_prefix[ticket.service]
+        try:
+            on_its_day = service_day(self.site, printed) == ticket.day
+            in_hours = any(
+                issuing_refusal(self.site, spec, moment) is None
+                for moment in (printed, printed - PRINT_GRACE)
+            )
+        except (OverflowError, ValueError):  # a year the time zones cannot reach
+            on_its_day = in_hours = False
+        if not (on_its_day and in_hours and printed <= now + CLOCK_SKEW):
+            raise Refused(Reason.IMPLAUSIBLE_TIME, f"{ticket.number} at {printed.isoformat()}")
+
     def _unknown_reserve(self, ticket_id_: str, actor: str) -> Ticket:
         """A reserved number of today for `actor` that this central has no record of."""
         parsed = parse_ticket_id(ticket_id_)
@@ -294,6 +346,10 @@ class QueueEngine:
         number = ticket_number(prefix, seq)
         known_service = prefix in self.site.services_by_prefix
         if day != self.day or not known_service or ticket_id(day, number) != ticket_id_:
+            raise Refused(Reason.UNKNOWN_TICKET, ticket_id_)
+        # Numbers start at 001; a kiosk's reserve reaches at most MAX_RESERVE beyond the
+        # highest number given: anything further would move the day's numbering for nothing.
+        if not 1 <= seq <= self._last_seq[prefix] + MAX_RESERVE:
             raise Refused(Reason.UNKNOWN_TICKET, ticket_id_)
         return Ticket(
             id=ticket_id_,
@@ -551,3 +607,10 @@ class QueueEngine:
     def _current_key(self, ticket_id_: str) -> QueueKey | None:
         ticket = self._tickets.get(ticket_id_)
         return ticket.queue_key if ticket is not None else None
+
+
+def _wait(ahead: int, pace: tuple[float, float] | None) -> dt.timedelta | None:
+    if pace is None:
+        return None
+    minutes, capacity = pace
+    return dt.timedelta(minutes=ahead * minutes / capacity)

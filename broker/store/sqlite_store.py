@@ -41,6 +41,16 @@ class EventRecord:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class AnsweredRequest:
+    """What the store remembers of a request it decided before."""
+
+    digest: str
+    # The reason code it was refused with; None when it was carried out.
+    refusal: str | None
+    detail: str
+
+
 _TICKET_COLUMNS = (
     "id, day, number, prefix, seq, service, priority, state, issued_at, issued_by, "
     "returned_at, counter, called_at, skipped_at, closed_at, recalls"
@@ -68,16 +78,31 @@ class SqliteStore:
 
     # -- writing -------------------------------------------------------------------
 
-    def save(self, events: Sequence[Event], request: str | None = None) -> None:
+    def save(self, events: Sequence[Event], request: str | None = None, digest: str = "") -> None:
         """Persists a decision's events atomically: all of them, or none.
 
-        `request` names the request that caused them (see `events_for_request`).
+        `request` names the request that caused them (see `events_for_request`), `digest`
+        what it asked (see `answered`).
         """
-        if not events:
+        if not events and request is None:
             return
         with self._transaction():
             for event in events:
                 self._save_event(event, request)
+            if request is not None:
+                self._remember(request, digest, None, "")
+
+    def save_refusal(self, request: str, digest: str, reason: str, detail: str) -> None:
+        """Remembers that `request` was refused, so a repeat gets the same answer."""
+        with self._transaction():
+            self._remember(request, digest, reason, detail)
+
+    def _remember(self, request: str, digest: str, refusal: str | None, detail: str) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO answered_requests (request, digest, refusal, detail, at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (request, digest, refusal, detail, dt.datetime.now(dt.UTC).isoformat()),
+        )
 
     def _save_event(self, event: Event, request: str | None) -> None:
         ticket, counter = event.ticket, event.counter
@@ -183,6 +208,13 @@ class SqliteStore:
         if day is None:
             return self._events("", ())
         return self._events("WHERE day = ?", (day.isoformat(),))
+
+    def answered(self, request: str) -> AnsweredRequest | None:
+        """What the store remembers of `request`, if it was decided before."""
+        row = self._db.execute(
+            "SELECT digest, refusal, detail FROM answered_requests WHERE request = ?", (request,)
+        ).fetchone()
+        return AnsweredRequest(row[0], row[1], row[2]) if row else None
 
     def events_for_request(self, request: str) -> list[EventRecord]:
         """What a request did, if it was carried out before (empty if not)."""

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from broker.engine.engine import Decision, QueueEngine, Refused
 from broker.queue_service import Operation
-from broker.requests import RequestHandler
+from broker.requests import RequestHandler, digest
 from broker.views import queue_state, recent_calls, ticket_info
 from broker.web.accounts import User
 from broker.web.context import context
@@ -215,7 +215,8 @@ def issue() -> Response:
     def issuing(engine: QueueEngine, now: dt.datetime) -> Decision:
         return engine.issue(service, now, priority=priority, actor=actor)
 
-    answer = _carry_out(f"api/{user.username}/issue/{request_id}", request_id, issuing)
+    key = f"api/{user.username}/issue/{request_id}"
+    answer = _carry_out(key, request_id, issuing, digest(body))
     if answer.ok and answer.ticket is not None:
         return _json(answer.ticket, 201)
     if answer.ok:  # done but no ticket to show: cannot happen for an issue
@@ -258,9 +259,8 @@ def command(number: int) -> Response:
     if isinstance(operation, Answer):
         answer = operation
     else:
-        answer = _carry_out(
-            f"api/{user.username}/counter/{number}/{request_id}", request_id, operation, handler
-        )
+        key = f"api/{user.username}/counter/{number}/{request_id}"
+        answer = _carry_out(key, request_id, operation, digest(order), handler)
     return _json(answer, _status(answer))
 
 
@@ -272,10 +272,14 @@ def not_found(rest: str) -> Response:
 
 
 def _carry_out(
-    key: str, request_id: str, operation: Operation, handler: RequestHandler | None = None
+    key: str,
+    request_id: str,
+    operation: Operation,
+    asked: str,
+    handler: RequestHandler | None = None,
 ) -> Answer:
     """Runs an operation as `RequestHandler` does for MQTT: once per request key."""
-    reply = (handler or _handler()).carry_out(key, request_id, operation)
+    reply = (handler or _handler()).carry_out(key, request_id, operation, asked)
     if reply.answer is None:  # never for a carried-out request; be safe all the same
         log.error("no answer for %s", key)
         return Answer(

@@ -164,7 +164,8 @@ def document() -> dict[str, Any]:
                     "description": (
                         "Answered like `counter/<number>/answer` over MQTT. `call_next` on "
                         "an empty queue while serving someone finishes that ticket and "
-                        'answers `"ok": true, "reason": "queue_empty"` with no ticket.'
+                        'answers `"ok": true, "reason": "queue_empty"` with that ticket, '
+                        "now finished."
                     ),
                     "parameters": [
                         {
