@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "LOGIN_ATTEMPTS": 5,
+    "LOGIN_ATTEMPTS_PER_ADDRESS": 20,
     "LOGIN_WINDOW_SECONDS": 300.0,
 }
 
@@ -34,7 +35,9 @@ def create_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Fl
         raise ValueError("the web console needs a SECRET_KEY")
     app.extensions["antre"] = ctx
     app.extensions["antre.throttle"] = LoginThrottle(
-        app.config["LOGIN_ATTEMPTS"], app.config["LOGIN_WINDOW_SECONDS"]
+        app.config["LOGIN_ATTEMPTS"],
+        app.config["LOGIN_WINDOW_SECONDS"],
+        per_address=app.config["LOGIN_ATTEMPTS_PER_ADDRESS"],
     )
     app.jinja_env.globals.update(
         t=t,
@@ -54,6 +57,10 @@ def create_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Fl
 def _load_user() -> None:
     user_id = session.get("user_id")
     user = context().accounts.get(user_id) if isinstance(user_id, int) else None
+    if user is not None and session.get("epoch") != user.session_epoch:
+        # A session from before a logout, a password change or a reset: over.
+        session.pop("user_id", None)
+        user = None
     g.user = user if user is not None and not user.disabled else None
 
 

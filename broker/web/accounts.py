@@ -2,6 +2,10 @@
 
 Passwords are hashed with scrypt (Werkzeug's default); API tokens are random and
 only their SHA-256 is stored. The accounts live in the central's SQLite file.
+
+A user's sessions share an epoch: a session cookie is good only while it names the
+current one, so logging out, a password change or a reset ends every session of that
+user, on every browser, copied cookies included.
 """
 
 import datetime as dt
@@ -18,6 +22,7 @@ from typing import Any
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from broker.store.migrations import migrate
+from broker.web.audit import AuditLog
 from contract.errors import AntreError
 
 MIN_PASSWORD_LENGTH = 10
@@ -41,6 +46,8 @@ class User:
     role: Role
     counters: tuple[int, ...]
     disabled: bool
+    # Sessions made under an older epoch are over (see the module).
+    session_epoch: int = 0
 
     def may_use_counter(self, number: int) -> bool:
         """Managers and admins may work any counter; a clerk only theirs."""
@@ -51,6 +58,18 @@ class User:
         return self.role in (Role.ADMIN, Role.MANAGER)
 
 
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """An API token as the staff page lists it."""
+
+    number: int
+    username: str
+    label: str
+    created: str
+    last_used: str | None
+    revoked: str | None
+
+
 class Accounts:
     """Users and API tokens, in the central's database file."""
 
@@ -59,6 +78,7 @@ class Accounts:
         self._db.execute("PRAGMA busy_timeout = 5000")
         migrate(self._db)
         self._lock = threading.Lock()
+        self.audit = AuditLog(self._db, self._lock)
         # A real hash to compare against when the user does not exist, so a login
         # takes as long for an unknown name as for a wrong password.
         self._decoy = generate_password_hash(secrets.token_hex(8))
@@ -98,7 +118,7 @@ class Accounts:
         if row is None:
             check_password_hash(self._decoy, password)
             return None
-        user, password_hash = _user(row), row[6]
+        user, password_hash = _user(row), row[7]
         if user.disabled or not check_password_hash(password_hash, password):
             return None
         return user
@@ -135,11 +155,20 @@ class Accounts:
             )
 
     def set_password(self, user_id: int, password: str) -> None:
+        """A new password; every session of the user ends."""
         _check_password(password)
         with self._lock:
             self._db.execute(
-                "UPDATE users SET password_hash = ? WHERE id = ?",
+                "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 "
+                "WHERE id = ?",
                 (generate_password_hash(password), user_id),
+            )
+
+    def end_sessions(self, user_id: int) -> None:
+        """Every session of the user ends: they must log in again, on every browser."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ?", (user_id,)
             )
 
     def new_token(self, user: User, label: str) -> str:
@@ -153,11 +182,38 @@ class Accounts:
         return token
 
     def user_for_token(self, token: str) -> User | None:
+        digest = _digest(token)
         row = self._db.execute(
-            "SELECT user_id FROM api_tokens WHERE token_hash = ?", (_digest(token),)
+            "SELECT user_id, last_used FROM api_tokens WHERE token_hash = ? AND revoked IS NULL",
+            (digest,),
         ).fetchone()
         user = self.get(row[0]) if row else None
-        return user if user is not None and not user.disabled else None
+        if user is None or user.disabled:
+            return None
+        used = _now()[:16]  # to the minute: one write a minute, not one per call
+        if row[1] != used:
+            with self._lock:
+                self._db.execute(
+                    "UPDATE api_tokens SET last_used = ? WHERE token_hash = ?", (used, digest)
+                )
+        return user
+
+    def tokens(self) -> list[ApiToken]:
+        """Every API token, newest first, by its number (never the secret)."""
+        rows = self._db.execute(
+            "SELECT t.rowid, u.username, t.label, t.created, t.last_used, t.revoked "
+            "FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.rowid DESC"
+        )
+        return [ApiToken(*row) for row in rows]
+
+    def revoke_token(self, number: int) -> ApiToken | None:
+        """Stops token `number` working from now on; the token, or None if there is none."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE api_tokens SET revoked = ? WHERE rowid = ? AND revoked IS NULL",
+                (_now(), number),
+            )
+        return next((token for token in self.tokens() if token.number == number), None)
 
     def _row(self, where: str, params: tuple[object, ...]) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self._db.execute(
@@ -166,12 +222,14 @@ class Accounts:
         return row
 
 
-_COLUMNS = "id, username, name, role, counters, disabled"
+_COLUMNS = "id, username, name, role, counters, disabled, session_epoch"
 
 
 def _user(row: tuple[Any, ...]) -> User:
-    user_id, username, name, role, counters, disabled = row[:6]
-    return User(user_id, username, name, Role(role), tuple(json.loads(counters)), bool(disabled))
+    user_id, username, name, role, counters, disabled, epoch = row[:7]
+    return User(
+        user_id, username, name, Role(role), tuple(json.loads(counters)), bool(disabled), epoch
+    )
 
 
 def _counters(counters: list[int] | tuple[int, ...]) -> str:

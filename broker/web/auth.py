@@ -12,6 +12,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from broker.web.audit import AuditEvent
 from broker.web.context import context
 from broker.web.i18n import LANGUAGES, t
 from broker.web.security import current_user, throttle
@@ -43,18 +44,23 @@ def login() -> str | Response | tuple[str, int]:
         username = request.form.get("username", "")
         password = request.form.get("password", "")
         address = request.remote_addr or "?"
+        accounts = context().accounts
         if throttle().blocked(address, username):
+            accounts.audit.record(AuditEvent.LOGIN_BLOCKED, username, address)
             return render_template("login.html", error=t("too_many")), 429
-        user = context().accounts.authenticate(username, password)
+        user = accounts.authenticate(username, password)
         if user is None:
             throttle().failed(address, username)
+            accounts.audit.record(AuditEvent.LOGIN_FAILED, username, address)
             error = t("bad_login")
         else:
             throttle().succeeded(address, username)
+            accounts.audit.record(AuditEvent.LOGIN, user.username, address)
             language = session.get("lang", "id")
             session.clear()
             session.permanent = True
             session["user_id"] = user.id
+            session["epoch"] = user.session_epoch
             session["lang"] = language
             return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", error=error)
@@ -62,6 +68,13 @@ def login() -> str | Response | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    """Ends every session of the user, not only this browser's: a cookie copied before
+    (on a shared counter PC, say) opens nothing afterwards."""
+    user = current_user()
+    if user is not None:
+        accounts = context().accounts
+        accounts.end_sessions(user.id)
+        accounts.audit.record(AuditEvent.LOGOUT, user.username, request.remote_addr or "?")
     language = session.get("lang", "id")
     session.clear()
     session["lang"] = language

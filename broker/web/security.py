@@ -5,7 +5,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
@@ -60,31 +60,69 @@ def login_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, Any]]
 
 
 class LoginThrottle:
-    """At most `attempts` failed logins per `window` seconds per address and name."""
+    """A brake on password guessing, in bounded memory.
 
-    def __init__(self, attempts: int = 5, window: float = 300.0) -> None:
+    At most `attempts` failed logins per `window` seconds for one name from one address,
+    and `per_address` for all names from one address (a bot trying many names; a family
+    sharing a Wi-Fi address is far below it). The table keeps at most `max_keys` entries:
+    past that the oldest are forgotten, so a flood of made-up names cannot grow it.
+    """
+
+    def __init__(
+        self,
+        attempts: int = 5,
+        window: float = 300.0,
+        *,
+        per_address: int = 20,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.attempts = attempts
         self.window = window
-        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self.per_address = per_address
+        self.max_keys = max_keys
+        self._clock = clock
+        # Keyed by (address, name) and by (address, ""), least recently failed first.
+        self._failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def blocked(self, address: str, username: str) -> bool:
         with self._lock:
-            return len(self._recent((address, username.lower()))) >= self.attempts
+            by_name = self._count((address, username.lower()))
+            by_address = self._count((address, ""))
+            return by_name >= self.attempts or by_address >= self.per_address
 
     def failed(self, address: str, username: str) -> None:
+        now = self._clock()
         with self._lock:
-            self._recent((address, username.lower())).append(time.monotonic())
+            for key in ((address, username.lower()), (address, "")):
+                times = self._failures.setdefault(key, deque())
+                self._prune(times)
+                times.append(now)
+                self._failures.move_to_end(key)
+            while len(self._failures) > self.max_keys:
+                self._failures.popitem(last=False)
 
     def succeeded(self, address: str, username: str) -> None:
         with self._lock:
             self._failures.pop((address, username.lower()), None)
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and time.monotonic() - times[0] > self.window:
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def _count(self, key: tuple[str, str]) -> int:
+        """Recent failures under `key`; an entry with none left is dropped."""
+        times = self._failures.get(key)
+        if times is None:
+            return 0
+        self._prune(times)
+        if not times:
+            del self._failures[key]
+        return len(times)
+
+    def _prune(self, times: deque[float]) -> None:
+        while times and self._clock() - times[0] > self.window:
             times.popleft()
-        return times
 
 
 def throttle() -> LoginThrottle:

@@ -1,4 +1,5 @@
-"""Staff accounts (administrators only): create, change, reset a password, API tokens."""
+"""Staff accounts (administrators only): create, change, reset a password, API tokens;
+and the audit log of logins (managers too)."""
 
 import re
 from typing import Any
@@ -14,7 +15,16 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from broker.web.accounts import MIN_PASSWORD_LENGTH, AccountError, Role, User
-from broker.web.admin.common import NAME_MAX, Invalid, Page, admins_only, bp, has_control
+from broker.web.admin.common import (
+    NAME_MAX,
+    Invalid,
+    Page,
+    admins_only,
+    bp,
+    has_control,
+    managers_only,
+)
+from broker.web.audit import AuditEvent
 from broker.web.context import context
 from broker.web.i18n import t
 from broker.web.security import current_user
@@ -82,6 +92,7 @@ def reset_password(user_id: int) -> Page:
         context().accounts.set_password(user.id, password)
     except (Invalid, AccountError) as e:
         return _staff(error=f"{user.username}: {e}"), 400
+    _audit(AuditEvent.PASSWORD_RESET, user.username)
     flash(t("adm_password_set").format(username=user.username), "ok")
     return redirect(url_for("admin.staff"))
 
@@ -99,10 +110,38 @@ def create_token(user_id: int) -> Page:
         token = context().accounts.new_token(user, label)
     except (Invalid, AccountError) as e:
         return _staff(error=f"{user.username}: {e}"), 400
+    _audit(AuditEvent.TOKEN_CREATED, user.username, label)
     # Shown this once: never stored in clear, never cached.
     response = Response(_staff(new_token=(user, label, token)), mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/admin/staff/tokens/<int:number>/revoke")
+@admins_only
+def revoke_token(number: int) -> Page:
+    token = context().accounts.revoke_token(number)
+    if token is None:
+        abort(404)
+    _audit(AuditEvent.TOKEN_REVOKED, token.username, f"#{number} {token.label}")
+    flash(t("adm_token_revoked").format(number=number, username=token.username), "ok")
+    return redirect(url_for("admin.staff"))
+
+
+@bp.get("/admin/audit")
+@managers_only
+def audit() -> str:
+    ctx = context()
+    entries = ctx.accounts.audit.newest()
+    return render_template("admin_audit.html", entries=entries, tz=ctx.site.site.timezone)
+
+
+def _audit(event: AuditEvent, username: str, detail: str = "") -> None:
+    """An entry in the audit log, naming the administrator who did it."""
+    me = current_user()
+    by = f"{t('adm_by')} {me.username}" if me else ""
+    text = f"{detail} ({by})" if detail and by else detail or by
+    context().accounts.audit.record(event, username, request.remote_addr or "?", text)
 
 
 def _staff(
@@ -114,6 +153,7 @@ def _staff(
     return render_template(
         "admin_staff.html",
         users=ctx.accounts.all(),
+        tokens=ctx.accounts.tokens(),
         roles=list(Role),
         error=error,
         draft=draft or {},
