@@ -136,6 +136,7 @@ class _RunningKiosk:
             version=VERSION,
             on_answer=self.app.answer_arrived,
             on_connected=self.app.connected,
+            on_central=self.app.central_status,
         )
         self.app.attach(self.panel, link)
         link.start()

@@ -227,9 +227,13 @@ def _measure(
 
 
 def serving_central(
-    cleanup: contextlib.ExitStack, report: ProvisionReport, folder: Path
+    cleanup: contextlib.ExitStack,
+    report: ProvisionReport,
+    folder: Path,
+    extra: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
-    """The example site's central, started (and stopped by `cleanup`), once it serves."""
+    """The example site's central, started (and stopped by `cleanup`), once it serves;
+    `extra`: more of its arguments (its web console, say)."""
     log_path = folder / "central.log"
     central = start_central(
         EXAMPLE_SITE,
@@ -237,6 +241,7 @@ def serving_central(
         folder / "antre.sqlite3",
         log_path,
         simulate_from=MONDAY_MORNING,
+        extra=extra,
     )
     cleanup.callback(stop_process, central)
     topics = Topics(report.site_id)

@@ -29,10 +29,11 @@ from broker.engine.engine import Decision
 from broker.engine.events import EventKind
 from broker.queue_service import Clock, QueueService
 from broker.requests import Reply, RequestHandler
-from broker.survey import SurveyService, SurveyStore
+from broker.survey import SurveyService, SurveyStore, SurveyStoreError
 from broker.ticket_links import TicketLinks
 from broker.views import call_events, queue_state, recent_calls
 from contract import topics as t
+from contract.central_presence import HEARTBEAT_SECONDS
 from contract.clock import system_clock
 from contract.credentials import Credentials
 from contract.messages import Answer, BadMessage, CallEvent, DeviceStatus, decode, encode
@@ -116,6 +117,7 @@ class Central:
         self._notifier = notifier or Notifier(None)
         self._watchdog = Watchdog(self._notifier)
         self._ready = False
+        self._next_beat = 0.0
         self.recent: deque[CallEvent] = deque(
             service.read(lambda engine: recent_calls(engine, RECENT_CALLS)), maxlen=RECENT_CALLS
         )
@@ -124,6 +126,8 @@ class Central:
         # right after the request that made it: not behind the requests still queued,
         # or in a burst the displays would hear a call long after the counter did.
         self._changes: deque[Decision] = deque()
+        # Messages handled but not saved yet, hence not acknowledged (see `_take`).
+        self._unstored: deque[_Inbound] = deque()
         service.subscribe(self._changed)
 
     # -- MQTT plumbing (runs on paho's thread: hand over, never block) ---------------
@@ -213,8 +217,10 @@ class Central:
         self.start()
         try:
             while not self._stopping.is_set():
-                # Only this loop pings: if it hangs, systemd restarts the central.
+                # Only this loop pings and beats: if it hangs, systemd restarts the central,
+                # and the devices know it is away meanwhile.
                 self._watchdog.ping()
+                self._beat()
                 try:
                     item = self._inbox.get(timeout=TICK_SECONDS)
                 except queue.Empty:
@@ -255,14 +261,38 @@ class Central:
                 self._publish_state()
                 self._serving()
                 return
-            if not isinstance(item, _Changed):
-                self._handle(item)
+            if isinstance(item, _Inbound):
+                self._take(item)
         except Exception:
-            # A message must never take the central down: log it whole and go on.
+            # A message must never take the central down: log it whole and go on. It is
+            # acknowledged: delivered again, it would only fail again.
             log.exception("could not handle a message on %s", getattr(item, "topic", "?"))
-        if isinstance(item, _Inbound):
-            self.client.ack(item.mid, item.qos)
+            if isinstance(item, _Inbound):
+                self.client.ack(item.mid, item.qos)
         self._publish_changes()
+
+    def _take(self, message: _Inbound) -> None:
+        """Handles a message; acknowledges it to Mosquitto once answered or stored.
+
+        A survey press gets no answer: if it cannot be saved (a full disk), it is kept
+        unacknowledged, so Mosquitto still holds it if the central dies, and saved by the
+        housekeeping as soon as it can be.
+        """
+        try:
+            self._handle(message)
+        except SurveyStoreError as e:
+            if not self._unstored:
+                log.error("could not save a survey press (%s): trying again until it can", e)
+            self._unstored.append(message)
+            return
+        self.client.ack(message.mid, message.qos)
+
+    def _save_unstored(self) -> None:
+        waiting, self._unstored = self._unstored, deque()
+        for message in waiting:
+            self._take(message)
+        if waiting and not self._unstored:
+            log.info("saved the %d survey presses kept while the disk was full", len(waiting))
 
     def _changed(self, decision: Decision) -> None:
         """From any thread: remember the change and make sure the worker wakes."""
@@ -353,6 +383,7 @@ class Central:
         self._publish_state()
 
     def _housekeeping(self) -> None:
+        self._save_unstored()
         # A new day is published like any change (the listener hands it back to us).
         self.service.run(lambda engine, now: engine.roll_over(now, actor="central"))
 
@@ -366,7 +397,13 @@ class Central:
         )
         self.client.publish(self.topics.state, encode(state), qos=1, retain=True)
 
+    def _beat(self) -> None:
+        """The heartbeat the devices watch (`contract.central_presence`), from this loop."""
+        if time.monotonic() >= self._next_beat and self.client.is_connected():
+            self._publish_status("online")
+
     def _publish_status(self, state: str) -> None:
+        self._next_beat = time.monotonic() + HEARTBEAT_SECONDS
         self.client.publish(
             self.topics.status(t.CENTRAL_ID), self._status(state), qos=1, retain=True
         )
@@ -377,7 +414,8 @@ class Central:
                 device=t.CENTRAL_ID,
                 state=state,  # type: ignore[arg-type]
                 version=VERSION,
-                at=self._clock().astimezone(dt.UTC).isoformat(timespec="seconds"),
+                # To the millisecond: a kiosk reads the central's clock from it.
+                at=self._clock().astimezone(dt.UTC).isoformat(timespec="milliseconds"),
             )
         )
 

@@ -8,6 +8,7 @@ import argparse
 import datetime as dt
 import logging
 import signal
+import ssl
 import sys
 from pathlib import Path
 from types import FrameType
@@ -22,7 +23,7 @@ from broker.web import create_app
 from broker.web.accounts import Accounts
 from broker.web.context import WebContext
 from broker.web.live import ChangeHub
-from broker.web.serve import WebServer
+from broker.web.serve import Tls, WebServer
 from contract.clock import SimulatedClock, system_clock
 from contract.credentials import load_credentials
 from contract.errors import AntreError
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         store = SqliteStore(args.db)
         secrets = Path(args.db).resolve().parent
         links = TicketLinks(load_secret(secrets / "ticket-links.secret"), site.site.ticket_url_base)
+        _tls(args)  # a bad certificate is said here, in one line, before anything starts
     except (AntreError, ValueError, OSError) as e:
         print(f"antre-central: {e}", file=sys.stderr)
         return 1
@@ -100,7 +102,15 @@ def _web(
     )
     secret_key = load_secret(secrets / "web-session.secret")
     app = create_app(ctx, {"SECRET_KEY": secret_key})
-    server = WebServer(app, args.web_host, args.web_port, hub=hub)
+    server = WebServer(
+        app,
+        args.web_host,
+        args.web_port,
+        hub=hub,
+        tls=_tls(args),
+        public_port=args.public_port,
+        public_host=args.public_host,
+    )
     server.start()
     if ctx.accounts.count() == 0:
         log.warning(
@@ -111,6 +121,22 @@ def _web(
     return server
 
 
+def _tls(args: argparse.Namespace) -> Tls | None:
+    """The console's certificate, checked (it loads, the key is its own); None: plain HTTP."""
+    if not (args.web_tls_cert or args.web_tls_key):
+        return None
+    if not (args.web_tls_cert and args.web_tls_key):
+        raise ValueError("--web-tls-cert and --web-tls-key go together")
+    tls = Tls(Path(args.web_tls_cert), Path(args.web_tls_key))
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            tls.certificate, tls.key
+        )
+    except ssl.SSLError as e:
+        raise ValueError(f"{tls.certificate}: not a certificate and its key ({e})") from e
+    return tls
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="antre-central", description=__doc__)
     parser.add_argument("--site", required=True, help="the site TOML file")
@@ -118,6 +144,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", required=True, help="the SQLite file (created if missing)")
     parser.add_argument("--web-port", type=int, help="serve the web console on this port")
     parser.add_argument("--web-host", default="0.0.0.0", help="the web console's address")
+    parser.add_argument(
+        "--web-tls-cert", help="serve the console over TLS with this certificate (PEM)"
+    )
+    parser.add_argument("--web-tls-key", help="the private key of --web-tls-cert (PEM)")
+    parser.add_argument(
+        "--public-port",
+        type=int,
+        help="also serve the citizens' pages (tickets, survey), and only those, over plain "
+        "HTTP on this port (e.g. for the guest Wi-Fi)",
+    )
+    parser.add_argument("--public-host", help="the public pages' address (default: --web-host)")
     parser.add_argument(
         "--simulate-from",
         type=dt.datetime.fromisoformat,

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from broker.tls import TlsError, TlsFiles, ensure_tls, openssl_tool
+from broker.tls import WEB_DIR, TlsError, TlsFiles, ensure_tls, openssl_tool
 from contract import topics
 from contract.credentials import Credentials, credentials_toml, load_credentials
 from contract.errors import AntreError, ConfigError
@@ -124,6 +124,8 @@ def site_users(site: Site, source: str | None = None) -> list[User]:
             ("write", t.kiosk_request(k)),
             ("read", t.kiosk_answer(k)),
             ("read", t.state),
+            # The central's heartbeat: a kiosk hands its offline tickets in when it is back.
+            ("read", t.status(topics.CENTRAL_ID)),
             ("write", t.status(k)),
         )
         users.append(User(k, rules))
@@ -444,6 +446,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="MQTT over TLS: make the site's CA and the broker's certificate (needs openssl)",
     )
     parser.add_argument(
+        "--web-tls",
+        action="store_true",
+        help="also make the web console's certificate (web/server.crt, signed by the site's "
+        "CA, for --host): staff pages over HTTPS",
+    )
+    parser.add_argument(
         "--bind", default="0.0.0.0", help="the address Mosquitto listens on (default: all)"
     )
     args = parser.parse_args(argv)
@@ -458,6 +466,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             source=str(args.site),
             tls=args.tls,
         )
+        if args.web_tls:
+            web = ensure_tls(args.dir, args.host, site.site.id, server_dir=WEB_DIR)
+            print(f"web console certificate: {web.server_cert} (for {args.host})")
     except ConfigError as e:
         print(e, file=sys.stderr)
         return 1

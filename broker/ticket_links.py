@@ -10,9 +10,10 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from broker.engine.engine import QueueEngine
+from broker.engine.engine import QueueEngine, Refused
 from broker.engine.tickets import Ticket
 
 TOKEN_BYTES = 15  # 120 bits: 24 characters in base32
@@ -39,15 +40,23 @@ class TicketLinks:
 
     def find(self, engine: QueueEngine, token: str) -> Ticket | None:
         """Today's ticket behind a token, or None (a wrong token or another day's)."""
+        ticket_id = self.ticket_id(token, lambda: [ticket.id for ticket in engine.tickets()])
+        if ticket_id is None:
+            return None
+        try:
+            return engine.ticket(ticket_id)
+        except Refused:  # a ticket of another day
+            return None
+
+    def ticket_id(self, token: str, today: Callable[[], Iterable[str]]) -> str | None:
+        """The id behind a token: one handed out, or else one of `today()`'s ticket ids."""
         ticket_id = self._known.get(token)
         if ticket_id is None:
             # Not handed out by this process (it restarted): make today's tokens again.
-            for ticket in engine.tickets():
-                self.token(ticket.id)
+            for candidate in today():
+                self.token(candidate)
             ticket_id = self._known.get(token)
-        if ticket_id is None:
-            return None
-        return next((t for t in engine.tickets() if t.id == ticket_id), None)
+        return ticket_id
 
 
 def load_secret(path: Path) -> bytes:

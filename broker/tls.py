@@ -10,6 +10,9 @@
   then, since they trust the CA, not the server certificate.
 
 The server's files sit in `mosquitto/` because Mosquitto reads them as its own user.
+`antre-provision --web-tls` makes the web console's certificate the same way, signed by the
+same CA, in `web/` (`WEB_DIR`): the staff's browsers trust the site's CA once, and every
+certificate the central ever makes after.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from contract.errors import AntreError
 
 OPENSSL = "openssl"
 TLS_DIR = "tls"
+MOSQUITTO_DIR = "mosquitto"
+WEB_DIR = "web"
 # A LAN appliance: long lives, so no certificate expires while the mall is open.
 CA_DAYS = 20 * 365
 SERVER_DAYS = 10 * 365
@@ -73,11 +78,9 @@ class TlsFiles:
     server_key: Path
 
     @classmethod
-    def of(cls, directory: Path) -> TlsFiles:
-        tls, mosquitto = directory / TLS_DIR, directory / "mosquitto"
-        return cls(
-            tls / "ca.crt", tls / "ca.key", mosquitto / "server.crt", mosquitto / "server.key"
-        )
+    def of(cls, directory: Path, server_dir: str = MOSQUITTO_DIR) -> TlsFiles:
+        tls, server = directory / TLS_DIR, directory / server_dir
+        return cls(tls / "ca.crt", tls / "ca.key", server / "server.crt", server / "server.key")
 
 
 def openssl_tool() -> str:
@@ -88,10 +91,13 @@ def openssl_tool() -> str:
     return tool
 
 
-def ensure_tls(directory: Path, host: str, site_id: str) -> TlsFiles:
-    """Makes what is missing or stale of the CA and the server certificate; keeps the rest."""
+def ensure_tls(
+    directory: Path, host: str, site_id: str, server_dir: str = MOSQUITTO_DIR
+) -> TlsFiles:
+    """Makes what is missing or stale of the CA and a server certificate (Mosquitto's, or
+    the web console's in `WEB_DIR`); keeps the rest."""
     tool = openssl_tool()
-    files = TlsFiles.of(directory)
+    files = TlsFiles.of(directory, server_dir)
     files.ca_cert.parent.mkdir(parents=True, exist_ok=True)
     files.server_cert.parent.mkdir(parents=True, exist_ok=True)
     if not (files.ca_cert.exists() and files.ca_key.exists()):

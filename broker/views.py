@@ -9,7 +9,7 @@ import math
 from collections.abc import Iterable
 from typing import Literal
 
-from broker.engine.engine import QueueEngine
+from broker.engine.engine import Position, QueueEngine
 from broker.engine.events import Event, EventKind
 from broker.engine.tickets import Ticket, TicketState
 from broker.ticket_links import TicketLinks
@@ -19,17 +19,25 @@ from contract.site import Site
 
 
 def ticket_info(
-    engine: QueueEngine, ticket: Ticket, now: dt.datetime, links: TicketLinks | None = None
+    engine: QueueEngine,
+    ticket: Ticket,
+    now: dt.datetime,
+    links: TicketLinks | None = None,
+    position: Position | None = None,
 ) -> TicketInfo:
     """A ticket with its place in the queue, as the engine stands at `now`.
 
     Its estimated wait is the engine's (the work ahead) with the breaks on its way added
     (`contract.hours.wait_across_breaks`). With `links`, it carries the address of its
-    public page (the ticket's QR code).
+    public page (the ticket's QR code). `position`: the ticket's place when already known
+    (`QueueEngine.positions`); the engine is not read for it then.
     """
     site = engine.site
     service = site.services_by_prefix[ticket.service]
-    position = engine.position(ticket.id) if ticket.state is TicketState.WAITING else None
+    if position is None and ticket.state is TicketState.WAITING:
+        position = engine.position(ticket.id)
+    if ticket.state is not TicketState.WAITING:
+        position = None
     work = position.wait if position else None
     wait = wait_across_breaks(site, service, now, work) if work is not None else None
     return TicketInfo(

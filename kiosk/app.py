@@ -6,6 +6,11 @@ within `answer_timeout` (about a second) the citizen is not kept waiting: the
 kiosk prints one of its reserved numbers instead and hands it in later. A ticket
 the central issued that could not be printed is cancelled there, so no number is
 left issued for a ticket nobody holds.
+
+Whether the central is there is not whether Mosquitto is: the kiosk watches the
+central's heartbeat and its answers (`contract.central_presence`). While the central is
+away a press prints a reserved number at once and asks for nothing; the moment it is
+back, every stored request is handed in again and the reserve is topped up.
 """
 
 import datetime as dt
@@ -18,10 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from contract.central_presence import CentralPresence
 from contract.hours import issuing_refusal, service_day
 from contract.messages import (
     Answer,
     CancelTicket,
+    DeviceStatus,
     IssueOffline,
     IssueTicket,
     ReserveNumbers,
@@ -41,6 +48,9 @@ from kiosk.printer import PrinterFault, PrinterHealth
 log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
+# While the central is there, what is still unanswered is published again this often: an
+# answer lost on the way, or a refusal for a full disk, is not waited for until an outage.
+RESEND_EVERY_SECONDS = 10.0
 # Refusals after which a service stays dark until the next day.
 _DARK_FOR_THE_DAY = {Reason.QUOTA_FULL.value}
 
@@ -71,6 +81,16 @@ class _Connected:
     """The link is (re)connected: publish what is still unanswered."""
 
 
+@dataclass(frozen=True, slots=True)
+class _CentralStatus:
+    """The central's retained status (its heartbeat, or its last will)."""
+
+    status: DeviceStatus
+
+
+_Item = Press | _AnswerArrived | _Connected | _CentralStatus
+
+
 _UNPRINTABLE = {PrinterHealth.PAPER_OUT, PrinterHealth.COVER_OPEN, PrinterHealth.OFFLINE}
 
 
@@ -99,16 +119,20 @@ class KioskApp:
         # The retained status is refreshed this often (seconds), not only on changes.
         self.status_every = status_every
         self._status_due = time.monotonic() + status_every
+        self._resend_due = time.monotonic() + RESEND_EVERY_SECONDS
         self.services = [button.service for button in kiosk.buttons]
         self.panel: Panel | None = None
         self.link: Link | None = None
         self.printer_health = PrinterHealth.UNKNOWN
-        self._inbox: queue.Queue[Press | _AnswerArrived | _Connected] = queue.Queue()
+        self._inbox: queue.Queue[_Item] = queue.Queue()
         self._answers: dict[str, Answer] = {}
         self._answered = threading.Condition()
         self._dark: dict[str, dt.date] = {}
         self._lights: dict[str, Light] = {}
         self._stopping = threading.Event()
+        self.presence = CentralPresence()
+        # What the lights and the status last said of the central.
+        self._central_was_there = False
 
     def attach(self, panel: Panel, link: Link) -> None:
         self.panel = panel
@@ -128,6 +152,9 @@ class KioskApp:
     def connected(self) -> None:
         self._inbox.put(_Connected())
 
+    def central_status(self, status: DeviceStatus) -> None:
+        self._inbox.put(_CentralStatus(status))
+
     def stop(self) -> None:
         self._stopping.set()
 
@@ -146,16 +173,21 @@ class KioskApp:
                 continue
             self.handle(item)
 
-    def handle(self, item: Press | _AnswerArrived | _Connected) -> None:
+    def handle(self, item: _Item) -> None:
         try:
             if isinstance(item, Press):
                 self.on_press(item)
             elif isinstance(item, _AnswerArrived):
+                self.presence.sign()
                 self._late_answer(item.answer)
+            elif isinstance(item, _CentralStatus):
+                self._central_status(item.status)
             else:
+                # Mosquitto keeps what is published for the central while it is away.
                 self._resend_unanswered()
                 self._refill_reserves()
                 self._publish_status()
+            self._follow_central()
         except Exception:
             # A kiosk never crashes on a message or a press: log it and go on.
             log.exception("%s could not handle %r", self.kiosk.id, item)
@@ -164,6 +196,9 @@ class KioskApp:
     def tick(self) -> None:
         if self.printer_health in _UNPRINTABLE:
             self._check_printer()
+        self._follow_central()
+        if time.monotonic() >= self._resend_due and self._central_there():
+            self._resend_unanswered()
         if time.monotonic() >= self._status_due:
             self._publish_status()
         self._refresh_lights()
@@ -180,42 +215,79 @@ class KioskApp:
 
     def on_press(self, press: Press) -> None:
         service = press.service
-        now = self.clock()
-        if self._refusal(service, now) is not None or not self._check_printer():
+        if self._refusal(service, self.clock()) is not None or not self._check_printer():
             self._buzz("refused")
             return
+        if not self._central_there():
+            # Asking would only make the citizen wait, and cost a number once the central
+            # read the request after the kiosk had given up on it.
+            log.warning("%s: the central is away, printing %s offline", self.kiosk.id, service)
+            self._issue_offline(press)
+            return
         request_id = uuid.uuid4().hex
-        payload = encode(IssueTicket(id=request_id, service=service, priority=press.priority))
+        expires = self._expiry()
+        request = IssueTicket(
+            id=request_id, service=service, priority=press.priority, expires=expires
+        )
+        payload = encode(request)
         self.outbox.add(request_id, "issue", service, payload)
         self._light(service, Light.PRINTING)
         answer = self._send_and_wait(request_id, payload)
-        if answer is not None:
+        if answer is not None and answer.reason != Reason.EXPIRED.value:
             pending = self.outbox.get(request_id)
             assert pending is not None
             self._act(pending, answer)
-        else:
-            log.warning(
-                "%s: no answer within %.1f s, printing offline", self.kiosk.id, self.answer_timeout
-            )
-            self.outbox.set_state(request_id, RequestState.ABANDONED)
-            self._issue_offline(press, now)
+            return
+        self.outbox.set_state(request_id, RequestState.ABANDONED)
+        self._issue_offline(press)
 
     def _send_and_wait(self, request_id: str, payload: bytes) -> Answer | None:
+        """The central's answer, or None when it could not be asked or did not answer."""
         if self.link is None or not self.link.send(payload):
+            log.warning("%s: cannot reach Mosquitto, printing offline", self.kiosk.id)
             return None
         with self._answered:
             self._answered.wait_for(lambda: request_id in self._answers, self.answer_timeout)
-            return self._answers.pop(request_id, None)
+            answer = self._answers.pop(request_id, None)
+        if answer is None:
+            log.warning(
+                "%s: no answer within %.1f s, printing offline", self.kiosk.id, self.answer_timeout
+            )
+            self.presence.away()
+        else:
+            self.presence.sign()
+        return answer
 
-    def _issue_offline(self, press: Press, now: dt.datetime) -> None:
+    def _expiry(self) -> dt.datetime | None:
+        """When the kiosk gives up on a request sent now, on the central's clock.
+
+        No margin: the heartbeat's delay only makes the kiosk read the central's clock
+        late, so the central's deadline comes no later than the kiosk's. A request that
+        expires while the kiosk still waits is answered `expired`, and the kiosk prints a
+        reserved number as if no answer had come: no citizen is refused and no number spent.
+        """
+        central_now = self.presence.central_time(self.clock())
+        if central_now is None:
+            return None
+        return central_now + dt.timedelta(seconds=self.answer_timeout)
+
+    def _issue_offline(self, press: Press) -> None:
+        # The time it is printed: the ticket shows it, and it is the ticket's place.
+        now = self.clock()
         reserved = self.outbox.take_reserved(self._today(), press.service, now)
         if reserved is None:
             log.warning(
-                "%s: offline and no reserved number left for %s", self.kiosk.id, press.service
+                "%s: the central is away and no reserved number is left for %s",
+                self.kiosk.id,
+                press.service,
             )
             self._buzz("refused")
             return
-        local = now.astimezone(self.site.site.timezone)
+        # On the central's clock where the heartbeat told it: the central refuses a print
+        # time more than a little after its own, and a Pi without a clock battery may be
+        # far off before it reaches a time server.
+        printed = self.presence.central_time(now) or now
+        local = printed.astimezone(self.site.site.timezone)
         ticket = _offline_ticket(reserved, local, press.priority)
         request_id = uuid.uuid4().hex
         message = IssueOffline(
@@ -231,6 +303,10 @@ class KioskApp:
             self._printer_failed(fault)
             return
         log.info("%s printed %s offline (reserved number)", self.kiosk.id, ticket.number)
+        # Mosquitto keeps it for the central even while the central is away; it is handed
+        # in again when the central is back, and the central takes it once.
+        if self.link is not None:
+            self.link.send(encode(message))
 
     # -- answers -----------------------------------------------------------------------
 
@@ -248,6 +324,14 @@ class KioskApp:
             self._act_on_ticket(pending, answer)
         elif pending.kind == "reserve" and answer.ok:
             self.outbox.add_reserved(self._today(), answer.reserved)
+            self.outbox.set_state(pending.id, RequestState.DONE)
+            # Asked for before an outage used some: top up what is still missing.
+            self._refill_reserves()
+            return
+        elif answer.reason == Reason.UNAVAILABLE and pending.kind != "cancel":
+            # The central could not save it (a full disk): it stays to be handed in again.
+            log.warning("%s: %s %s not saved yet", self.kiosk.id, pending.kind, pending.id)
+            return
         elif not answer.ok:
             log.warning(
                 "%s: %s %s refused: %s", self.kiosk.id, pending.kind, pending.id, answer.reason
@@ -260,7 +344,9 @@ class KioskApp:
             log.info("%s: %s refused: %s", self.kiosk.id, pending.service, answer.reason)
             if answer.reason in _DARK_FOR_THE_DAY:
                 self._dark[pending.service] = self._today()
-            if pending.state is not RequestState.ABANDONED:
+            # Nobody waits for an abandoned request, nor for one that expired across a
+            # restart of the kiosk (its citizen saw nothing printed).
+            if pending.state is not RequestState.ABANDONED and answer.reason != Reason.EXPIRED:
                 self._buzz("refused")
             return
         if pending.state is RequestState.ABANDONED:
@@ -285,17 +371,53 @@ class KioskApp:
         if self.link is not None:
             self.link.send(payload)
 
+    # -- the central: there or away ---------------------------------------------------------
+
+    def _central_status(self, status: DeviceStatus) -> None:
+        if status.state != "online":
+            log.warning("%s: the central says it is %s", self.kiosk.id, status.state)
+            self.presence.away()
+            return
+        try:
+            central_at: dt.datetime | None = dt.datetime.fromisoformat(status.at)
+        except ValueError:
+            central_at = None
+        if central_at is not None and central_at.tzinfo is None:
+            central_at = None
+        self.presence.sign(central_at, self.clock())
+
+    def _central_there(self) -> bool:
+        return self.link is not None and self.link.connected and self.presence.there()
+
+    def _follow_central(self) -> None:
+        """Acts on the central coming back or going away, once per change."""
+        there = self._central_there()
+        if there == self._central_was_there:
+            return
+        self._central_was_there = there
+        if there:
+            waiting = self.outbox.count(RequestState.PENDING)
+            log.info(
+                "%s: the central is there: handing in %d stored requests", self.kiosk.id, waiting
+            )
+            self._resend_unanswered()
+            self._refill_reserves()
+        else:
+            log.warning("%s: the central is away: printing reserved numbers", self.kiosk.id)
+        self._publish_status()
+
     # -- keeping things going -------------------------------------------------------------
 
     def _resend_unanswered(self) -> None:
         """Publishes again every request still waiting for its answer (same id)."""
+        self._resend_due = time.monotonic() + RESEND_EVERY_SECONDS
         for pending in self.outbox.unfinished():
             if pending.state is RequestState.PENDING and self.link is not None:
                 self.link.send(pending.payload)
 
     def _refill_reserves(self) -> None:
         """Keeps `reserve_pool` numbers per open service set aside for an outage."""
-        if self.link is None or not self.link.connected:
+        if self.link is None or not self._central_there():
             return
         now = self.clock()
         waiting = {p.service for p in self.outbox.unfinished() if p.kind == "reserve"}
@@ -331,7 +453,7 @@ class KioskApp:
 
     def _refresh_lights(self) -> None:
         now = self.clock()
-        online = self.link is not None and self.link.connected
+        online = self._central_there()
         for service in self.services:
             if self.printer_health in _UNPRINTABLE:
                 light = Light.FAULT
@@ -359,6 +481,7 @@ class KioskApp:
             "outbox": self.outbox.count(RequestState.PENDING, RequestState.ANSWERED),
             "offline_pending": self.outbox.count(RequestState.PENDING, kind="issue_offline"),
             "reserved": sum(self.outbox.reserved_left(today, s) for s in self.services),
+            "central": self._central_there(),
             "version": VERSION,
         }
 

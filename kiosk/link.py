@@ -5,8 +5,8 @@ from collections.abc import Callable
 
 from contract.credentials import Credentials
 from contract.device_link import DeviceLink, Health
-from contract.messages import Answer, BadMessage, decode
-from contract.topics import Topics
+from contract.messages import Answer, BadMessage, DeviceStatus, decode
+from contract.topics import CENTRAL_ID, Topics
 
 log = logging.getLogger(__name__)
 
@@ -14,7 +14,8 @@ __all__ = ["Health", "KioskLink"]
 
 
 class KioskLink(DeviceLink):
-    """A kiosk's session: it writes only its request topic and reads only its answers."""
+    """A kiosk's session: it writes only its request topic and reads only its answers
+    (and the central's heartbeat, to know whether the central is there)."""
 
     def __init__(
         self,
@@ -24,14 +25,19 @@ class KioskLink(DeviceLink):
         version: str,
         on_answer: Callable[[Answer], None],
         on_connected: Callable[[], None],
+        on_central: Callable[[DeviceStatus], None],
     ) -> None:
         self._on_answer = on_answer
+        self._on_central = on_central
+        topics = Topics(credentials.site)
+        self._answer_topic = topics.kiosk_answer(kiosk_id)
+        self._central_topic = topics.status(CENTRAL_ID)
         super().__init__(
             kiosk_id,
             credentials,
             version=version,
-            subscriptions=[Topics(credentials.site).kiosk_answer(kiosk_id)],
-            on_message=self._answer,
+            subscriptions=[self._answer_topic, self._central_topic],
+            on_message=self._message_in,
             on_connected=on_connected,
         )
 
@@ -39,10 +45,21 @@ class KioskLink(DeviceLink):
         """Publishes a request; False when not connected (the outbox keeps it)."""
         return self.publish(self.topics.kiosk_request(self.device_id), payload)
 
-    def _answer(self, topic: str, payload: bytes) -> None:
+    def _message_in(self, topic: str, payload: bytes) -> None:
+        if topic == self._central_topic:
+            self._central(payload)
+            return
         try:
             answer = decode(payload, Answer)
         except BadMessage as e:
             log.warning("%s dropped an answer it cannot read: %s", self.device_id, e)
             return
         self._on_answer(answer)
+
+    def _central(self, payload: bytes) -> None:
+        try:
+            status = decode(payload, DeviceStatus)
+        except BadMessage as e:
+            log.warning("%s dropped a central status it cannot read: %s", self.device_id, e)
+            return
+        self._on_central(status)

@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         version=VERSION,
         on_answer=app.answer_arrived,
         on_connected=app.connected,
+        on_central=app.central_status,
     )
     panel = KioskPanel(kiosk, app.pressed, pin_factory=pin_factory)
     app.attach(panel, link)

@@ -23,6 +23,7 @@ def start_central(
     *,
     simulate_from: str,
     speed: float | None = None,
+    extra: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
     """The central of `site_file` with the credentials of the `provisioned` folder, its
     clock starting at `simulate_from` (ISO time) and running `speed` times real time."""
@@ -43,6 +44,7 @@ def start_central(
     ]
     if speed is not None:
         command += ["--speed", str(speed)]
+    command += extra
     with log_path.open("ab") as log:
         return subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT

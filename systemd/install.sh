@@ -269,8 +269,9 @@ set_env ANTRE_SITE "$ETC/site.toml"
 
 case "$role" in
     central)
+        # --web-tls: the staff pages' certificate, signed by the site's CA.
         provision=("$venv/bin/antre-provision" "$root$ETC/site.toml" --dir "$root$MQTT_DIR"
-                   --host "$host")
+                   --host "$host" --web-tls)
         [ -z "$port" ] || provision+=(--port "$port")
         [ "$TLS" = 0 ] || provision+=(--tls)
         "${provision[@]}" >"$work/provision" || die "provisioning failed"
@@ -279,6 +280,7 @@ case "$role" in
         # The backups (antre-backup.timer): the service loads tls/ (LoadCredential=), so
         # it is made even without TLS; the backup folder is the antre user's alone.
         [ -d "$root$MQTT_DIR/tls" ] || install -d -m 0755 "$root$MQTT_DIR/tls"
+        default_env ANTRE_PUBLIC_ARGS "--public-port 8081"
         default_env ANTRE_BACKUP_DIR "$BACKUP_DIR"
         default_env ANTRE_BACKUP_KEEP 14
         if [ ! -d "$root$BACKUP_DIR" ]; then

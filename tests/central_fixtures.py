@@ -7,6 +7,7 @@ whatever the hour the tests run at.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import signal
 import sqlite3
@@ -39,8 +40,15 @@ class CentralProcess:
         self.web_port = web_port
         self.log_path = db.parent / "central.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self._first_start: float | None = None
 
     def start(self) -> None:
+        # A restarted central's clock has moved on, as a real one's has: its simulated
+        # clock goes on from where the first start's would be now, not from 09:00 again.
+        if self._first_start is None:
+            self._first_start = time.monotonic()
+        elapsed = dt.timedelta(seconds=time.monotonic() - self._first_start)
+        simulate_from = dt.datetime.fromisoformat(MONDAY_MORNING) + elapsed
         command = [
             sys.executable,
             "-m",
@@ -52,7 +60,7 @@ class CentralProcess:
             "--db",
             str(self.db),
             "--simulate-from",
-            MONDAY_MORNING,
+            simulate_from.isoformat(),
         ]
         if self.web_port is not None:
             command += ["--web-port", str(self.web_port), "--web-host", "127.0.0.1"]
@@ -67,6 +75,15 @@ class CentralProcess:
             self._process.kill()
             self._process.wait()
             self._process = None
+
+    def freeze(self) -> None:
+        """SIGSTOP: the central hangs (a stuck disk, say) while Mosquitto keeps its session."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
 
     def stop(self) -> int | None:
         if self._process is None:

@@ -210,9 +210,13 @@ def test_the_central_install_adds_the_backup_timer_and_its_folder(tmp_path: Path
     env = (root / "etc/antre/antre.env").read_text()
     assert "\nANTRE_BACKUP_DIR=/var/backups/antre\n" in env
     assert "\nANTRE_BACKUP_KEEP=14\n" in env
+    # The site's CA, made even without MQTT over TLS: it signs the web console's certificate
     tls = root / "var/lib/antre/mqtt/tls"
-    assert tls.is_dir()
-    assert list(tls.iterdir()) == []
+    assert sorted(p.name for p in tls.iterdir()) == ["ca.crt", "ca.key"]
+    web = root / "var/lib/antre/mqtt/web"
+    assert stat.S_IMODE((web / "server.key").stat().st_mode) == 0o600
+    assert (web / "server.crt").exists()
+    assert "\nANTRE_PUBLIC_ARGS=--public-port 8081\n" in env
 
 
 def test_an_upgrade_adds_the_backup_settings_and_keeps_an_edited_one(tmp_path: Path) -> None:

@@ -4,26 +4,17 @@ Mock pins stand in for the buttons and LEDs, a simulated printer for the ESC/POS
 printer; everything else is real: the outbox on disk, MQTT, the central's SQLite.
 """
 
-import datetime as dt
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from gpiozero.pins.mock import MockFactory
-
-from contract.clock import SimulatedClock
-from contract.messages import Answer, CounterCommand, DeviceStatus, QueueState, decode, encode
-from contract.site import Kiosk as KioskConfig
-from kiosk.app import KioskApp
+from contract.messages import Answer, CounterCommand, DeviceStatus, decode, encode
 from kiosk.link import KioskLink
-from kiosk.outbox import Outbox, RequestState
-from kiosk.panel import KioskPanel, Light
-from kiosk.printer import PrinterHealth, SimulatedPrinter, TicketPrinter
+from kiosk.outbox import RequestState
+from kiosk.panel import Light
+from kiosk.printer import PrinterHealth
 from tests.broker_fixtures import EXAMPLE_SITE, Mosquitto, MqttClients, Provisioned
 from tests.central_fixtures import (
     MONDAY_MORNING,
@@ -33,106 +24,7 @@ from tests.central_fixtures import (
     assert_displays_show_the_central,
     wait_for_state,
 )
-
-
-@dataclass
-class RunningKiosk:
-    app: KioskApp
-    config: KioskConfig
-    panel: KioskPanel
-    printer: SimulatedPrinter
-    factory: MockFactory
-
-    def press(self, service: str) -> None:
-        pin = next(b.pin for b in self.config.buttons if b.service == service)
-        self._tap(pin)
-
-    def press_priority(self) -> None:
-        assert self.config.priority_button_pin is not None
-        self._tap(self.config.priority_button_pin)
-
-    def _tap(self, pin: int) -> None:
-        mock = self.factory.pin(pin)
-        mock.drive_low()
-        mock.drive_high()
-
-    def printed(self) -> bytes:
-        return bytes(self.printer.output)
-
-
-def has_printed(kiosk: RunningKiosk, number: str) -> Callable[[], bool]:
-    return lambda: number.encode() in kiosk.printed()
-
-
-def until(condition: Callable[[], bool], timeout: float = 15.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def start_kiosk(provisioned: Provisioned, tmp_path: Path) -> Iterator[Callable[..., RunningKiosk]]:
-    """Starts kiosk-1 in this process; stops everything it started at the end."""
-    stops: list[Callable[[], None]] = []
-
-    def start(
-        start_at: str = MONDAY_MORNING, *, status_every: float = 30.0, answer_timeout: float = 1.0
-    ) -> RunningKiosk:
-        site = provisioned.site
-        config = next(k for k in site.kiosks if k.id == "kiosk-1")
-        clock = SimulatedClock(dt.datetime.fromisoformat(start_at))
-        outbox = Outbox(tmp_path / f"outbox-{len(stops)}.sqlite3")
-        printer = SimulatedPrinter()
-        app = KioskApp(
-            site,
-            config,
-            outbox,
-            TicketPrinter(config.printer, site, printer),
-            clock,
-            status_every=status_every,
-            answer_timeout=answer_timeout,
-        )
-        factory = MockFactory()
-        panel = KioskPanel(config, app.pressed, pin_factory=factory)
-        link = KioskLink(
-            "kiosk-1",
-            provisioned.credentials["kiosk-1"],
-            version="test",
-            on_answer=app.answer_arrived,
-            on_connected=app.connected,
-        )
-        app.attach(panel, link)
-        link.start()
-        loop = threading.Thread(target=app.run, kwargs={"tick": 0.05}, daemon=True)
-        loop.start()
-
-        def stop() -> None:
-            app.stop()
-            loop.join(timeout=5)
-            panel.close()
-            link.stop({})
-            outbox.close()
-            factory.close()
-
-        stops.append(stop)
-        return RunningKiosk(app, config, panel, printer, factory)
-
-    yield start
-    for stop in reversed(stops):
-        stop()
-
-
-def ready(kiosk: RunningKiosk) -> None:
-    """Connected, with its reserve of numbers for every service."""
-    until(lambda: kiosk.app.health()["reserved"] == 3 * len(kiosk.app.services), what="reserves")
-
-
-def waiting(provisioned: Provisioned, service: str, count: int) -> QueueState:
-    return wait_for_state(
-        provisioned,
-        lambda s: next(v.waiting for v in s.services if v.prefix == service) == count,
-    )
+from tests.kiosk_fixtures import RunningKiosk, has_printed, ready, until, waiting
 
 
 def test_a_press_prints_a_ticket(
@@ -350,11 +242,18 @@ def test_a_kiosk_killed_between_publish_and_print_prints_the_same_ticket_once(
     watcher.subscribe_and_wait(provisioned.topics.kiosk_request("kiosk-1"))
     watcher.subscribe_and_wait(provisioned.topics.status("kiosk-1"))
     with (tmp_path / "kiosk.log").open("wb") as log:
-        # GIVEN the central is not running yet: the request is published, nobody answers
+        # GIVEN a central that beats but does not answer (it hangs): the kiosk publishes
+        # its request and waits for the answer
         kiosk = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=log, stderr=log)
         try:
             # (a citizen presses once the kiosk is up: it says so on its status topic)
             while b'"state":"online"' not in watcher.next_message(timeout=20).payload:
+                pass
+            beat = DeviceStatus(device="central", state="online", at=MONDAY_MORNING)
+            watcher.publish_and_wait(
+                provisioned.topics.status("central"), encode(beat), retain=True
+            )
+            while b'"central":true' not in watcher.next_message(timeout=20).payload:
                 pass
             assert kiosk.stdin is not None
             kiosk.stdin.write(b"A\n")

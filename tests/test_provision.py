@@ -164,7 +164,8 @@ def test_passwd_holds_hashes_and_no_plaintext_is_left(tmp_path: Path) -> None:
 
 def test_acl_gives_each_role_only_its_topics(tmp_path: Path) -> None:
     """GIVEN a provisioned site THEN the ACL, marked as generated, names every user and gives
-    the central the whole site, a kiosk its request/answer/state/status, a display state,
+    the central the whole site, a kiosk its request/answer/state/status and the central's
+    heartbeat, a display state,
     calls and its own status, a counter its command/answer/state/calls/status."""
     report = provision(load_site(EXAMPLE_SITE), tmp_path)
     acl = report.acl.read_text(encoding="utf-8")
@@ -177,6 +178,7 @@ def test_acl_gives_each_role_only_its_topics(tmp_path: Path) -> None:
         ("write", f"{root}/kiosk/kiosk-1/request"),
         ("read", f"{root}/kiosk/kiosk-1/answer"),
         ("read", f"{root}/state"),
+        ("read", f"{root}/status/central"),
         ("write", f"{root}/status/kiosk-1"),
     }
     assert "user kiosk-1\ntopic write antre/v1/samarinda/kiosk/kiosk-1/request\n" in acl

@@ -503,9 +503,37 @@ def test_the_event_stream_starts_with_the_served_ticket(
     assert live["serving"]["priority"] is True
     assert live["paused"] is False
     assert live["services"] == [
-        {"prefix": "A", "name": "Paspor (permohonan baru dan penggantian)", "waiting": 2}
+        {
+            "prefix": "A",
+            "name": "Paspor (permohonan baru dan penggantian)",
+            "waiting": 2,
+            "reserved": [],
+        }
     ]
     assert live["skipped"] == []
+
+
+def test_the_console_names_the_numbers_kiosks_hold_in_reserve(
+    client: FlaskClient, login: Login, web_ctx: WebContext
+) -> None:
+    # GIVEN kiosk-1 holds A001-A003 for an outage and a citizen took A004 online
+    web_ctx.queue.run(lambda engine, now: engine.reserve("A", 3, now, actor="kiosk-1"))
+    issue(web_ctx)
+    # WHEN siti opens counter 1's console, whose first call will be A004
+    login("siti")
+    page = client.get("/counter/1").get_data(as_text=True)
+    # THEN the gap is explained: A001-A003 are kiosk reserve numbers, not lost citizens
+    assert "Nomor cadangan anjungan, belum dipakai" in page
+    assert "A001, A002, A003" in page
+    # AND once a kiosk printed one offline and handed it in, it is no longer listed
+    printed_at = web_ctx.queue.now()
+    web_ctx.queue.run(
+        lambda engine, now: engine.issue_reserved(
+            f"{engine.day.isoformat()}/A001", printed_at, now, actor="kiosk-1"
+        )
+    )
+    live = first_event(client.get("/counter/1/events", buffered=False))
+    assert live["services"][0]["reserved"] == ["A002", "A003"]
 
 
 # -- the same rules as the MQTT side ------------------------------------------------------

@@ -1,8 +1,12 @@
-"""The web console served for real: waitress over HTTP, with many live pages open."""
+"""The web console served for real: uvicorn over HTTP, with many live pages open."""
 
 import http.client
 import io
 import json
+import socket
+import ssl
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -11,10 +15,11 @@ import pytest
 from flask import Flask
 
 from broker.requests import RequestHandler
+from broker.tls import WEB_DIR, ensure_tls
 from broker.web.accounts import Accounts
 from broker.web.admin_cli import main as admin_main
 from broker.web.context import WebContext
-from broker.web.serve import WebServer
+from broker.web.serve import Tls, WebServer
 from contract.messages import IssueTicket, encode
 
 LIVE_PAGES = 60
@@ -102,3 +107,151 @@ def test_the_first_admin_is_made_on_the_command_line(
         accounts.close()
     monkeypatch.setattr("sys.stdin", io.StringIO("pendek\n"))
     assert admin_main(["--db", database, "create-user", "lain", "--password-stdin"]) == 1
+
+
+# -- live pages hold no thread; stale posts are not carried out; TLS and the public port --
+
+HALL = 300
+
+
+def open_streams(port: int, path: str, count: int, stack: ExitStack) -> None:
+    """`count` phones, each holding the page's event stream open (its first event read)."""
+    for _ in range(count):
+        phone = socket.create_connection(("127.0.0.1", port), timeout=10)
+        stack.callback(phone.close)
+        phone.sendall(f"GET {path}/events HTTP/1.1\r\nHost: antre\r\n\r\n".encode())
+        received = b""
+        while b"\ndata: " not in received:
+            chunk = phone.recv(4096)
+            assert chunk, "the stream closed"
+            received += chunk
+        assert received.startswith(b"HTTP/1.1 200")
+
+
+def api_call_next(port: int, token: str, request_id: str) -> tuple[int, dict[str, object]]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        body = json.dumps({"id": request_id, "action": "call_next"})
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        connection.request("POST", "/api/v1/counters/1/commands", body, headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_a_hall_of_open_ticket_pages_holds_no_threads_and_call_next_is_answered(
+    server: WebServer, web_ctx: WebContext
+) -> None:
+    path = ticket_path(web_ctx)
+    issue_more = RequestHandler(web_ctx.queue, web_ctx.links)
+    issue_more.kiosk("kiosk-1", encode(IssueTicket(id="req-2", service="A")))
+    admin = web_ctx.accounts.by_username("admin")
+    assert admin is not None
+    token = web_ctx.accounts.new_token(admin, "test")
+    threads_before = threading.active_count()
+    with ExitStack() as hall:
+        # GIVEN a few hundred citizens keep their ticket page open
+        open_streams(server.port, path, HALL, hall)
+        # THEN the server holds no thread for them
+        assert threading.active_count() < threads_before + 20
+        # AND a clerk's call-next is answered, and every page hears of it
+        status, answer = api_call_next(server.port, token, "call-1")
+        assert status == 200
+        assert answer["ok"] is True
+
+
+def test_a_post_that_waited_too_long_for_a_thread_is_not_carried_out(
+    app: Flask, web_ctx: WebContext
+) -> None:
+    web = WebServer(app, "127.0.0.1", 0, threads=1, stale_after=0.5)
+    web.start()
+    admin = web_ctx.accounts.by_username("admin")
+    assert admin is not None
+    token = web_ctx.accounts.new_token(admin, "test")
+    for n in range(2):
+        RequestHandler(web_ctx.queue, web_ctx.links).kiosk(
+            "kiosk-1", encode(IssueTicket(id=f"req-{n}", service="A"))
+        )
+    answers: dict[str, tuple[int, dict[str, object]]] = {}
+
+    def call(request_id: str) -> None:
+        answers[request_id] = api_call_next(web.port, token, request_id)
+
+    try:
+        # GIVEN the server's one thread is stuck (the queue is busy for two seconds)
+        with web_ctx.queue._lock:
+            first = threading.Thread(target=call, args=("first",))
+            first.start()
+            time.sleep(0.3)
+            # WHEN a second clerk's call-next waits behind it for longer than allowed
+            second = threading.Thread(target=call, args=("second",))
+            second.start()
+            time.sleep(2.0)
+        first.join(timeout=10)
+        second.join(timeout=10)
+    finally:
+        web_ctx.hub.close()
+        web.stop()
+    # THEN the first is carried out, the second refused, not carried out late
+    assert answers["first"][0] == 200
+    assert answers["second"][0] == 503
+    called = [t for t in web_ctx.queue.engine.tickets() if t.state.value == "called"]
+    assert len(called) == 1
+
+
+def test_staff_pages_over_tls_and_the_citizens_pages_apart(
+    app: Flask, web_ctx: WebContext, tmp_path: Path
+) -> None:
+    files = ensure_tls(tmp_path, "127.0.0.1", "test", server_dir=WEB_DIR)
+    web = WebServer(
+        app,
+        "127.0.0.1",
+        0,
+        tls=Tls(files.server_cert, files.server_key),
+        public_port=0,
+    )
+    web.start()
+    path = ticket_path(web_ctx)
+    trusted = ssl.create_default_context(cafile=str(files.ca_cert))
+    connections: list[http.client.HTTPConnection] = []
+
+    def connect(port: int, secure: bool) -> http.client.HTTPConnection:
+        made = (
+            http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=trusted)
+            if secure
+            else http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        )
+        connections.append(made)
+        return made
+
+    try:
+        # the staff's login page over HTTPS, its cookie Secure
+        staff = connect(web.port, secure=True)
+        staff.request("GET", "/login")
+        login = staff.getresponse()
+        login.read()
+        assert login.status == 200
+        assert "Secure" in (login.getheader("Set-Cookie") or "")
+        # plain HTTP on the staff port gets no page
+        plain = connect(web.port, secure=False)
+        plain.request("GET", "/login")
+        with pytest.raises((http.client.HTTPException, OSError)):
+            plain.getresponse()
+        # the public port: the ticket page, and no staff page at all
+        assert web.public_port is not None
+        public = connect(web.public_port, secure=False)
+        public.request("GET", path)
+        ticket = public.getresponse()
+        assert ticket.status == 200
+        ticket.read()
+        for staff_path in ("/login", "/admin/", "/api/v1/state", "/counter/1"):
+            public.request("GET", staff_path)
+            refused = public.getresponse()
+            refused.read()
+            assert refused.status == 404, staff_path
+    finally:
+        for connection in connections:
+            connection.close()
+        web_ctx.hub.close()
+        web.stop()

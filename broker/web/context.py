@@ -36,6 +36,9 @@ class WebContext:
     # the file says, before the saved edits (None: `site` as first given).
     replace_site: Callable[[Site], None] = lambda site: None
     file_site: Site | None = None
+    # What page areas keep for the life of the console (e.g. the ticket pages' board),
+    # by their own key.
+    extras: dict[object, object] = field(default_factory=dict)
 
 
 def context() -> WebContext:

@@ -38,6 +38,7 @@ from broker.views import ticket_info
 from broker.web.accounts import User
 from broker.web.context import WebContext, context
 from broker.web.i18n import language, t
+from broker.web.live import add_feed, live_response
 from broker.web.security import current_user, login_required
 from contract.reasons import Reason, reason_text
 from contract.site import Site
@@ -62,6 +63,7 @@ _MESSAGE_KEY = "counter_message"
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    add_feed(app, FEED, live_feed)
 
 
 # -- pages -------------------------------------------------------------------------------
@@ -103,14 +105,20 @@ def events(number: int) -> Response:
     _allowed(number)
     # The stream runs after this request has returned: it takes what it needs now.
     ctx = context()
+    render = live_feed(ctx, [str(number)])
+    assert render is not None
+    return live_response(f"{FEED} {number}", lambda: ctx.hub.stream(render))
 
-    def render() -> str:
-        return json.dumps(_live(ctx, number), ensure_ascii=False)
 
-    response = Response(ctx.hub.stream(render), mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["X-Accel-Buffering"] = "no"
-    return response
+FEED = "counter"
+
+
+def live_feed(ctx: WebContext, args: list[str]) -> Callable[[], str] | None:
+    """The console's live part of counter `args[0]`, as JSON (None: no such counter)."""
+    if len(args) != 1 or not args[0].isdigit() or int(args[0]) not in ctx.site.counters_by_number:
+        return None
+    number = int(args[0])
+    return lambda: json.dumps(_live(ctx, number), ensure_ascii=False)
 
 
 @bp.post("/counter/<int:number>/<action>")
@@ -294,6 +302,7 @@ def _live_view(site: Site, engine: QueueEngine, number: int, now: dt.datetime) -
                 "prefix": prefix,
                 "name": _service_name(site, prefix),
                 "waiting": engine.waiting_count(prefix),
+                "reserved": engine.reserved_numbers(prefix),
             }
             for prefix in spec.services
         ],

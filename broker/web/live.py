@@ -1,14 +1,19 @@
 """Live updates for the web pages: a change counter that server-sent events wait on.
 
-The queue service tells the hub after every change; each open page's event stream
-waits on the hub (one thread per stream in waitress) and sends a fresh view when
-the version moves, or a heartbeat comment every `HEARTBEAT` seconds so proxies and
-phones keep the connection.
+The queue service tells the hub after every change. Served by `broker.web.serve`, an
+open page's event stream is a task of the server's event loop (`broker.web.live_feeds`),
+woken through `watch`: no thread is held per page. Under any other WSGI server (and the
+Flask test client) `stream` serves the same events from the request's own thread. Either
+sends a fresh view when the version moves, or a heartbeat comment every `HEARTBEAT`
+seconds so proxies and phones keep the connection.
 """
 
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import Flask, Response, request
 
 HEARTBEAT = 15.0
 
@@ -30,17 +35,34 @@ class ChangeHub:
         self.version = clock()
         self._changed = threading.Condition()
         self._closed = False
+        self._watchers: list[Callable[[], None]] = []
 
     def changed(self, *_: object) -> None:
         with self._changed:
             self.version = max(self.version + 1, self._clock())
             self._changed.notify_all()
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            watcher()
 
     def close(self) -> None:
         """Ends every stream (the server is stopping)."""
         with self._changed:
             self._closed = True
             self._changed.notify_all()
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            watcher()
+
+    def watch(self, watcher: Callable[[], None]) -> None:
+        """Calls `watcher` after every change and at close, on the changer's thread: it
+        must only hand the news on (e.g. to an event loop)."""
+        with self._changed:
+            self._watchers.append(watcher)
+
+    def unwatch(self, watcher: Callable[[], None]) -> None:
+        with self._changed:
+            self._watchers.remove(watcher)
 
     def wait_past(self, version: int, timeout: float) -> int:
         """Waits until the version passes `version` (or the timeout); returns the version."""
@@ -52,10 +74,15 @@ class ChangeHub:
     def closed(self) -> bool:
         return self._closed
 
-    def stream(self, render: Callable[[], str], heartbeat: float = HEARTBEAT) -> Iterator[str]:
-        """Server-sent events: the rendered view now, then after every change."""
+    def stream(
+        self, render: Callable[[], str | None], heartbeat: float = HEARTBEAT
+    ) -> Iterator[str]:
+        """Server-sent events: the rendered view now, then after every change (a render
+        of None sends nothing)."""
         seen = self.version
-        yield _event(render())
+        first = render()
+        if first is not None:
+            yield sse_event(first)
         while True:
             now = self.wait_past(seen, heartbeat)
             if self.closed:
@@ -64,9 +91,33 @@ class ChangeHub:
                 yield ": heartbeat\n\n"
                 continue
             seen = now
-            yield _event(render())
+            data = render()
+            if data is not None:
+                yield sse_event(data)
 
 
-def _event(data: str) -> str:
+# A feed's views: from the feed's arguments, a render of its view (None: no such feed).
+FeedMaker = Callable[[Any, list[str]], Callable[[], str | None] | None]
+FEEDS = "antre.feeds"
+
+
+def add_feed(app: Flask, kind: str, make: FeedMaker) -> None:
+    """Feeds named "`kind` arg ..." are rendered by `make(web_context, args)`."""
+    app.extensions.setdefault(FEEDS, {})[kind] = make
+
+
+def live_response(feed: str, stream: Callable[[], Iterator[str]]) -> Response:
+    """An event-stream response: handed to the server's event loop as feed `feed` when
+    it serves feeds (see `broker.web.live_feeds`), else streamed from this thread."""
+    if request.headers.get("X-Antre-Live-Feeds"):
+        return Response(status=200, headers={"X-Antre-Live": feed})
+    response = Response(stream(), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def sse_event(data: str) -> str:
+    """One server-sent event carrying `data` (a line of its own per line of it)."""
     lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
     return f"{lines}\n"

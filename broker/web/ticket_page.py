@@ -5,15 +5,20 @@ The page is complete as served; a few lines of script update it live through
 server-sent events, and without script it simply refreshes itself.
 """
 
+import datetime as dt
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, Response, abort, render_template, stream_with_context
+from flask import Blueprint, Flask, Response, abort, render_template
 
-from broker.engine.tickets import TicketState
+from broker.engine.engine import Position, QueueEngine
+from broker.engine.tickets import Ticket, TicketState
 from broker.views import ticket_info
-from broker.web.context import context
-from broker.web.i18n import t
+from broker.web.context import WebContext, context
+from broker.web.i18n import language, t
+from broker.web.live import add_feed, live_response
 from contract.messages import TicketInfo
 
 bp = Blueprint("ticket_page", __name__)
@@ -21,6 +26,63 @@ bp = Blueprint("ticket_page", __name__)
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    add_feed(app, FEED, live_feed)
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    version: int
+    tickets: dict[str, Ticket]
+    positions: dict[str, Position]
+    now: dt.datetime
+
+
+class TicketBoard:
+    """Today's tickets and their places, read once per change for all the open pages.
+
+    After a call, hundreds of ticket pages want their view at once: one short read of
+    the queue (`QueueEngine.positions`) serves them all, instead of one each.
+    """
+
+    def __init__(self, ctx: WebContext) -> None:
+        self._ctx = ctx
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def info(self, token: str) -> TicketInfo | None:
+        links = self._ctx.links
+        if links is None:
+            return None
+        snapshot = self._current()
+        ticket_id = links.ticket_id(token, lambda: list(snapshot.tickets))
+        ticket = snapshot.tickets.get(ticket_id) if ticket_id else None
+        if ticket is None:
+            return None
+        position = snapshot.positions.get(ticket.id)
+        engine = self._ctx.queue.engine
+        return ticket_info(engine, ticket, snapshot.now, position=position)
+
+    def _current(self) -> _Snapshot:
+        version = self._ctx.hub.version
+        with self._lock:
+            if self._snapshot is None or self._snapshot.version != version:
+                self._snapshot = self._ctx.queue.read(
+                    lambda engine: _Snapshot(
+                        version,
+                        {t.id: t for t in engine.tickets()},
+                        engine.positions(),
+                        self._ctx.queue.now(),
+                    )
+                )
+            return self._snapshot
+
+
+def _board(ctx: WebContext) -> TicketBoard:
+    """The one board of the web context (made on first use)."""
+    board = ctx.extras.get(TicketBoard)
+    if not isinstance(board, TicketBoard):
+        board = ctx.extras[TicketBoard] = TicketBoard(ctx)
+    return board
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,52 +119,71 @@ def page(token: str) -> str:
 @bp.get("/t/<token>/events")
 def events(token: str) -> Response:
     _view(token)  # 404 before opening a stream for a token that leads nowhere
-    # The stream outlives the request: keep its context (the app, the session language).
-    stream = stream_with_context(context().hub.stream(lambda: _view(token).as_json()))
-    return Response(
-        stream,
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    ctx, lang = context(), language()
+    render = live_feed(ctx, [token, lang])
+    assert render is not None
+    return live_response(f"{FEED} {token} {lang}", lambda: ctx.hub.stream(render))
+
+
+FEED = "ticket"
+
+
+def live_feed(ctx: WebContext, args: list[str]) -> Callable[[], str | None] | None:
+    """The page's view of ticket `args[0]` in language `args[1]`, as JSON; the render
+    gives None once the token leads nowhere (a new day)."""
+    if len(args) != 2:
+        return None
+    token, lang = args
+
+    board = _board(ctx)
+
+    def render() -> str | None:
+        info = board.info(token)
+        return _describe(info, lang).as_json() if info is not None else None
+
+    return render
 
 
 def _view(token: str) -> TicketView:
-    ctx = context()
-    links = ctx.links
-    if links is None:
-        abort(404)
-
-    def find() -> TicketInfo | None:
-        ticket = links.find(ctx.queue.engine, token)
-        return ticket_info(ctx.queue.engine, ticket, ctx.queue.now()) if ticket else None
-
-    info = ctx.queue.read(lambda engine: find())
+    info = _info(context(), token)
     if info is None:
         abort(404)
-    return _describe(info)
+    return _describe(info, language())
 
 
-def _describe(info: TicketInfo) -> TicketView:
+def _info(ctx: WebContext, token: str) -> TicketInfo | None:
+    links = ctx.links
+    if links is None:
+        return None
+
+    def find(engine: QueueEngine) -> TicketInfo | None:
+        ticket = links.find(engine, token)
+        return ticket_info(engine, ticket, ctx.queue.now()) if ticket else None
+
+    return ctx.queue.read(find)
+
+
+def _describe(info: TicketInfo, lang: str) -> TicketView:
     state = TicketState(info.state)
     counter = ""
     if info.counter is not None:
-        counter = f"{t('counter')} {info.counter}"
+        counter = f"{t('counter', lang)} {info.counter}"
     if state is TicketState.WAITING:
-        headline = t("waiting")
+        headline = t("waiting", lang)
         wait = (
-            f"± {info.wait_minutes} {t('minutes')}"
+            f"± {info.wait_minutes} {t('minutes', lang)}"
             if info.wait_minutes is not None
-            else t("unknown")
+            else t("unknown", lang)
         )
         return TicketView(
             info.number, info.service_name, info.agency, state, headline, info.ahead, wait, ""
         )
     if state is TicketState.CALLED:
-        headline = f"{t('go_to')} {counter}"
+        headline = f"{t('go_to', lang)} {counter}"
     elif state is TicketState.FINISHED:
-        headline = t("done")
+        headline = t("done", lang)
     else:
-        headline = t(f"state_{state.value}")
+        headline = t(f"state_{state.value}", lang)
     return TicketView(
         info.number, info.service_name, info.agency, state, headline, None, "", counter
     )

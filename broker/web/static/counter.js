@@ -77,6 +77,12 @@
       Array.prototype.forEach.call(cells, function (cell) {
         cell.textContent = String(service.waiting);
       });
+      var numbers = root.querySelector('[data-reserved="' + service.prefix + '"]');
+      var note = root.querySelector('[data-reserved-note="' + service.prefix + '"]');
+      if (numbers && note) {
+        numbers.textContent = service.reserved.join(", ");
+        note.hidden = service.reserved.length === 0;
+      }
     });
 
     var key = keyOfSkipped(state.skipped);
