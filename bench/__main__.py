@@ -1,6 +1,13 @@
 """`make bench`: runs every benchmark in turn."""
 
-from bench import display_bench, engine_bench, kiosk_bench, mqtt_bench, system_bench
+from bench import (
+    display_bench,
+    engine_bench,
+    kiosk_bench,
+    live_pages_bench,
+    mqtt_bench,
+    system_bench,
+)
 
 
 def main() -> None:
@@ -13,6 +20,8 @@ def main() -> None:
     display_bench.main()
     print()
     system_bench.main()
+    print()
+    live_pages_bench.main()
 
 
 if __name__ == "__main__":

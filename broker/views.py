@@ -9,9 +9,10 @@ import math
 from collections.abc import Iterable
 from typing import Literal
 
-from broker.engine.engine import Position, QueueEngine
+from broker.engine.engine import QueueEngine
 from broker.engine.events import Event, EventKind
 from broker.engine.tickets import Ticket, TicketState
+from broker.engine.waiting import Position
 from broker.ticket_links import TicketLinks
 from contract.hours import wait_across_breaks
 from contract.messages import CallEvent, CounterView, QueueState, ServiceView, TicketInfo

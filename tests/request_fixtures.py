@@ -19,6 +19,8 @@ from tests.conftest import at
 
 
 class Clock:
+    """A clock the test moves by hand."""
+
     def __init__(self, now: dt.datetime) -> None:
         self.now = now
 

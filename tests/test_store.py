@@ -15,18 +15,9 @@ from broker.store.migrations import SchemaError, migrations
 from broker.store.sqlite_store import SqliteStore, StoreError
 from contract.site import Site
 from tests.conftest import MONDAY, at
+from tests.request_fixtures import Clock
 
 TUESDAY = MONDAY + dt.timedelta(days=1)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from contract.messages import SurveyPress, encode
 from contract.site import Site, SurveyUnit
 from contract.site_loader import parse_site
 from tests.conftest import EXAMPLE_SITE, SMALL_SITE, at
+from tests.request_fixtures import Clock
 
 # Two units on the small site: one at counter 1 alone, one shared by counters 1 and 2.
 UNITS = """
@@ -38,14 +39,6 @@ dissatisfied_pin = 13
 very_dissatisfied_pin = 19
 window_minutes = 5
 """
-
-
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 class Central:

@@ -15,28 +15,22 @@ from dataclasses import dataclass, field, replace
 from typing import ParamSpec
 
 from broker.engine.events import Event, EventKind
+from broker.engine.offline import plausible_print_time, unknown_reserve
 from broker.engine.priority import choose_priority
 from broker.engine.tickets import (
     CounterState,
     Ticket,
     TicketState,
-    parse_ticket_id,
     ticket_id,
     ticket_number,
 )
-from broker.engine.waiting import QueueKey, WaitingLine
+from broker.engine.waiting import Position, QueueKey, WaitingLine, WaitingNow, wait_for
 from contract.errors import AntreError
 from contract.hours import issuing_refusal, service_day
-from contract.messages import MAX_RESERVE
 from contract.reasons import Reason, reason_text
 from contract.site import Site
 
 P = ParamSpec("P")
-
-# How far ahead of the central's clock an offline ticket's print time may be.
-CLOCK_SKEW = dt.timedelta(minutes=2)
-# A press a moment before a break, the cut-off or closing is printed a moment after it.
-PRINT_GRACE = dt.timedelta(minutes=1)
 
 
 class Refused(AntreError):
@@ -57,14 +51,6 @@ class Decision:
     ticket: Ticket | None = None
     # Set when the operation succeeded but had nobody to call (see `call_next`).
     note: Reason | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """Where a waiting ticket stands: people ahead and the estimated wait."""
-
-    ahead: int
-    wait: dt.timedelta | None
 
 
 @dataclass(slots=True)
@@ -169,15 +155,18 @@ class QueueEngine:
     def positions(self) -> dict[str, Position]:
         """Every waiting ticket's `position`, in one pass over each line: what hundreds of
         open ticket pages ask for at once after a change."""
-        found: dict[str, Position] = {}
-        for service, lines in self._lines.items():
-            priority = sorted(lines.priority.ids(), key=lambda i: self._tickets[i].queue_key)
-            regular = sorted(lines.regular.ids(), key=lambda i: self._tickets[i].queue_key)
-            pace = self._pace(service)
-            # Priority tickets first: a regular ticket has every priority one ahead of it.
-            for ahead, ticket_id_ in enumerate(priority + regular):
-                found[ticket_id_] = Position(ahead, _wait(ahead, pace))
-        return found
+        return self.waiting_now().positions()
+
+    def waiting_now(self) -> "WaitingNow":
+        """A copy of who waits where, cheap enough to take under the queue's lock; the
+        sorting is done on the copy (`WaitingNow.positions`), after the lock is let go."""
+        return WaitingNow(
+            dict(self._tickets),
+            {
+                service: (lines.priority.ids(), lines.regular.ids(), self._pace(service))
+                for service, lines in self._lines.items()
+            },
+        )
 
     def estimate_wait(self, service: str, ahead: int) -> dt.timedelta | None:
         """Wait for someone with `ahead` people in front, from recent service times.
@@ -185,7 +174,7 @@ class QueueEngine:
         A counter shared by several services counts as a share of one. None when no
         counter serving the service is open.
         """
-        return _wait(ahead, self._pace(service))
+        return wait_for(ahead, self._pace(service))
 
     def _pace(self, service: str) -> tuple[float, float] | None:
         """(minutes a citizen takes, open counters' capacity) of a service; None: closed."""
@@ -325,45 +314,15 @@ class QueueEngine:
         )
 
     def _check_print_time(self, ticket: Ticket, printed: dt.datetime, now: dt.datetime) -> None:
-        spec = self.site.services_by_prefix[ticket.service]
-        try:
-            on_its_day = service_day(self.site, printed) == ticket.day
-            in_hours = any(
-                issuing_refusal(self.site, spec, moment) is None
-                for moment in (printed, printed - PRINT_GRACE)
-            )
-        except (OverflowError, ValueError):  # a year the time zones cannot reach
-            on_its_day = in_hours = False
-        if not (on_its_day and in_hours and printed <= now + CLOCK_SKEW):
+        if not plausible_print_time(self.site, ticket, printed, now):
             raise Refused(Reason.IMPLAUSIBLE_TIME, f"{ticket.number} at {printed.isoformat()}")
 
     def _unknown_reserve(self, ticket_id_: str, actor: str) -> Ticket:
         """A reserved number of today for `actor` that this central has no record of."""
-        parsed = parse_ticket_id(ticket_id_)
-        if parsed is None:
+        ticket = unknown_reserve(self.site, self.day, self._last_seq, ticket_id_, actor)
+        if ticket is None:
             raise Refused(Reason.UNKNOWN_TICKET, ticket_id_)
-        day, prefix, seq = parsed
-        number = ticket_number(prefix, seq)
-        known_service = prefix in self.site.services_by_prefix
-        if day != self.day or not known_service or ticket_id(day, number) != ticket_id_:
-            raise Refused(Reason.UNKNOWN_TICKET, ticket_id_)
-        # Numbers start at 001; a kiosk's reserve reaches at most MAX_RESERVE beyond the
-        # highest number given: anything further would move the day's numbering for nothing.
-        if not 1 <= seq <= self._last_seq[prefix] + MAX_RESERVE:
-            raise Refused(Reason.UNKNOWN_TICKET, ticket_id_)
-        return Ticket(
-            id=ticket_id_,
-            day=day,
-            number=number,
-            prefix=prefix,
-            seq=seq,
-            service=prefix,
-            priority=False,
-            state=TicketState.RESERVED,
-            # Replaced by the time the kiosk printed it (issue_reserved).
-            issued_at=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC),
-            issued_by=actor,
-        )
+        return ticket
 
     @_today
     def call_next(self, number: int, now: dt.datetime, *, actor: str = "") -> Decision:
@@ -607,10 +566,3 @@ class QueueEngine:
     def _current_key(self, ticket_id_: str) -> QueueKey | None:
         ticket = self._tickets.get(ticket_id_)
         return ticket.queue_key if ticket is not None else None
-
-
-def _wait(ahead: int, pace: tuple[float, float] | None) -> dt.timedelta | None:
-    if pace is None:
-        return None
-    minutes, capacity = pace
-    return dt.timedelta(minutes=ahead * minutes / capacity)

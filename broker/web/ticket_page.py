@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, abort, render_template
 
-from broker.engine.engine import Position, QueueEngine
+from broker.engine.engine import QueueEngine
 from broker.engine.tickets import Ticket, TicketState
+from broker.engine.waiting import Position
 from broker.views import ticket_info
 from broker.web.context import WebContext, context
 from broker.web.i18n import language, t
@@ -66,14 +67,11 @@ class TicketBoard:
         version = self._ctx.hub.version
         with self._lock:
             if self._snapshot is None or self._snapshot.version != version:
-                self._snapshot = self._ctx.queue.read(
-                    lambda engine: _Snapshot(
-                        version,
-                        {t.id: t for t in engine.tickets()},
-                        engine.positions(),
-                        self._ctx.queue.now(),
-                    )
-                )
+                # Copied under the queue's lock, sorted after: a call is never held up
+                # by the ticket pages.
+                waiting = self._ctx.queue.read(lambda engine: engine.waiting_now())
+                now = self._ctx.queue.now()
+                self._snapshot = _Snapshot(version, waiting.tickets, waiting.positions(), now)
             return self._snapshot
 
 
