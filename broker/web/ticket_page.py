@@ -51,17 +51,33 @@ class TicketBoard:
         self._lock = threading.Lock()
 
     def info(self, token: str) -> TicketInfo | None:
+        found = self._find(token)
+        if found is None:
+            return None
+        snapshot, ticket = found
+        position = snapshot.positions.get(ticket.id)
+        engine = self._ctx.queue.engine
+        return ticket_info(engine, ticket, snapshot.now, position=position)
+
+    def key(self, token: str) -> tuple[object, ...] | None:
+        """What the ticket's page shows depends on, and nothing more: its state, counter,
+        place and the minute (a wait crosses a break as time passes)."""
+        found = self._find(token)
+        if found is None:
+            return None
+        snapshot, ticket = found
+        position = snapshot.positions.get(ticket.id)
+        minute = snapshot.now.replace(second=0, microsecond=0)
+        return (ticket.id, ticket.state, ticket.counter, position, minute)
+
+    def _find(self, token: str) -> tuple[_Snapshot, Ticket] | None:
         links = self._ctx.links
         if links is None:
             return None
         snapshot = self._current()
         ticket_id = links.ticket_id(token, lambda: list(snapshot.tickets))
         ticket = snapshot.tickets.get(ticket_id) if ticket_id else None
-        if ticket is None:
-            return None
-        position = snapshot.positions.get(ticket.id)
-        engine = self._ctx.queue.engine
-        return ticket_info(engine, ticket, snapshot.now, position=position)
+        return (snapshot, ticket) if ticket is not None else None
 
     def _current(self) -> _Snapshot:
         version = self._ctx.hub.version
@@ -134,8 +150,15 @@ def live_feed(ctx: WebContext, args: list[str]) -> Callable[[], str | None] | No
     token, lang = args
 
     board = _board(ctx)
+    shown: list[object] = [None]
 
     def render() -> str | None:
+        # After a call elsewhere in the hall most pages have nothing new: a few lookups
+        # tell, and only a page whose ticket moved is rendered again.
+        key = board.key(token)
+        if key is None or key == shown[0]:
+            return None
+        shown[0] = key
         info = board.info(token)
         return _describe(info, lang).as_json() if info is not None else None
 
