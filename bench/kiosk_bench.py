@@ -12,7 +12,7 @@ In one run, against a Mosquitto on 127.0.0.1 provisioned for the example site:
   and for the kiosk to be done with it;
 - echo: with the kiosk and the central stopped, mqtt_bench's bare echo (a plain paho
   client in its own process republishing each request at QoS 1 to the answer topic) and
-  one client sending requests one after another: the round trip through the broker
+  one client sending requests one after another: the round trip through Mosquitto
   that the press cannot beat.
 
 The difference is what the kiosk and the central add to that round trip: the press

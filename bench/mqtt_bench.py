@@ -252,7 +252,7 @@ def serving_central(
 def _wait_until_serving(
     central: subprocess.Popen[bytes], display: Credentials, topics: Topics, log_path: Path
 ) -> None:
-    """Returns once the central's retained state is on the broker."""
+    """Returns once the central's retained state is on Mosquitto."""
     watcher = _StateWatcher(display, topics)
     try:
         deadline = time.monotonic() + READY_TIMEOUT

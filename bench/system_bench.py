@@ -21,7 +21,7 @@ user, as provisioned):
 CPU time (user + system, from /proc/<pid>/stat) and resident memory (VmRSS and its peak
 VmHWM, from /proc/<pid>/status) of the central, Mosquitto, this process (the kiosk and
 counter clients) and the displays' process cover steps 1 and 2. The ratios say what the
-central and the displays add to the broker's own round trip. Nothing here asserts a time:
+central and the displays add to Mosquitto's own round trip. Nothing here asserts a time:
 it prints what one run measured.
 """
 

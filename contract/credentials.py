@@ -33,7 +33,7 @@ Password = Annotated[str, Meta(min_length=1, max_length=512, pattern=r"^[^\r\n]+
 
 
 class Credentials(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Who a client is on the broker, where the broker is, and which site it serves."""
+    """Who a client is on Mosquitto, where Mosquitto is, and which site it serves."""
 
     # "central", a kiosk, survey unit or display id, or "counter-<n>".
     username: Identifier
@@ -41,7 +41,8 @@ class Credentials(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True)
     host: Host
     port: Port
     site: Identifier
-    # A CA certificate file, for when the broker listens with TLS (not yet).
+    # The site's CA certificate, when Mosquitto listens with TLS (antre-provision --tls):
+    # the device trusts that certificate alone.
     tls_ca: str | None = None
 
     def __repr__(self) -> str:

@@ -56,7 +56,7 @@ class DeviceLink:
         )
         self.client.username_pw_set(credentials.username, credentials.password)
         if credentials.tls_ca is not None:
-            # The broker's certificate must be signed by the site's CA and name its host.
+            # Mosquitto's certificate must be signed by the site's CA and name its host.
             self.client.tls_set(ca_certs=credentials.tls_ca)
         self.client.will_set(self._status_topic, self._status("lost", {}), qos=1, retain=True)
         # Short delays: a device should be back within seconds of the network.
@@ -127,7 +127,7 @@ class DeviceLink:
         if self._subscriptions:  # a survey unit reads nothing
             client.subscribe([(topic, 1) for topic in self._subscriptions])
         self._connected.set()
-        # Every (re)connect says `online`, replacing a `lost` the broker may have sent
+        # Every (re)connect says `online`, replacing a `lost` Mosquitto may have sent
         # (a device that gives no `health` says it itself, e.g. the kiosk's own loop).
         if self._health is not None:
             self.publish_status(self._health())

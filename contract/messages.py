@@ -204,7 +204,7 @@ DeviceState = Literal["online", "offline", "lost"]
 
 
 class DeviceStatus(_Message):
-    """Retained per device; the broker publishes `lost` as its last will."""
+    """Retained per device; Mosquitto publishes `lost` as its last will."""
 
     device: str
     state: DeviceState

@@ -11,7 +11,7 @@
 | status/<device>                     | that device      | central            | yes      |
 | survey/<unit>/press                 | that survey unit | central            | no       |
 
-The topic names the sender: the broker's ACL lets a kiosk write only its own request
+The topic names the sender: Mosquitto's ACL lets a kiosk write only its own request
 topic, so the central can trust the kiosk id in the topic and never reads one from the
 payload. `docs/protocol.md` describes the payloads.
 """

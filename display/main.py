@@ -170,7 +170,7 @@ class LobbyDisplay:
 def display_link(
     lobby: LobbyDisplay, credentials: Credentials, version: str = VERSION
 ) -> DeviceLink:
-    """The display's link to the broker, attached to `lobby` (not started)."""
+    """The display's link to Mosquitto, attached to `lobby` (not started)."""
     topics = Topics(credentials.site)
     link = DeviceLink(
         lobby.display.id,

@@ -43,7 +43,7 @@ class ScreenModel:
     recent: tuple[CallShown, ...] = ()
     waiting: tuple[WaitingShown, ...] = ()
     notice: str = ""
-    # True while the broker cannot be reached: the last known state stays on screen.
+    # True while Mosquitto cannot be reached: the last known state stays on screen.
     offline: bool = False
     # Labels in Bahasa Indonesia; English under them when true.
     english: bool = False

@@ -147,7 +147,7 @@ class SurveyPanel(GpioPanel):
 
 
 class Sent(Protocol):
-    """What paho's publish returns: whether the broker acknowledged it."""
+    """What paho's publish returns: whether Mosquitto acknowledged it."""
 
     def is_published(self) -> bool: ...
 

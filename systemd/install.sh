@@ -119,7 +119,7 @@ else
     done <"$facts"
 
     if [ "$role" = central ]; then
-        # An upgrade keeps the broker address, port and TLS of the last provisioning.
+        # An upgrade keeps the Mosquitto address, port and TLS of the last provisioning.
         [ -n "$tls" ] || tls=${PREVIOUS_TLS:-0}
         TLS=$tls
         if [ -z "$host" ]; then host=$PREVIOUS_HOST; fi

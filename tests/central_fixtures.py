@@ -123,7 +123,7 @@ _numbers = itertools.count(1)
 class Device:
     """A test MQTT client that resubscribes after every reconnect and keeps what it gets.
 
-    Like a real device: paho reconnects by itself when the broker comes back, and a
+    Like a real device: paho reconnects by itself when Mosquitto comes back, and a
     fresh session needs its subscriptions again.
     """
 

@@ -118,7 +118,7 @@ def test_calls_made_while_away_are_listed_after_reconnecting_but_never_spoken(
     board: tuple[Board, Spoken],
 ) -> None:
     screen, spoken = board
-    # GIVEN the display announced A001, then lost the broker while A002 and A003 were called
+    # GIVEN the display announced A001, then lost Mosquitto while A002 and A003 were called
     screen.take_state(state(10, []))
     screen.take_call(call("A001"), now=1.0)
     # WHEN it is back and takes the retained state

@@ -10,10 +10,10 @@ Where each fault is tested:
   test_central_mqtt.py, test_kill_9_of_the_central_under_load_loses_and_doubles_nothing
 - Mosquitto restarted during a burst:
   test_central_mqtt.py, test_mosquitto_restarted_under_load_the_central_reconnects_and_...
-- a kiosk cut off from the broker for a minute while citizens keep pressing (the rest of
+- a kiosk cut off from Mosquitto for a minute while citizens keep pressing (the rest of
   the mall goes on; it prints reserved numbers and hands them in when it is back):
   test_kiosk.py, test_a_kiosk_cut_off_for_a_minute_keeps_printing_and_loses_nothing;
-  and with the whole broker down: test_with_the_broker_down_a_reserved_number_is_...
+  and with Mosquitto down: test_with_the_broker_down_a_reserved_number_is_...
 - a kiosk killed (-9) between publishing its request and printing:
   test_kiosk.py, test_a_kiosk_killed_between_publish_and_print_prints_the_same_ticket_once
 - the central's disk full: here, through the queue service, through MQTT (a central in
@@ -437,7 +437,7 @@ def _answers_until(client: BrokerClient, topic: str, last_id: str) -> list[Answe
 
 
 def _flood(client: BrokerClient, topic: str, payloads: list[bytes], rng: random.Random) -> None:
-    """Publishes them all at QoS 1 and waits until the broker has every one."""
+    """Publishes them all at QoS 1 and waits until Mosquitto has every one."""
     infos = [
         client.publish(topic, payload, qos=1, retain=rng.random() < 0.2 and "/status/" in topic)
         for payload in payloads

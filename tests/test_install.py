@@ -134,7 +134,7 @@ def test_the_central_installs_twice_into_the_same_files_keeping_every_secret(
 ) -> None:
     """GIVEN a throwaway root WHEN the central is installed twice (the second time without
     --host) THEN the same files with the same modes, the same passwords (passwd holds new
-    salts, of the same passwords), the broker address kept, a web secret kept."""
+    salts, of the same passwords), the Mosquitto address kept, a web secret kept."""
     root = tmp_path / "root"
     output = installed(root, "central", EXAMPLE_SITE, "--host", HOST)
     assert "installed antre-central" in output

@@ -258,7 +258,7 @@ def test_a_kiosk_killed_between_publish_and_print_prints_the_same_ticket_once(
             assert kiosk.stdin is not None
             kiosk.stdin.write(b"A\n")
             kiosk.stdin.flush()
-            # WHEN the kiosk is killed -9 as soon as its ticket request is on the broker
+            # WHEN the kiosk is killed -9 as soon as its ticket request is on Mosquitto
             while b'"type":"issue"' not in watcher.next_message(timeout=10).payload:
                 pass
         finally:

@@ -117,7 +117,7 @@ def fake_passwd_tool(folder: Path, script: str) -> Path:
 def test_provision_writes_credentials_for_every_user(tmp_path: Path) -> None:
     """GIVEN the example site WHEN provisioned THEN one 0600 credentials file per user (central,
     2 kiosks, 2 displays, 26 counters, 1 survey unit) in a 0700 folder, each with a distinct
-    long password, the broker address and the site."""
+    long password, the Mosquitto address and the site."""
     site = load_site(EXAMPLE_SITE)
     report = provision(site, tmp_path, host="192.168.1.10", port=1884)
     folder = tmp_path / "credentials"
@@ -252,7 +252,7 @@ def test_provisioning_twice_keeps_passwords_and_outputs(tmp_path: Path) -> None:
 
 def test_provisioning_for_a_new_address_keeps_the_passwords(tmp_path: Path) -> None:
     """GIVEN a provisioned site WHEN provisioned for another host and port THEN every file has
-    the new address and the old password, and the broker listens on the new port."""
+    the new address and the old password, and Mosquitto listens on the new port."""
     site = load_site(EXAMPLE_SITE)
     first = provision(site, tmp_path)
     second = provision(site, tmp_path, host="10.0.0.2", port=8883)
@@ -611,7 +611,7 @@ def test_an_answer_reaches_only_its_kiosk(
 def test_state_is_retained_and_survives_a_restart(
     provisioned: Provisioned, mosquitto: Mosquitto, mqtt_clients: MqttClients
 ) -> None:
-    """GIVEN the central published a retained state WHEN the broker restarts THEN a display,
+    """GIVEN the central published a retained state WHEN Mosquitto restarts THEN a display,
     a counter and a kiosk subscribing afterwards each get that state at once."""
     t = provisioned.topics
     central = mqtt_clients(provisioned, "central")
@@ -664,7 +664,7 @@ def test_a_new_kiosk_gets_in_after_provisioning_again(
     again = provisioned.again(changed)
     kiosk_3 = again.credentials["kiosk-3"]
     with pytest.raises(ConnectRefused):
-        connect(kiosk_3)  # not before the broker rereads its files
+        connect(kiosk_3)  # not before Mosquitto rereads its files
 
     pid = mosquitto.pid
     if how == "restart":

@@ -243,7 +243,7 @@ def test_offline_badge_is_red_only_while_offline(screen: Screen) -> None:
     assert dominant(screen.surface, layout.offline_badge) != OFFLINE_BG
     before = pygame.image.tobytes(screen.surface, "RGB")
 
-    # WHEN the broker is lost: THEN only the badge changes, to red
+    # WHEN Mosquitto is lost: THEN only the badge changes, to red
     assert screen.paint(replace(model, offline=True)) == [layout.offline_badge]
     assert dominant(screen.surface, layout.offline_badge) == OFFLINE_BG
     assert count(screen.surface, layout.offline_badge, TEXT) > 0

@@ -101,7 +101,7 @@ def test_a_press_at_the_unit_is_stored_for_the_ticket_counter_1_finished(
     assert called.ticket is not None
     assert called.ticket.id == ticket.id
     assert counter_does(provisioned, mqtt_clients, 1, "finish").ok
-    # AND survey-1 (counters 1 and 2) running on mock pins, connected to the broker
+    # AND survey-1 (counters 1 and 2) running on mock pins, connected to Mosquitto
     unit = provisioned.site.survey_units[0]
     app = SurveyUnitApp(unit)
     link = SurveyLink(unit.id, provisioned.credentials[unit.id], on_connected=app.connected)
