@@ -36,6 +36,7 @@ from contract import topics as t
 from contract.central_presence import HEARTBEAT_SECONDS
 from contract.clock import system_clock
 from contract.credentials import Credentials
+from contract.health import UNPRINTABLE, DeviceState, HealthKey, printer_health
 from contract.messages import Answer, BadMessage, CallEvent, DeviceStatus, decode, encode
 from contract.mqtt_socket import send_without_delay
 from contract.sd_notify import Notifier, Watchdog
@@ -144,7 +145,9 @@ class Central:
         client.username_pw_set(self._credentials.username, self._credentials.password)
         if self._credentials.tls_ca is not None:
             client.tls_set(ca_certs=self._credentials.tls_ca)
-        client.will_set(self.topics.status(t.CENTRAL_ID), self._status("lost"), qos=1, retain=True)
+        client.will_set(
+            self.topics.status(t.CENTRAL_ID), self._status(DeviceState.LOST), qos=1, retain=True
+        )
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         send_without_delay(client)
         client.on_connect = self._on_connect
@@ -257,7 +260,7 @@ class Central:
                 self._publish_state()
                 return
             if isinstance(item, _Republish):
-                self._publish_status("online")
+                self._publish_status(DeviceState.ONLINE)
                 self._publish_state()
                 self._serving()
                 return
@@ -352,11 +355,12 @@ class Central:
             return
         before = self.devices.get(device)
         self.devices[device] = status
-        printer = status.health.get("printer")
-        if status.state == "lost" and (before is None or before.state != "lost"):
+        printer = printer_health(status.health.get(HealthKey.PRINTER))
+        lost = DeviceState.LOST
+        if status.state is lost and (before is None or before.state is not lost):
             log.error("ALERT %s is lost: it stopped without saying goodbye", device)
-        elif printer in ("paper_out", "cover_open", "offline") and (
-            before is None or before.health.get("printer") != printer
+        elif printer in UNPRINTABLE and (
+            before is None or printer_health(before.health.get(HealthKey.PRINTER)) != printer
         ):
             log.error("ALERT %s printer: %s", device, printer)
         elif before is None or before.state != status.state:
@@ -400,19 +404,19 @@ class Central:
     def _beat(self) -> None:
         """The heartbeat the devices watch (`contract.central_presence`), from this loop."""
         if time.monotonic() >= self._next_beat and self.client.is_connected():
-            self._publish_status("online")
+            self._publish_status(DeviceState.ONLINE)
 
-    def _publish_status(self, state: str) -> None:
+    def _publish_status(self, state: DeviceState) -> None:
         self._next_beat = time.monotonic() + HEARTBEAT_SECONDS
         self.client.publish(
             self.topics.status(t.CENTRAL_ID), self._status(state), qos=1, retain=True
         )
 
-    def _status(self, state: str) -> bytes:
+    def _status(self, state: DeviceState) -> bytes:
         return encode(
             DeviceStatus(
                 device=t.CENTRAL_ID,
-                state=state,  # type: ignore[arg-type]
+                state=state,
                 version=VERSION,
                 # To the millisecond: a kiosk reads the central's clock from it.
                 at=self._clock().astimezone(dt.UTC).isoformat(timespec="milliseconds"),
@@ -422,7 +426,10 @@ class Central:
     def _say_goodbye(self) -> None:
         if self.client.is_connected():
             self.client.publish(
-                self.topics.status(t.CENTRAL_ID), self._status("offline"), qos=1, retain=True
+                self.topics.status(t.CENTRAL_ID),
+                self._status(DeviceState.OFFLINE),
+                qos=1,
+                retain=True,
             ).wait_for_publish(timeout=2)
             self.client.disconnect()
         self.client.loop_stop()

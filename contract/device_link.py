@@ -16,7 +16,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 
 from contract.credentials import Credentials
-from contract.messages import DeviceState, DeviceStatus, encode
+from contract.health import DeviceState
+from contract.messages import DeviceStatus, encode
 from contract.mqtt_socket import send_without_delay
 from contract.topics import Topics
 
@@ -58,7 +59,9 @@ class DeviceLink:
         if credentials.tls_ca is not None:
             # Mosquitto's certificate must be signed by the site's CA and name its host.
             self.client.tls_set(ca_certs=credentials.tls_ca)
-        self.client.will_set(self._status_topic, self._status("lost", {}), qos=1, retain=True)
+        self.client.will_set(
+            self._status_topic, self._status(DeviceState.LOST, {}), qos=1, retain=True
+        )
         # Short delays: a device should be back within seconds of the network.
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
         send_without_delay(self.client)
@@ -82,7 +85,9 @@ class DeviceLink:
         """Says `offline` (a clean stop, not `lost`) and disconnects."""
         self._stopping = True
         if self.connected:
-            info = self.client.publish(self._status_topic, self._status("offline", health), 1, True)
+            info = self.client.publish(
+                self._status_topic, self._status(DeviceState.OFFLINE, health), 1, True
+            )
             info.wait_for_publish(timeout=2)
         self.client.disconnect()
         self.client.loop_stop()
@@ -94,7 +99,7 @@ class DeviceLink:
         return self.client.publish(topic, payload, qos=1).rc == mqtt.MQTT_ERR_SUCCESS
 
     def publish_status(self, health: Health) -> None:
-        self.publish_retained(self._status_topic, self._status("online", health))
+        self.publish_retained(self._status_topic, self._status(DeviceState.ONLINE, health))
 
     def publish_retained(self, topic: str, payload: bytes) -> None:
         if self.connected:

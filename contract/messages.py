@@ -14,6 +14,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from contract.errors import AntreError
+from contract.health import DeviceState
 
 VERSION = 1
 # The central refuses larger payloads itself (answering `bad_request` when it can read the
@@ -200,8 +201,6 @@ class SurveyPress(_Message):
 
 # -- every device -> central ------------------------------------------------------------
 
-DeviceState = Literal["online", "offline", "lost"]
-
 
 class DeviceStatus(_Message):
     """Retained per device; Mosquitto publishes `lost` as its last will."""
@@ -210,7 +209,8 @@ class DeviceStatus(_Message):
     state: DeviceState
     version: str = ""
     at: str = ""
-    # Free-form health figures, e.g. {"printer": "paper_out", "outbox": 0}.
+    # Health figures by `contract.health.HealthKey`, e.g. {"printer": "paper_out",
+    # "outbox": 0}; a device may add its own.
     health: dict[str, str | int | float | bool] = {}
 
 

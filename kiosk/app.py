@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from contract.central_presence import CentralPresence
+from contract.health import UNPRINTABLE, DeviceState, HealthKey, PrinterHealth
 from contract.hours import issuing_refusal, service_day
 from contract.messages import (
     Answer,
@@ -43,7 +44,7 @@ from kiosk.link import Health
 from kiosk.outbox import Outbox, Pending, RequestState
 from kiosk.panel import Light
 from kiosk.presses import Press
-from kiosk.printer import PrinterFault, PrinterHealth
+from kiosk.printer import PrinterFault
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +90,6 @@ class _CentralStatus:
 
 
 _Item = Press | _AnswerArrived | _Connected | _CentralStatus
-
-
-_UNPRINTABLE = {PrinterHealth.PAPER_OUT, PrinterHealth.COVER_OPEN, PrinterHealth.OFFLINE}
 
 
 class KioskApp:
@@ -194,7 +192,7 @@ class KioskApp:
         self._refresh_lights()
 
     def tick(self) -> None:
-        if self.printer_health in _UNPRINTABLE:
+        if self.printer_health in UNPRINTABLE:
             self._check_printer()
         self._follow_central()
         if time.monotonic() >= self._resend_due and self._central_there():
@@ -374,7 +372,7 @@ class KioskApp:
     # -- the central: there or away ---------------------------------------------------------
 
     def _central_status(self, status: DeviceStatus) -> None:
-        if status.state != "online":
+        if status.state is not DeviceState.ONLINE:
             log.warning("%s: the central says it is %s", self.kiosk.id, status.state)
             self.presence.away()
             return
@@ -437,7 +435,7 @@ class KioskApp:
         if self.printer_health != before:
             log.info("%s printer: %s", self.kiosk.id, self.printer_health)
             self._publish_status()
-        return self.printer_health not in _UNPRINTABLE
+        return self.printer_health not in UNPRINTABLE
 
     def _printer_failed(self, fault: PrinterFault) -> None:
         log.error("%s printer fault: %s", self.kiosk.id, fault.health)
@@ -455,7 +453,7 @@ class KioskApp:
         now = self.clock()
         online = self._central_there()
         for service in self.services:
-            if self.printer_health in _UNPRINTABLE:
+            if self.printer_health in UNPRINTABLE:
                 light = Light.FAULT
             elif self._refusal(service, now) is not None:
                 light = Light.UNAVAILABLE
@@ -477,12 +475,14 @@ class KioskApp:
     def health(self) -> Health:
         today = self._today()
         return {
-            "printer": self.printer_health.value,
-            "outbox": self.outbox.count(RequestState.PENDING, RequestState.ANSWERED),
-            "offline_pending": self.outbox.count(RequestState.PENDING, kind="issue_offline"),
-            "reserved": sum(self.outbox.reserved_left(today, s) for s in self.services),
-            "central": self._central_there(),
-            "version": VERSION,
+            HealthKey.PRINTER: self.printer_health.value,
+            HealthKey.OUTBOX: self.outbox.count(RequestState.PENDING, RequestState.ANSWERED),
+            HealthKey.OFFLINE_PENDING: self.outbox.count(
+                RequestState.PENDING, kind="issue_offline"
+            ),
+            HealthKey.RESERVED: sum(self.outbox.reserved_left(today, s) for s in self.services),
+            HealthKey.CENTRAL: self._central_there(),
+            HealthKey.VERSION: VERSION,
         }
 
     def _publish_status(self) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from enum import StrEnum
 from typing import Any, Literal, cast
 
 # python-escpos ships no type hints (see the mypy override in the report); the
@@ -44,30 +43,12 @@ from escpos.printer import (  # type: ignore[import-untyped, unused-ignore]
 )
 
 from contract.errors import AntreError, ConfigError
+from contract.health import PrinterHealth
 from contract.messages import TicketInfo
 from contract.site import Printer, Site
 from kiosk.ticket_layout import BigNumber, Block, Cut, Feed, QrCode, TextLine, ticket_layout
 
 log = logging.getLogger(__name__)
-
-
-class PrinterHealth(StrEnum):
-    OK = "ok"
-    # Still prints; the technician should bring a roll.
-    PAPER_NEAR_END = "paper_near_end"
-    PAPER_OUT = "paper_out"
-    COVER_OPEN = "cover_open"
-    # Unplugged, switched off, or not answering.
-    OFFLINE = "offline"
-    # The connection cannot read status (a file): printed blind.
-    UNKNOWN = "unknown"
-
-    @property
-    def printable(self) -> bool:
-        return self not in UNPRINTABLE
-
-
-UNPRINTABLE = frozenset({PrinterHealth.PAPER_OUT, PrinterHealth.COVER_OPEN, PrinterHealth.OFFLINE})
 
 
 class PrinterFault(AntreError):

@@ -23,6 +23,7 @@ from broker.provision import provision
 from broker.web.accounts import Accounts, Role
 from contract.credentials import Credentials
 from contract.device_link import DeviceLink
+from contract.health import DeviceState
 from contract.messages import (
     Answer,
     CounterAction,
@@ -180,7 +181,7 @@ class Mall:
         def heard(topic: str, payload: bytes) -> None:
             with contextlib.suppress(ValueError):
                 status = decode(payload, DeviceStatus)
-                if status.state == "online":
+                if status.state is DeviceState.ONLINE:
                     online.add(status.device)
 
         watcher = DeviceLink(

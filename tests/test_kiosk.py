@@ -10,11 +10,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from contract.health import DeviceState, PrinterHealth
 from contract.messages import Answer, CounterCommand, DeviceStatus, decode, encode
 from kiosk.link import KioskLink
 from kiosk.outbox import RequestState
 from kiosk.panel import Light
-from kiosk.printer import PrinterHealth
 from tests.broker_fixtures import EXAMPLE_SITE, Mosquitto, MqttClients, Provisioned
 from tests.central_fixtures import (
     MONDAY_MORNING,
@@ -249,7 +249,7 @@ def test_a_kiosk_killed_between_publish_and_print_prints_the_same_ticket_once(
             # (a citizen presses once the kiosk is up: it says so on its status topic)
             while b'"state":"online"' not in watcher.next_message(timeout=20).payload:
                 pass
-            beat = DeviceStatus(device="central", state="online", at=MONDAY_MORNING)
+            beat = DeviceStatus(device="central", state=DeviceState.ONLINE, at=MONDAY_MORNING)
             watcher.publish_and_wait(
                 provisioned.topics.status("central"), encode(beat), retain=True
             )

@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kiosk.printer
+from contract.health import PrinterHealth
 from contract.messages import TicketInfo
 from contract.site import Printer, Site
 from kiosk.printer import (
     PrinterFault,
-    PrinterHealth,
     SimulatedPrinter,
     TicketPrinter,
     make_escpos,

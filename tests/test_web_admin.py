@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 from broker.requests import RequestHandler
 from broker.web.accounts import Role
 from broker.web.context import WebContext
+from contract.health import DeviceState
 from contract.messages import DeviceStatus, IssueTicket, encode
 from tests.web_fixtures import PASSWORD, Login
 
@@ -104,10 +105,10 @@ def test_a_lost_kiosk_and_one_out_of_paper_are_flagged_in_red(
     client: FlaskClient, login: Login, web_ctx: WebContext
 ) -> None:
     # GIVEN kiosk-1 lost, kiosk-2 online without paper, the displays never seen
-    web_ctx.devices["kiosk-1"] = DeviceStatus(device="kiosk-1", state="lost")
+    web_ctx.devices["kiosk-1"] = DeviceStatus(device="kiosk-1", state=DeviceState.LOST)
     web_ctx.devices["kiosk-2"] = DeviceStatus(
         device="kiosk-2",
-        state="online",
+        state=DeviceState.ONLINE,
         version="0.1.0",
         at="2026-11-30T00:55:02+00:00",
         health={"printer": "paper_out", "outbox": 3, "offline_pending": 2},
@@ -146,7 +147,7 @@ def test_a_survey_unit_is_listed_and_a_lost_one_is_a_warning_not_an_alarm(
     client: FlaskClient, login: Login, web_ctx: WebContext
 ) -> None:
     # GIVEN the survey unit of counters 1-2 lost (its Pi unplugged)
-    web_ctx.devices["survey-1"] = DeviceStatus(device="survey-1", state="lost")
+    web_ctx.devices["survey-1"] = DeviceStatus(device="survey-1", state=DeviceState.LOST)
     login("manajer")
     # WHEN the manager opens the devices page and the overview
     page = client.get("/admin/devices").get_data(as_text=True)
@@ -165,7 +166,7 @@ def test_healthy_devices_raise_no_alert(
 ) -> None:
     for device in ("kiosk-1", "kiosk-2"):
         web_ctx.devices[device] = DeviceStatus(
-            device=device, state="online", health={"printer": "ok"}
+            device=device, state=DeviceState.ONLINE, health={"printer": "ok"}
         )
     login("manajer")
     assert _alerts(client.get("/admin/").get_data(as_text=True)) == ""

@@ -12,9 +12,10 @@ import datetime as dt
 import json
 import re
 import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 from flask import (
@@ -30,31 +31,22 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from broker.engine.engine import Decision, QueueEngine, Refused
+from broker.engine.engine import QueueEngine
 from broker.engine.tickets import Ticket, TicketState
-from broker.queue_service import Operation
-from broker.store.sqlite_store import StoreError
-from broker.views import ticket_info
+from broker.requests import RequestHandler, digest
 from broker.web.accounts import User
 from broker.web.context import WebContext, context
 from broker.web.i18n import language, t
 from broker.web.live import add_feed, live_response
 from broker.web.security import current_user, login_required
+from contract.messages import Answer, CounterAction, CounterCommand
 from contract.reasons import Reason, reason_text
 from contract.site import Site
 
 bp = Blueprint("counter", __name__)
 
-ACTIONS = (
-    "call_next",
-    "recall",
-    "skip",
-    "finish",
-    "transfer",
-    "pause",
-    "resume",
-    "bring_back",
-)
+# The contract's counter actions: the console, the API and MQTT know the same ones.
+ACTIONS = get_args(CounterAction)
 # What a page sends so that a repeated post (a double tap, a resent form) acts once.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # Where a message for the next console page waits (shown once, then dropped).
@@ -156,63 +148,35 @@ class Outcome:
 
 
 def _carry_out(ctx: WebContext, user: User, number: int, action: str) -> Outcome:
-    lang = language()
-    actor = f"web:{user.username}@counter-{number}"
-    operation = _operation(number, action, actor)
-    if isinstance(operation, Outcome):
-        return operation
-    sent_id = request.form.get("request_id", "")
-    request_key = f"web/{number}/{sent_id}" if _REQUEST_ID.fullmatch(sent_id) else None
-    if request_key is not None:
-        done = ctx.queue.done_by(request_key)
-        if done:
-            # The same post again (a double tap, a resent form): answer what it did.
-            ticket_ids = [record.ticket_id for record in done if record.ticket_id]
-            return _success(ctx, action, ticket_ids, None, lang)
+    """An action as a counter command, through the very path MQTT and the API take."""
+    form = request.form
+    sent_id = form.get("request_id", "")
+    # The page's own id: a repeated post (a double tap, a resent form) acts once.
+    request_id = sent_id if _REQUEST_ID.fullmatch(sent_id) else uuid.uuid4().hex
+    fields = {"id": request_id, "action": action, "clerk": user.username}
+    for name in ("service", "ticket"):  # what a clerk typed, as the contract writes it
+        if form.get(name, "").strip():
+            fields[name] = form[name].strip().upper()
     try:
-        decision = ctx.queue.run(operation, request=request_key)
-    except Refused as e:
-        return Outcome(False, reason_text(e.reason, lang), e.reason)
-    except StoreError:
-        unavailable = Reason.UNAVAILABLE
-        return Outcome(False, reason_text(unavailable, lang), unavailable, status=503)
-    ticket_ids = [event.ticket.id for event in decision.events if event.ticket]
-    return _success(ctx, action, ticket_ids, decision.note, lang)
+        command = msgspec.convert(fields, CounterCommand)
+    except msgspec.ValidationError as e:
+        return _bad_request(str(e))
+    handler = RequestHandler(ctx.queue, ctx.links)
+    operation = handler.counter_operation(number, command, f"web:{user.username}@counter-{number}")
+    if isinstance(operation, Answer):  # a transfer without a service, a bring-back without a ticket
+        return _bad_request(t(_MISSING[action]))
+    key = f"web/{number}/{request_id}"
+    reply = handler.carry_out(key, request_id, operation, digest(command))
+    assert reply.answer is not None
+    return _outcome(action, reply.answer, language())
 
 
-def _operation(number: int, action: str, actor: str) -> Operation | Outcome:
-    """The engine operation of an action: the same as a counter command over MQTT."""
-    if action == "transfer":
-        target = request.form.get("service", "").strip().upper()
-        if not target:
-            return _bad_request("counter_need_service")
-        return lambda engine, now: engine.transfer(number, target, now, actor=actor)
-    if action == "bring_back":
-        wanted = request.form.get("ticket", "").strip().upper()
-        if not wanted:
-            return _bad_request("counter_need_ticket")
-        return lambda engine, now: engine.bring_back(_ticket_id(engine, wanted), now, actor=actor)
-    simple: Callable[..., Decision] = {
-        "call_next": QueueEngine.call_next,
-        "recall": QueueEngine.recall,
-        "skip": QueueEngine.skip,
-        "finish": QueueEngine.finish,
-        "pause": QueueEngine.pause,
-        "resume": QueueEngine.resume,
-    }[action]
-    return lambda engine, now: simple(engine, number, now, actor=actor)
+_MISSING = {"transfer": "counter_need_service", "bring_back": "counter_need_ticket"}
 
 
-def _bad_request(words: str) -> Outcome:
+def _bad_request(detail: str) -> Outcome:
     reason = Reason.BAD_REQUEST
-    return Outcome(False, f"{reason_text(reason, language())}: {t(words)}", reason, status=400)
-
-
-def _ticket_id(engine: QueueEngine, wanted: str) -> str:
-    """A ticket id from an id or a number of today ("A023"), as `broker.requests` reads it."""
-    if "/" in wanted:
-        return wanted
-    return f"{engine.day.isoformat()}/{wanted}"
+    return Outcome(False, f"{reason_text(reason, language())}: {detail}", reason, status=400)
 
 
 _DONE_WORDS = {
@@ -227,39 +191,21 @@ _DONE_WORDS = {
 }
 
 
-def _success(
-    ctx: WebContext, action: str, ticket_ids: list[str], note: Reason | None, lang: str
-) -> Outcome:
-    """What a done action says, with the ticket it is about as it stands now.
-
-    As on the MQTT side, the last ticket touched is the one the action is about (a
-    call-next first finishes the current one).
-    """
-
-    def about(engine: QueueEngine) -> Ticket | None:
-        found = None
-        for ticket_id in dict.fromkeys(ticket_ids):
-            try:
-                found = engine.ticket(ticket_id)
-            except Refused:  # a ticket of a day gone by
-                continue
-        return found
-
-    def info(engine: QueueEngine) -> tuple[Ticket | None, dict[str, Any] | None]:
-        ticket = about(engine)
-        if ticket is None:
-            return None, None
-        shown: dict[str, Any] = msgspec.to_builtins(ticket_info(engine, ticket, ctx.queue.now()))
-        return ticket, shown
-
-    ticket, shown = ctx.queue.read(info)
-    if note is not None:
-        return Outcome(True, reason_text(note, lang), note, shown)
-    service = ""
-    if ticket is not None:
-        spec = ctx.site.services_by_prefix.get(ticket.service)
-        service = spec.name if spec else ticket.service
-    words = t(_DONE_WORDS[action]).format(number=ticket.number if ticket else "", service=service)
+def _outcome(action: str, answer: Answer, lang: str) -> Outcome:
+    """What the console says of an answer: in the clerk's words, with its ticket."""
+    reason = Reason(answer.reason) if answer.reason else None
+    shown: dict[str, Any] | None = msgspec.to_builtins(answer.ticket) if answer.ticket else None
+    if not answer.ok:
+        status = {Reason.UNAVAILABLE: 503, Reason.BAD_REQUEST: 400}.get(
+            reason or Reason.BAD_REQUEST, 200
+        )
+        return Outcome(False, reason_text(reason or Reason.BAD_REQUEST, lang), reason, None, status)
+    if reason is not None:  # done, with a note: the queue is empty now
+        return Outcome(True, reason_text(reason, lang), reason, shown)
+    ticket = answer.ticket
+    words = t(_DONE_WORDS[action]).format(
+        number=ticket.number if ticket else "", service=ticket.service_name if ticket else ""
+    )
     return Outcome(True, words, None, shown)
 
 

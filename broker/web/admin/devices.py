@@ -11,13 +11,16 @@ from flask import (
 from broker.web.admin.common import Page, bp, managers_only
 from broker.web.context import context
 from broker.web.i18n import t
+from contract.health import UNPRINTABLE, DeviceState, HealthKey, PrinterHealth, printer_health
 from contract.messages import DeviceStatus
 from contract.site import Site, SurveyUnit
 
 # Printer states that stop a kiosk printing, and one that needs a roll soon.
-PRINTER_DOWN = frozenset({"paper_out", "cover_open", "offline"})
-PRINTER_WARN = frozenset({"paper_near_end"})
-DEVICE_STATES = ("online", "offline", "lost", "never")
+PRINTER_DOWN = UNPRINTABLE
+PRINTER_WARN = frozenset({PrinterHealth.PAPER_NEAR_END})
+# A device's states on the page: its status's, or never heard of.
+NEVER = "never"
+DEVICE_STATES = (*DeviceState, NEVER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +84,18 @@ def _device_row(
 ) -> DeviceRow:
     label = name or device_id
     if status is None:
-        return DeviceRow(device_id, label, kind, "never")
+        return DeviceRow(device_id, label, kind, NEVER)
     health = status.health
-    printer = str(health.get("printer", "")) if kind == "kiosk" else ""
+    reported = str(health.get(HealthKey.PRINTER, "")) if kind == "kiosk" else ""
+    printer = printer_health(reported)
     problems: list[str] = []
     alarm = warning = False
-    if status.state == "lost":
+    if status.state is DeviceState.LOST:
         problems.append(t("adm_problem_lost"))
         # A lost survey unit is worth a look, not an alarm: the queue goes on without it.
         alarm = kind in ("kiosk", "display")
         warning = True
-    elif status.state == "offline":
+    elif status.state is DeviceState.OFFLINE:
         problems.append(t("adm_problem_offline"))
         warning = True
     if printer in PRINTER_DOWN:
@@ -105,10 +109,10 @@ def _device_row(
         name=label,
         kind=kind,
         state=status.state,
-        printer=printer,
-        outbox=_figure(health.get("outbox")),
-        offline_pending=_figure(health.get("offline_pending")),
-        version=status.version or str(health.get("version", "")),
+        printer=reported,
+        outbox=_figure(health.get(HealthKey.OUTBOX)),
+        offline_pending=_figure(health.get(HealthKey.OFFLINE_PENDING)),
+        version=status.version or str(health.get(HealthKey.VERSION, "")),
         seen=_local_time(site, status.at),
         problems=problems,
         alarm=alarm,
