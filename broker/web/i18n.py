@@ -6,6 +6,8 @@ code that uses them, and a template can show both languages where it helps.
 
 from flask import session
 
+from broker.web.survey_words import SURVEY_WORDS
+
 LANGUAGES = ("id", "en")
 
 # key: (Bahasa Indonesia, English)
@@ -450,6 +452,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "adm_pb_number_gt": ("harus lebih dari {n}", "must be more than {n}"),
     "adm_pb_number_lt": ("harus kurang dari {n}", "must be less than {n}"),
 }
+
+
+# The survey's words live in their own module; one lookup serves both.
+_OVERLAP = WORDS.keys() & SURVEY_WORDS.keys()
+if _OVERLAP:
+    raise RuntimeError(f"words defined twice: {sorted(_OVERLAP)}")
+WORDS.update(SURVEY_WORDS)
 
 
 def language() -> str:

@@ -27,9 +27,8 @@ from broker.survey import Response as SurveyResponse
 from broker.web import report_common as common
 from broker.web.accounts import Role
 from broker.web.context import context
-from broker.web.i18n import language
+from broker.web.i18n import language, t
 from broker.web.security import login_required
-from broker.web.survey_words import st
 from broker.web.svg_charts import Bar, bar_chart
 from contract.site import Site
 
@@ -231,18 +230,18 @@ def _ikm_table(data: SurveyReport, group: str, *, page: bool) -> common.Table:
         rows.append(_ikm_cells("", "Seluruh unit layanan", data.overall, number, page))
     if page:
         headers = [
-            st("ikm_unit"),
-            st("ikm_name"),
-            st("ikm_respondents"),
+            t("ikm_unit"),
+            t("ikm_name"),
+            t("ikm_respondents"),
             *(element.code for element in ELEMENTS),
-            st("ikm_index"),
-            st("ikm_score"),
-            st("ikm_grade"),
-            st("ikm_performance"),
+            t("ikm_index"),
+            t("ikm_score"),
+            t("ikm_grade"),
+            t("ikm_performance"),
         ]
     else:
         headers = list(IKM_CSV_HEADERS)
-    title = st(IKM_TITLES[group])
+    title = t(IKM_TITLES[group])
     url = common.csv_url("ikm_reports.export", data.start, data.end, group=group)
     return common.Table(group, title, headers, rows, 2, url)
 
@@ -283,16 +282,16 @@ def _quick_table(data: SurveyReport, group: str, *, page: bool) -> common.Table:
         rows.append(_quick_cells("", "Seluruh unit layanan", data.quick_overall, number))
     if page:
         headers = [
-            st("ikm_unit"),
-            st("ikm_name"),
-            st("quick_presses"),
-            *(st(f"quick_{choice}") for choice in QUICK_ORDER),
-            st("quick_mean"),
-            st("quick_satisfied"),
+            t("ikm_unit"),
+            t("ikm_name"),
+            t("quick_presses"),
+            *(t(f"quick_{choice}") for choice in QUICK_ORDER),
+            t("quick_mean"),
+            t("quick_satisfied"),
         ]
     else:
         headers = list(QUICK_CSV_HEADERS)
-    title = st(QUICK_TITLES[group])
+    title = t(QUICK_TITLES[group])
     url = common.csv_url("ikm_reports.export_quick", data.start, data.end, group=group)
     return common.Table(group, title, headers, rows, 2, url)
 
@@ -314,15 +313,15 @@ def _quick_cells(
 
 def _summary(overall: Ikm | None) -> list[tuple[str, str]]:
     if overall is None:
-        return [(st("ikm_respondents"), "0")]
+        return [(t("ikm_respondents"), "0")]
     english = language() == "en"
     return [
-        (st("ikm_respondents"), str(overall.respondents)),
-        (st("ikm_index"), _page_number(_decimal(overall.index, 3))),
-        (st("ikm_score"), _page_number(overall.score)),
-        (st("ikm_grade"), overall.grade.letter),
+        (t("ikm_respondents"), str(overall.respondents)),
+        (t("ikm_index"), _page_number(_decimal(overall.index, 3))),
+        (t("ikm_score"), _page_number(overall.score)),
+        (t("ikm_grade"), overall.grade.letter),
         (
-            st("ikm_performance"),
+            t("ikm_performance"),
             overall.grade.performance_en if english else overall.grade.performance,
         ),
     ]
@@ -331,20 +330,20 @@ def _summary(overall: Ikm | None) -> list[tuple[str, str]]:
 def _quick_summary(data: SurveyReport) -> list[tuple[str, str]]:
     score = data.quick_overall
     return [
-        (st("quick_presses"), str(score.presses)),
-        *((st(f"quick_{choice}"), str(score.counts[choice])) for choice in QUICK_ORDER),
+        (t("quick_presses"), str(score.presses)),
+        *((t(f"quick_{choice}"), str(score.counts[choice])) for choice in QUICK_ORDER),
         (
-            st("quick_mean"),
+            t("quick_mean"),
             _page_number(_decimal(score.mean, 2)) if score.mean is not None else NOBODY,
         ),
         (
-            st("quick_satisfied"),
+            t("quick_satisfied"),
             _page_number(score.satisfied_percent)
             if score.satisfied_percent is not None
             else NOBODY,
         ),
-        (st("quick_no_ticket"), str(data.no_ticket)),
-        (st("quick_already_rated"), str(data.already_rated)),
+        (t("quick_no_ticket"), str(data.no_ticket)),
+        (t("quick_already_rated"), str(data.already_rated)),
     ]
 
 
@@ -361,7 +360,7 @@ def _chart(overall: Ikm | None) -> Markup | None:
         )
         for element, mean in zip(ELEMENTS, overall.element_means, strict=True)
     ]
-    return bar_chart(bars, title=st("ikm_chart"), chart_id="chart-ikm", number=common.axis_number)
+    return bar_chart(bars, title=t("ikm_chart"), chart_id="chart-ikm", number=common.axis_number)
 
 
 # -- numbers -----------------------------------------------------------------------------

@@ -22,8 +22,7 @@ from broker.survey import (
     respond,
 )
 from broker.web.context import context
-from broker.web.i18n import language
-from broker.web.survey_words import st
+from broker.web.i18n import language, t
 
 bp = Blueprint("survey_page", __name__)
 CHOICES = (1, 2, 3, 4)
@@ -31,7 +30,6 @@ CHOICES = (1, 2, 3, 4)
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(st=st)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +45,22 @@ def form(token: str) -> tuple[str, int] | str:
     ticket = find_ticket(token)
     with closing(SurveyStore(ctx.database)) as store:
         if ticket.state is not TicketState.FINISHED:
-            return _message(token, ticket, st("survey_not_finished"), 409)
+            return _message(token, ticket, t("survey_not_finished"), 409)
         if store.response(ticket.id) is not None:
-            return _message(token, ticket, st("survey_already"), 409 if _posted() else 200)
+            return _message(token, ticket, t("survey_already"), 409 if _posted() else 200)
         if not _posted():
             return _form(token, ticket, {}, "")
         chosen = _chosen()
         if len(chosen) != len(ELEMENTS):
-            return _form(token, ticket, chosen, st("survey_incomplete")), 400
+            return _form(token, ticket, chosen, t("survey_incomplete")), 400
         ratings = [chosen[element.code] for element in ELEMENTS]
         try:
             respond(store, ctx.site, ticket, ratings, ctx.queue.now())
         except AlreadyAnswered:
-            return _message(token, ticket, st("survey_already"), 409)
+            return _message(token, ticket, t("survey_already"), 409)
         except NotFinished:
-            return _message(token, ticket, st("survey_not_finished"), 409)
-    return _message(token, ticket, st("survey_thanks"), 200)
+            return _message(token, ticket, t("survey_not_finished"), 409)
+    return _message(token, ticket, t("survey_thanks"), 200)
 
 
 def find_ticket(token: str) -> TicketFacts:
@@ -103,7 +101,7 @@ def _questions() -> list[Question]:
         Question(
             element.code,
             element.name_en if english else element.name,
-            st(f"question_{element.code}"),
+            t(f"question_{element.code}"),
         )
         for element in ELEMENTS
     ]
@@ -116,7 +114,7 @@ def _form(token: str, ticket: TicketFacts, chosen: dict[str, int], error: str) -
         ticket=ticket,
         service=_service_name(ticket.service),
         questions=_questions(),
-        choices=[(value, st(f"choice_{value}")) for value in CHOICES],
+        choices=[(value, t(f"choice_{value}")) for value in CHOICES],
         chosen=chosen,
         error=error,
     )

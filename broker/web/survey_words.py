@@ -1,10 +1,8 @@
 """Words of the satisfaction survey pages: the citizen's form and the IKM report.
 
-Kept apart from `broker.web.i18n` (the console's words) and looked up the same way:
-`st(key)` in the visitor's language, Bahasa Indonesia first.
+Kept apart from the console's words for reading's sake; `broker.web.i18n.t` looks both up,
+in the visitor's language, Bahasa Indonesia first.
 """
-
-from broker.web.i18n import language
 
 # key: (Bahasa Indonesia, English)
 SURVEY_WORDS: dict[str, tuple[str, str]] = {
@@ -144,13 +142,4 @@ SURVEY_WORDS: dict[str, tuple[str, str]] = {
         "Satisfied (%) = very satisfied and satisfied over all presses. This score is apart "
         "from the IKM and does not replace it.",
     ),
-    "nobody": ("—", "—"),
 }
-
-
-def st(key: str) -> str:
-    """The survey word for `key` in the visitor's language (the key itself if unknown)."""
-    words = SURVEY_WORDS.get(key)
-    if words is None:
-        return key
-    return words[1] if language() == "en" else words[0]
