@@ -22,13 +22,12 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.mqtt_bench import serving_central
+from bench.mqtt_bench import EXAMPLE_SITE, serving_central
 from broker.mosquitto_runner import LOCALHOST, MosquittoRunner, free_port
 from broker.provision import provision
 from broker.web.accounts import Accounts, Role
 from contract.site import Site
 from contract.site_loader import load_site
-from tests.broker_fixtures import EXAMPLE_SITE
 
 TICKET_PAGES = 2000
 STAFF_PAGES = 50

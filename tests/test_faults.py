@@ -71,7 +71,7 @@ from tests.central_fixtures import (
     assert_displays_show_the_central,
     wait_for_state,
 )
-from tests.web_fixtures import MONDAY_MORNING as MONDAY_MORNING_TIME
+from tests.conftest import at
 from tests.web_fixtures import PASSWORD
 
 UNAVAILABLE_ID = "Sistem antrean sedang gangguan, silakan hubungi petugas"
@@ -139,7 +139,7 @@ def test_a_full_disk_refuses_with_a_clear_reason_changes_nothing_and_recovers(
     db = tmp_path / "antre.sqlite3"
     store = SqliteStore(db)
     try:
-        service = QueueService(example_site, store, SimulatedClock(MONDAY_MORNING_TIME))
+        service = QueueService(example_site, store, SimulatedClock(at(9)))
         handler = RequestHandler(service)
 
         def press(request_id: str, prefix: str = "D") -> Answer:
@@ -194,7 +194,7 @@ def test_a_full_disk_through_mqtt_is_refused_and_every_display_keeps_the_truth(
     site = provisioned.site
     db = tmp_path / "antre.sqlite3"
     store = SqliteStore(db)
-    clock = SimulatedClock(MONDAY_MORNING_TIME)
+    clock = SimulatedClock(at(9))
     service = QueueService(site, store, clock)
     central = Central(site, service, provisioned.credentials["central"], clock=clock)
     serving = threading.Thread(target=central.serve, daemon=True)

@@ -21,7 +21,6 @@ from tests.central_fixtures import CentralProcess, wait_for_state
 from tests.conftest import at
 from tests.kiosk_fixtures import until
 from tests.request_fixtures import Clock, command, issue, payload
-from tests.web_fixtures import MONDAY_MORNING
 
 TODAY = "2026-11-30"
 
@@ -156,7 +155,7 @@ def test_deep_json_without_an_id_is_one_log_line_on_every_topic(
     provisioned: Provisioned, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = SqliteStore(tmp_path / "antre.sqlite3")
-    clock = SimulatedClock(MONDAY_MORNING)
+    clock = SimulatedClock(at(9))
     central = Central(
         provisioned.site,
         QueueService(provisioned.site, store, clock),
@@ -228,7 +227,7 @@ def test_a_survey_press_on_a_full_disk_stays_with_mosquitto_until_it_is_stored(
 
     def start() -> tuple[Central, threading.Thread, SqliteStore]:
         store = SqliteStore(db)
-        clock = SimulatedClock(MONDAY_MORNING)
+        clock = SimulatedClock(at(9))
         service = QueueService(site, store, clock)
         central = Central(site, service, provisioned.credentials["central"], clock=clock)
         thread = threading.Thread(target=central.serve, daemon=True)

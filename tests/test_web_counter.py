@@ -21,7 +21,8 @@ from broker.web.context import WebContext
 from contract.clock import SimulatedClock
 from contract.messages import TicketInfo
 from contract.site import Site
-from tests.web_fixtures import MONDAY_MORNING, Login
+from tests.conftest import at
+from tests.web_fixtures import Login
 
 JSON = "application/json"
 
@@ -587,7 +588,7 @@ def test_the_web_and_the_mqtt_side_follow_the_same_rules(
 ) -> None:
     # GIVEN two identical queues, one worked over MQTT and one from the web console
     store = SqliteStore(tmp_path / "mqtt.sqlite3")
-    mqtt_queue = QueueService(example_site, store, SimulatedClock(MONDAY_MORNING))
+    mqtt_queue = QueueService(example_site, store, SimulatedClock(at(9)))
     handler = RequestHandler(mqtt_queue)
     for queue in (mqtt_queue, web_ctx.queue):
         for priority in (False, True, False):

@@ -24,7 +24,8 @@ from contract.reasons import Reason
 from contract.site import Site
 from tests.broker_fixtures import Mosquitto, Provisioned
 from tests.central_fixtures import CentralProcess, Kiosk, wait_for_state
-from tests.web_fixtures import MONDAY_MORNING, Login
+from tests.conftest import at
+from tests.web_fixtures import Login
 
 # The example site: A (Paspor, quota 60) is served by counters 1 and 2, B by 3 and 4,
 # D only by counter 7 (the seventh in the file); A and B keep the 08:00-14:00 schedule.
@@ -331,7 +332,7 @@ def test_the_edits_survive_a_restart(
     store = SqliteStore(web_ctx.database)
     try:
         site = site_at_start(example_site, store.setting(SETTING))
-        queue = QueueService(site, store, SimulatedClock(MONDAY_MORNING))
+        queue = QueueService(site, store, SimulatedClock(at(9)))
         # THEN the edits hold: the second A ticket is the last
         assert site.services_by_prefix["A"].daily_quota == 2
         assert site.counters_by_number[1].services == ["A", "B"]

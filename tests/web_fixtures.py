@@ -7,7 +7,6 @@ def test_x(client: FlaskClient, login: Login) -> None:
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +24,9 @@ from broker.web.context import WebContext
 from broker.web.live import ChangeHub
 from contract.clock import SimulatedClock
 from contract.site import Site
+from tests.conftest import at
 
 PASSWORD = "rahasia-sekali-123"
-MONDAY_MORNING = dt.datetime.fromisoformat("2026-11-30T09:00:00+08:00")
 USERS = {
     "admin": (Role.ADMIN, ()),
     "manajer": (Role.MANAGER, ()),
@@ -53,7 +52,7 @@ def web_ctx(tmp_path: Path, example_site: Site, accounts_template: Path) -> Iter
     shutil.copyfile(accounts_template, database)
     store = SqliteStore(database)
     accounts = Accounts(database)
-    queue = QueueService(example_site, store, SimulatedClock(MONDAY_MORNING))
+    queue = QueueService(example_site, store, SimulatedClock(at(9)))
     hub = ChangeHub()
     queue.subscribe(hub.changed)
     links = TicketLinks(b"a test secret, 32 bytes long...!", example_site.site.ticket_url_base)
