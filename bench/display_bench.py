@@ -32,7 +32,6 @@ import sys
 import tempfile
 import threading
 import time
-import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +53,8 @@ from display.announcer import PygameClipPlayer
 from display.main import FRAMES_PER_SECOND, LobbyDisplay, Options
 from display.model import CallShown, ScreenModel, WaitingShown
 from display.screen import Screen
-from display.voice import CHIME, VoicePack, clip_file, required_clips
+from display.voice import CHIME, VoicePack
+from display.voice_pack_generator import write_silent_pack
 
 FRAMES = 200
 SIZE = (1920, 1080)
@@ -199,14 +199,7 @@ def _lobby_run() -> _LobbyRun:
 
 def _quiet_pack(folder: Path) -> VoicePack:
     """Every clip of an Indonesian pack as 20 ms of silence: the timing, not the voice."""
-    for name in required_clips(english=False):
-        path = folder / clip_file(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with wave.open(str(path), "wb") as clip:
-            clip.setnchannels(1)
-            clip.setsampwidth(2)
-            clip.setframerate(22050)
-            clip.writeframes(b"\x00\x00" * 441)
+    write_silent_pack(folder, english=False)
     return VoicePack.load(folder, english=False)
 
 

@@ -216,9 +216,10 @@ class KioskApp:
         if self._refusal(service, self.clock()) is not None or not self._check_printer():
             self._buzz("refused")
             return
-        if not self._central_there():
-            # Asking would only make the citizen wait, and cost a number once the central
-            # read the request after the kiosk had given up on it.
+        if not self._central_there() and self.outbox.reserved_left(self._today(), service):
+            # Asking would only make the citizen wait. (With no reserved number left, or
+            # before the kiosk has heard of the central at all, it asks all the same: an
+            # answer is the citizen's only chance, and `expires` keeps a late one free.)
             log.warning("%s: the central is away, printing %s offline", self.kiosk.id, service)
             self._issue_offline(press)
             return

@@ -5,7 +5,6 @@ import datetime as dt
 import os
 import socket
 import time
-import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from contract.messages import CallEvent, CounterCommand, QueueState, ServiceView
 from contract.site import Site
 from display.board import Board
 from display.main import LobbyDisplay, Options, display_link
-from display.voice import VoicePack, clip_file, required_clips
+from display.voice import VoicePack
+from display.voice_pack_generator import write_silent_pack
 from tests.broker_fixtures import Provisioned
 from tests.central_fixtures import MONDAY_MORNING, CentralProcess, Device, Kiosk
 
@@ -191,14 +191,7 @@ def test_a_zone_display_shows_and_announces_only_its_services(example_site: Site
 def quiet_pack(tmp_path_factory: pytest.TempPathFactory) -> VoicePack:
     """Every clip a pack needs, as 20 ms of silence: the timing, not the voice, matters."""
     folder = tmp_path_factory.mktemp("voice")
-    for name in required_clips(english=True):
-        path = folder / clip_file(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with wave.open(str(path), "wb") as clip:
-            clip.setnchannels(1)
-            clip.setsampwidth(2)
-            clip.setframerate(22050)
-            clip.writeframes(b"\x00\x00" * 441)
+    write_silent_pack(folder, english=True)
     return VoicePack.load(folder, english=True)
 
 

@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 import uuid
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from contract.clock import SimulatedClock
 from contract.logs import JournalFormatter, to_journal
 from contract.messages import Answer, TicketInfo
 from contract.sd_notify import Notifier, Watchdog
-from display.voice import clip_file, required_clips
+from display.voice_pack_generator import write_silent_pack
 from tests.broker_fixtures import EXAMPLE_SITE, Mosquitto, Provisioned
 from tests.central_fixtures import MONDAY_MORNING
 
@@ -327,14 +326,7 @@ def test_the_display_is_ready_after_its_first_frame_and_pings_from_its_loop(
     """GIVEN antre-display, headless, under a watchdog of 0.4 s THEN READY=1 once the first
     frame is painted (its screenshot is on disk), pings, and STOPPING=1 on SIGTERM."""
     pack = tmp_path / "voice"
-    for name in required_clips(english=True):
-        path = pack / clip_file(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with wave.open(str(path), "wb") as clip:
-            clip.setnchannels(1)
-            clip.setsampwidth(2)
-            clip.setframerate(22050)
-            clip.writeframes(b"\x00\x00" * 441)
+    write_silent_pack(pack, english=True)
     shots = tmp_path / "shots"
     shots.mkdir()
     credentials = provisioned.directory / "credentials" / "display-lobby.toml"
