@@ -250,6 +250,16 @@ def test_staff_pages_over_tls_and_the_citizens_pages_apart(
             refused = public.getresponse()
             refused.read()
             assert refused.status == 404, staff_path
+        # the survey form of a finished ticket, its session cookie usable over plain HTTP
+        web_ctx.queue.run(lambda engine, now: engine.call_next(1, now))
+        web_ctx.queue.run(lambda engine, now: engine.finish(1, now))
+        public.request("GET", path + "/survei")
+        form = public.getresponse()
+        form.read()
+        assert form.status == 200
+        cookie = form.getheader("Set-Cookie") or ""
+        assert cookie.startswith("session=")
+        assert "Secure" not in cookie
     finally:
         for connection in connections:
             connection.close()

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, abort, g, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
 from broker.web import admin, api, auth, counter, ikm_reports, reports, survey_page, ticket_page
@@ -29,6 +30,7 @@ def create_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Fl
     SECRET_KEY must be given: the central keeps one in its state folder.
     """
     app = Flask(__name__)
+    app.session_interface = _SessionOverTls()
     app.config.update(DEFAULTS)
     app.config.update(settings or {})
     if not app.config.get("SECRET_KEY"):
@@ -52,6 +54,15 @@ def create_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Fl
     for area in (auth, counter, admin, reports, ikm_reports, ticket_page, survey_page, api):
         area.init_app(app)
     return app
+
+
+class _SessionOverTls(SecureCookieSessionInterface):
+    """The session cookie is Secure when the request came over HTTPS (the staff listener),
+    and not on the citizens' plain-HTTP listener, where a Secure cookie would never come
+    back and the survey form's CSRF token with it."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return request.scheme == "https" or bool(app.config["SESSION_COOKIE_SECURE"])
 
 
 def _load_user() -> None:

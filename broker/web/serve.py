@@ -5,8 +5,8 @@ pages and posts run in a small pool of threads, the live pages (ticket pages, co
 consoles) wait on the loop and hold no thread. Each listener has a loop (and a thread)
 of its own, so the staff's posts never queue behind the updates of a hall of phones:
 
-- the staff listener, with every page, over TLS when given a certificate (then the
-  session cookie is `Secure`);
+- the staff listener, with every page, over TLS when given a certificate (the session
+  cookie is `Secure` on HTTPS, see `broker.web`);
 - the public listener (optional), plain HTTP for the citizens' phones on the guest
   Wi-Fi, with only the ticket and survey pages: staff pages can be kept off it.
 """
@@ -59,8 +59,6 @@ class WebServer:
     ) -> None:
         # Closed first on stop: it ends the event streams still open.
         self._hub = hub
-        if tls is not None:
-            app.config["SESSION_COOKIE_SECURE"] = True
         self._apps = [LiveApp(app, threads=threads, stale_after=stale_after)]
         self._listeners = [_listener(self._apps[0], host, port, tls)]
         if public_port is not None:
