@@ -13,6 +13,7 @@ import contextlib
 import http.client
 import json
 import math
+import multiprocessing
 import random
 import re
 import tempfile
@@ -20,7 +21,9 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
+from multiprocessing.synchronize import Event as ProcessEvent
 from pathlib import Path
+from typing import Any
 
 from bench.mqtt_bench import EXAMPLE_SITE, serving_central
 from broker.mosquitto_runner import LOCALHOST, MosquittoRunner, free_port
@@ -111,52 +114,74 @@ def _session_cookie(port: int) -> str:
 
 
 class _Hall:
-    """Thousands of open pages, each an event stream read on one asyncio loop."""
+    """Thousands of open pages, each an event stream, read in a process of its own: the
+    readers' work must not slow the callers' own timing (one interpreter, one GIL)."""
 
     def __init__(self, port: int, paths: list[str], cookie: str) -> None:
-        self.port = port
-        self.paths = paths
-        self.cookie = cookie
-        self.opened = threading.Event()
-        self.events = 0
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._writers: list[asyncio.StreamWriter] = []
-        self._readers: list[asyncio.Future[None]] = []
+        self._opened = multiprocessing.Event()
+        self._stop = multiprocessing.Event()
+        self._events = multiprocessing.Value("i", 0)
+        self._process = multiprocessing.Process(
+            target=_read_hall,
+            args=(port, paths, cookie, self._opened, self._stop, self._events),
+            daemon=True,
+        )
+
+    @property
+    def events(self) -> int:
+        return int(self._events.value)
 
     def open(self) -> None:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._open_all(), self._loop).result(timeout=300)
+        self._process.start()
+        if not self._opened.wait(300):
+            raise RuntimeError("the pages did not open")
 
     def close(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._close_all(), self._loop).result(timeout=60)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
+        self._stop.set()
+        self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.kill()
 
-    async def _close_all(self) -> None:
-        for reader in self._readers:
-            reader.cancel()
-        await asyncio.gather(*self._readers, return_exceptions=True)
-        for writer in self._writers:
-            writer.close()
 
-    async def _open_all(self) -> None:
-        for path in self.paths:
-            reader, writer = await asyncio.open_connection(LOCALHOST, self.port)
-            self._writers.append(writer)
-            cookie = f"Cookie: {self.cookie}\r\n" if path.startswith("/counter") else ""
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: antre\r\n{cookie}\r\n".encode())
-            first = await reader.readuntil(b"\n\n")
-            if not first.startswith(b"HTTP/1.1 200"):
-                raise RuntimeError(f"{path}: {first[:80]!r}")
-            self._readers.append(asyncio.ensure_future(self._read(reader)))
-
-    async def _read(self, reader: asyncio.StreamReader) -> None:
+def _read_hall(
+    port: int,
+    paths: list[str],
+    cookie: str,
+    opened: ProcessEvent,
+    stop: ProcessEvent,
+    events: Any,
+) -> None:
+    async def read(reader: asyncio.StreamReader) -> None:
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
             while True:
                 # (chunked transfer encoding: the size comes before each event)
                 chunk = await reader.readuntil(b"\n\n")
-                self.events += chunk.count(b"data: ")
+                found = chunk.count(b"data: ")
+                if found:
+                    with events.get_lock():
+                        events.value += found
+
+    async def hall() -> None:
+        writers, readers = [], []
+        for path in paths:
+            reader, writer = await asyncio.open_connection(LOCALHOST, port)
+            writers.append(writer)
+            header = f"Cookie: {cookie}\r\n" if cookie else ""
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: antre\r\n{header}\r\n".encode())
+            first = await reader.readuntil(b"\n\n")
+            if not first.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"{path}: {first[:80]!r}")
+            readers.append(asyncio.ensure_future(read(reader)))
+        opened.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.2)
+        for task in readers:
+            task.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+        for writer in writers:
+            writer.close()
+
+    asyncio.run(hall())
 
 
 def _calls(api: _Api, counters: list[int], rounds: int) -> Run:
@@ -168,6 +193,9 @@ def _calls(api: _Api, counters: list[int], rounds: int) -> Run:
     pause = random.Random(7)
 
     def counter(number: int) -> None:
+        # Clerks do not press at the same instant: each counter starts at a moment of its
+        # own (26 calls fired at once would measure a burst, not a hall).
+        time.sleep(pause.uniform(0.0, 8.0))
         for n in range(rounds):
             started = time.perf_counter()
             status, answer = api.post(

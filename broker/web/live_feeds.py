@@ -207,7 +207,9 @@ class _Rounds:
             renders = [render for _, render in feeds]
             rendered = await self._loop.run_in_executor(None, _render_all, renders)
             for (views, _), view in zip(feeds, rendered, strict=True):
-                views.put_nowait(view)
+                # Nothing new for a page (None): it is not even woken.
+                if view is not None:
+                    views.put_nowait(view)
             await asyncio.sleep(ROUND_SECONDS)
 
 
