@@ -38,8 +38,8 @@ log = logging.getLogger("antre-central")
 # How long a Python thread keeps the interpreter before another may run (5 ms by
 # default). The central's threads mostly hand work to each other (a clerk's post crosses
 # the web loop, a worker thread, the store, Mosquitto); while the hall's live pages are
-# rendered, each hand-off waited up to the default, and call-next's slowest 5% went from
-# about 35 ms to over 100 (bench/live_pages_bench.py).
+# rendered, each hand-off waited up to the default, and call-next's slowest 5% took over
+# 90 ms instead of about 35 (bench/live_pages_bench.py).
 SWITCH_INTERVAL_SECONDS = 0.0005
 
 
