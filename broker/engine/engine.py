@@ -123,16 +123,6 @@ class QueueEngine:
         lines = self._lines[service]
         return len(lines.priority) + len(lines.regular)
 
-    def reserved_numbers(self, prefix: str) -> list[str]:
-        """Numbers of a prefix set aside for a kiosk's outage and not handed in yet: the
-        gaps a clerk sees in the calling order (A004 is the first one called)."""
-        reserved = (t for t in self._tickets.values() if t.prefix == prefix)
-        return [
-            t.number
-            for t in sorted(reserved, key=lambda t: t.seq)
-            if t.state is TicketState.RESERVED
-        ]
-
     def issued_count(self, prefix: str) -> int:
         """Tickets issued today under a prefix and not cancelled: what the quota counts."""
         return self._issued[prefix]

@@ -219,10 +219,48 @@ def _live(ctx: WebContext, number: int) -> dict[str, Any]:
     """
     site = ctx.site
     now = _now(ctx)
-    return ctx.queue.read(lambda engine: _live_view(site, engine, number, now))
+    standing = _standing(ctx)
+    return ctx.queue.read(lambda engine: _live_view(site, engine, number, now, standing))
 
 
-def _live_view(site: Site, engine: QueueEngine, number: int, now: dt.datetime) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class _Standing:
+    """What every console shows beside its own counter, read once per change for all of
+    them: the skipped tickets, and the numbers kiosks hold in reserve by service."""
+
+    version: int
+    skipped: list[Ticket]
+    reserved: dict[str, list[str]]
+
+
+def _standing(ctx: WebContext) -> _Standing:
+    version = ctx.hub.version
+    cached = ctx.extras.get(_Standing)
+    if isinstance(cached, _Standing) and cached.version == version:
+        return cached
+
+    def read(engine: QueueEngine) -> _Standing:
+        skipped: list[Ticket] = []
+        reserved: dict[str, list[Ticket]] = {}
+        for ticket in engine.tickets():
+            if ticket.state is TicketState.SKIPPED:
+                skipped.append(ticket)
+            elif ticket.state is TicketState.RESERVED:
+                reserved.setdefault(ticket.prefix, []).append(ticket)
+        numbers = {
+            prefix: [t.number for t in sorted(tickets, key=lambda t: t.seq)]
+            for prefix, tickets in reserved.items()
+        }
+        return _Standing(version, skipped, numbers)
+
+    standing = ctx.queue.read(read)
+    ctx.extras[_Standing] = standing
+    return standing
+
+
+def _live_view(
+    site: Site, engine: QueueEngine, number: int, now: dt.datetime, standing: _Standing
+) -> dict[str, Any]:
     spec = site.counters_by_number[number]
     state = engine.counter(number)
     serving = engine.ticket(state.current) if state.current else None
@@ -230,9 +268,8 @@ def _live_view(site: Site, engine: QueueEngine, number: int, now: dt.datetime) -
     skipped = sorted(
         (
             ticket
-            for ticket in engine.tickets()
-            if ticket.state is TicketState.SKIPPED
-            and ticket.service in spec.services
+            for ticket in standing.skipped
+            if ticket.service in spec.services
             and ticket.skipped_at is not None
             and now - ticket.skipped_at <= grace
         ),
@@ -248,7 +285,7 @@ def _live_view(site: Site, engine: QueueEngine, number: int, now: dt.datetime) -
                 "prefix": prefix,
                 "name": _service_name(site, prefix),
                 "waiting": engine.waiting_count(prefix),
-                "reserved": engine.reserved_numbers(prefix),
+                "reserved": standing.reserved.get(prefix, []),
             }
             for prefix in spec.services
         ],
