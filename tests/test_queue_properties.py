@@ -218,7 +218,9 @@ class MppDay(RuleBasedStateMachine):
     def every_place_at_once_is_each_place_alone(self) -> None:
         # The ticket pages' one-pass reading agrees with the one a kiosk's answer gives.
         waiting = [t.id for t in self.engine.tickets() if t.state is TicketState.WAITING]
-        assert self.engine.positions() == {i: self.engine.position(i) for i in waiting}
+        assert self.engine.waiting_now().positions() == {
+            i: self.engine.position(i) for i in waiting
+        }
 
     @invariant()
     def final_states_are_final(self) -> None:

@@ -142,14 +142,10 @@ class QueueEngine:
             ahead += len(lines.priority)
         return Position(ahead=ahead, wait=self.estimate_wait(ticket.service, ahead))
 
-    def positions(self) -> dict[str, Position]:
-        """Every waiting ticket's `position`, in one pass over each line: what hundreds of
-        open ticket pages ask for at once after a change."""
-        return self.waiting_now().positions()
-
     def waiting_now(self) -> "WaitingNow":
-        """A copy of who waits where, cheap enough to take under the queue's lock; the
-        sorting is done on the copy (`WaitingNow.positions`), after the lock is let go."""
+        """A copy of who waits where, cheap enough to take under the queue's lock; every
+        waiting ticket's `position` comes from the copy (`WaitingNow.positions`), in one
+        pass, after the lock is let go: what hundreds of open ticket pages ask at once."""
         return WaitingNow(
             dict(self._tickets),
             {

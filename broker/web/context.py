@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from flask import current_app
 
@@ -12,6 +13,8 @@ from broker.web.accounts import Accounts
 from broker.web.live import ChangeHub
 from contract.messages import DeviceStatus
 from contract.site import Site
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -36,9 +39,20 @@ class WebContext:
     # the file says, before the saved edits (None: `site` as first given).
     replace_site: Callable[[Site], None] = lambda site: None
     file_site: Site | None = None
-    # What page areas keep for the life of the console (e.g. the ticket pages' board),
-    # by their own key.
-    extras: dict[object, object] = field(default_factory=dict)
+    # What `per_change` keeps: (the hub's version, the value) by key.
+    _per_change: dict[str, tuple[int, Any]] = field(default_factory=dict)
+
+    def per_change(self, key: str, compute: Callable[[], T]) -> T:
+        """What `compute()` gives, computed once per change of the queue and shared by
+        every page that asks: after a call, hundreds of live pages want the same reading."""
+        version = self.hub.version  # read first: a change during `compute` is seen next time
+        cached = self._per_change.get(key)
+        if cached is not None and cached[0] == version:
+            value: T = cached[1]
+            return value
+        value = compute()
+        self._per_change[key] = (version, value)
+        return value
 
 
 def context() -> WebContext:

@@ -228,17 +228,11 @@ class _Standing:
     """What every console shows beside its own counter, read once per change for all of
     them: the skipped tickets, and the numbers kiosks hold in reserve by service."""
 
-    version: int
     skipped: list[Ticket]
     reserved: dict[str, list[str]]
 
 
 def _standing(ctx: WebContext) -> _Standing:
-    version = ctx.hub.version
-    cached = ctx.extras.get(_Standing)
-    if isinstance(cached, _Standing) and cached.version == version:
-        return cached
-
     def read(engine: QueueEngine) -> _Standing:
         skipped: list[Ticket] = []
         reserved: dict[str, list[Ticket]] = {}
@@ -251,11 +245,9 @@ def _standing(ctx: WebContext) -> _Standing:
             prefix: [t.number for t in sorted(tickets, key=lambda t: t.seq)]
             for prefix, tickets in reserved.items()
         }
-        return _Standing(version, skipped, numbers)
+        return _Standing(skipped, numbers)
 
-    standing = ctx.queue.read(read)
-    ctx.extras[_Standing] = standing
-    return standing
+    return ctx.per_change("counter consoles", lambda: ctx.queue.read(read))
 
 
 def _live_view(

@@ -96,6 +96,11 @@ class ChangeHub:
                 yield sse_event(data)
 
 
+# The response header by which a route hands its event stream to the server's loop, and
+# the request header by which that server says it takes them (`broker.web.live_feeds`).
+LIVE_HEADER = "X-Antre-Live"
+FEEDS_HEADER = "X-Antre-Live-Feeds"
+
 # A feed's views: from the feed's arguments, a render of its view (None: no such feed).
 FeedMaker = Callable[[Any, list[str]], Callable[[], str | None] | None]
 FEEDS = "antre.feeds"
@@ -109,8 +114,8 @@ def add_feed(app: Flask, kind: str, make: FeedMaker) -> None:
 def live_response(feed: str, stream: Callable[[], Iterator[str]]) -> Response:
     """An event-stream response: handed to the server's event loop as feed `feed` when
     it serves feeds (see `broker.web.live_feeds`), else streamed from this thread."""
-    if request.headers.get("X-Antre-Live-Feeds"):
-        return Response(status=200, headers={"X-Antre-Live": feed})
+    if request.headers.get(FEEDS_HEADER):
+        return Response(status=200, headers={LIVE_HEADER: feed})
     response = Response(stream(), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"

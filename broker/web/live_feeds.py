@@ -25,7 +25,7 @@ from a2wsgi import WSGIMiddleware
 from flask import Flask
 
 from broker.web.context import WebContext
-from broker.web.live import FEEDS, HEARTBEAT, FeedMaker, sse_event
+from broker.web.live import FEEDS, FEEDS_HEADER, HEARTBEAT, LIVE_HEADER, FeedMaker, sse_event
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,12 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-# The response header by which a Flask route hands its event stream to the loop.
-LIVE_HEADER = b"x-antre-live"
-# The request headers this layer adds (a client's own are dropped first): that feeds
-# are served here, and when the request arrived (monotonic seconds).
-FEEDS_HEADER = b"x-antre-live-feeds"
-ARRIVED_HEADER = b"x-antre-arrived"
+# As ASGI spells them (lower-case bytes): the header naming a handed-over feed, and the
+# request headers this layer adds (a client's own are dropped first): that feeds are
+# served here, and when the request arrived (monotonic seconds).
+_LIVE = LIVE_HEADER.lower().encode()
+_FEEDS = FEEDS_HEADER.lower().encode()
+_ARRIVED = b"x-antre-arrived"
 STALE_AFTER_SECONDS = 10.0
 # The live pages are brought up to date at most this often: a burst of calls is one
 # update of a ticket page, not one per call.
@@ -73,15 +73,13 @@ class LiveApp:
             await _plain(send, 404, b"Not found: staff pages are on the staff address.\n")
             return
         scope["headers"] = [
-            (name, value)
-            for name, value in scope["headers"]
-            if name not in (FEEDS_HEADER, ARRIVED_HEADER)
-        ] + [(FEEDS_HEADER, b"1"), (ARRIVED_HEADER, repr(time.monotonic()).encode())]
+            (name, value) for name, value in scope["headers"] if name not in (_FEEDS, _ARRIVED)
+        ] + [(_FEEDS, b"1"), (_ARRIVED, repr(time.monotonic()).encode())]
         feed: list[str] = []
 
         async def send_or_keep(message: Message) -> None:
             if message["type"] == "http.response.start":
-                named = dict(message.get("headers", [])).get(LIVE_HEADER)
+                named = dict(message.get("headers", [])).get(_LIVE)
                 if named is not None:
                     feed.append(named.decode())
                     return
@@ -164,7 +162,7 @@ class _Rounds:
     """One event loop's open feeds, rendered together after the queue changes.
 
     A change wakes a round: one job in a thread renders every open feed (the ticket
-    pages from one read of the queue, see `TicketBoard`), and each feed gets its view.
+    pages from one read of the queue, see `WebContext.per_change`), and each feed gets its view.
     Changes that come while a round runs, or within `ROUND_SECONDS` after it, make one
     more round, not one each: a burst of calls costs a few rounds, whatever the hall.
     """

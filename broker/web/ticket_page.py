@@ -7,13 +7,11 @@ server-sent events, and without script it simply refreshes itself.
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, abort, render_template
 
-from broker.engine.engine import QueueEngine
 from broker.engine.tickets import Ticket, TicketState
 from broker.engine.waiting import Position
 from broker.views import ticket_info
@@ -32,71 +30,46 @@ def init_app(app: Flask) -> None:
 
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
-    version: int
+    """Today's tickets and the places of those waiting, as of one change of the queue."""
+
     tickets: dict[str, Ticket]
     positions: dict[str, Position]
     now: dt.datetime
 
 
-class TicketBoard:
-    """Today's tickets and their places, read once per change for all the open pages.
+def _snapshot(ctx: WebContext) -> _Snapshot:
+    """One reading per change for every ticket page: copied under the queue's lock and
+    sorted after it (`QueueEngine.waiting_now`), so a call is never held up by the pages."""
 
-    After a call, hundreds of ticket pages want their view at once: one short read of
-    the queue (`QueueEngine.positions`) serves them all, instead of one each.
-    """
+    def read() -> _Snapshot:
+        waiting = ctx.queue.read(lambda engine: engine.waiting_now())
+        return _Snapshot(waiting.tickets, waiting.positions(), ctx.queue.now())
 
-    def __init__(self, ctx: WebContext) -> None:
-        self._ctx = ctx
-        self._snapshot: _Snapshot | None = None
-        self._lock = threading.Lock()
-
-    def info(self, token: str) -> TicketInfo | None:
-        found = self._find(token)
-        if found is None:
-            return None
-        snapshot, ticket = found
-        position = snapshot.positions.get(ticket.id)
-        engine = self._ctx.queue.engine
-        return ticket_info(engine, ticket, snapshot.now, position=position)
-
-    def key(self, token: str) -> tuple[object, ...] | None:
-        """What the ticket's page shows depends on, and nothing more: its state, counter,
-        place and the minute (a wait crosses a break as time passes)."""
-        found = self._find(token)
-        if found is None:
-            return None
-        snapshot, ticket = found
-        position = snapshot.positions.get(ticket.id)
-        minute = snapshot.now.replace(second=0, microsecond=0)
-        return (ticket.id, ticket.state, ticket.counter, position, minute)
-
-    def _find(self, token: str) -> tuple[_Snapshot, Ticket] | None:
-        links = self._ctx.links
-        if links is None:
-            return None
-        snapshot = self._current()
-        ticket_id = links.ticket_id(token, lambda: list(snapshot.tickets))
-        ticket = snapshot.tickets.get(ticket_id) if ticket_id else None
-        return (snapshot, ticket) if ticket is not None else None
-
-    def _current(self) -> _Snapshot:
-        version = self._ctx.hub.version
-        with self._lock:
-            if self._snapshot is None or self._snapshot.version != version:
-                # Copied under the queue's lock, sorted after: a call is never held up
-                # by the ticket pages.
-                waiting = self._ctx.queue.read(lambda engine: engine.waiting_now())
-                now = self._ctx.queue.now()
-                self._snapshot = _Snapshot(version, waiting.tickets, waiting.positions(), now)
-            return self._snapshot
+    return ctx.per_change("ticket pages", read)
 
 
-def _board(ctx: WebContext) -> TicketBoard:
-    """The one board of the web context (made on first use)."""
-    board = ctx.extras.get(TicketBoard)
-    if not isinstance(board, TicketBoard):
-        board = ctx.extras[TicketBoard] = TicketBoard(ctx)
-    return board
+def _find(ctx: WebContext, token: str) -> tuple[_Snapshot, Ticket] | None:
+    """The snapshot and today's ticket behind a token, or None (a wrong or old token)."""
+    if ctx.links is None:
+        return None
+    snapshot = _snapshot(ctx)
+    ticket_id = ctx.links.ticket_id(token, lambda: list(snapshot.tickets))
+    ticket = snapshot.tickets.get(ticket_id) if ticket_id else None
+    return (snapshot, ticket) if ticket is not None else None
+
+
+def _info(found: tuple[_Snapshot, Ticket], ctx: WebContext) -> TicketInfo:
+    snapshot, ticket = found
+    position = snapshot.positions.get(ticket.id)
+    return ticket_info(ctx.queue.engine, ticket, snapshot.now, position=position)
+
+
+def _key(found: tuple[_Snapshot, Ticket]) -> tuple[object, ...]:
+    """What the ticket's page shows depends on, and nothing more: its state, counter,
+    place and the minute (a wait crosses a break as time passes)."""
+    snapshot, ticket = found
+    minute = snapshot.now.replace(second=0, microsecond=0)
+    return (ticket.id, ticket.state, ticket.counter, snapshot.positions.get(ticket.id), minute)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,39 +122,26 @@ def live_feed(ctx: WebContext, args: list[str]) -> Callable[[], str | None] | No
         return None
     token, lang = args
 
-    board = _board(ctx)
     shown: list[object] = [None]
 
     def render() -> str | None:
         # After a call elsewhere in the hall most pages have nothing new: a few lookups
         # tell, and only a page whose ticket moved is rendered again.
-        key = board.key(token)
-        if key is None or key == shown[0]:
+        found = _find(ctx, token)
+        if found is None or _key(found) == shown[0]:
             return None
-        shown[0] = key
-        info = board.info(token)
-        return _describe(info, lang).as_json() if info is not None else None
+        shown[0] = _key(found)
+        return _describe(_info(found, ctx), lang).as_json()
 
     return render
 
 
 def _view(token: str) -> TicketView:
-    info = _info(context(), token)
-    if info is None:
+    ctx = context()
+    found = _find(ctx, token)
+    if found is None:
         abort(404)
-    return _describe(info, language())
-
-
-def _info(ctx: WebContext, token: str) -> TicketInfo | None:
-    links = ctx.links
-    if links is None:
-        return None
-
-    def find(engine: QueueEngine) -> TicketInfo | None:
-        ticket = links.find(engine, token)
-        return ticket_info(engine, ticket, ctx.queue.now()) if ticket else None
-
-    return ctx.queue.read(find)
+    return _describe(_info(found, ctx), language())
 
 
 def _describe(info: TicketInfo, lang: str) -> TicketView:
