@@ -49,6 +49,8 @@ from kiosk.printer import PrinterFault
 log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
+# How long a press with no reserved number to fall back on waits for the central.
+LAST_CHANCE = 5.0
 # While the central is there, what is still unanswered is published again this often: an
 # answer lost on the way, or a refusal for a full disk, is not waited for until an outage.
 RESEND_EVERY_SECONDS = 10.0
@@ -216,22 +218,26 @@ class KioskApp:
         if self._refusal(service, self.clock()) is not None or not self._check_printer():
             self._buzz("refused")
             return
-        if not self._central_there() and self.outbox.reserved_left(self._today(), service):
+        has_reserve = self.outbox.reserved_left(self._today(), service) > 0
+        if not self._central_there() and has_reserve:
             # Asking would only make the citizen wait. (With no reserved number left, or
             # before the kiosk has heard of the central at all, it asks all the same: an
             # answer is the citizen's only chance, and `expires` keeps a late one free.)
             log.warning("%s: the central is away, printing %s offline", self.kiosk.id, service)
             self._issue_offline(press)
             return
+        # Without a reserved number to fall back on, an answer is the citizen's only
+        # chance: the kiosk waits longer for it (a central busy just after start-up).
+        timeout = self.answer_timeout if has_reserve else max(self.answer_timeout, LAST_CHANCE)
         request_id = uuid.uuid4().hex
-        expires = self._expiry()
+        expires = self._expiry(timeout)
         request = IssueTicket(
             id=request_id, service=service, priority=press.priority, expires=expires
         )
         payload = encode(request)
         self.outbox.add(request_id, "issue", service, payload)
         self._light(service, Light.PRINTING)
-        answer = self._send_and_wait(request_id, payload)
+        answer = self._send_and_wait(request_id, payload, timeout)
         if answer is not None and answer.reason != Reason.EXPIRED.value:
             pending = self.outbox.get(request_id)
             assert pending is not None
@@ -240,25 +246,24 @@ class KioskApp:
         self.outbox.set_state(request_id, RequestState.ABANDONED)
         self._issue_offline(press)
 
-    def _send_and_wait(self, request_id: str, payload: bytes) -> Answer | None:
+    def _send_and_wait(self, request_id: str, payload: bytes, timeout: float) -> Answer | None:
         """The central's answer, or None when it could not be asked or did not answer."""
         if self.link is None or not self.link.send(payload):
             log.warning("%s: cannot reach Mosquitto, printing offline", self.kiosk.id)
             return None
         with self._answered:
-            self._answered.wait_for(lambda: request_id in self._answers, self.answer_timeout)
+            self._answered.wait_for(lambda: request_id in self._answers, timeout)
             answer = self._answers.pop(request_id, None)
         if answer is None:
-            log.warning(
-                "%s: no answer within %.1f s, printing offline", self.kiosk.id, self.answer_timeout
-            )
+            log.warning("%s: no answer within %.1f s, printing offline", self.kiosk.id, timeout)
             self.presence.away()
         else:
             self.presence.sign()
         return answer
 
-    def _expiry(self) -> dt.datetime | None:
-        """When the kiosk gives up on a request sent now, on the central's clock.
+    def _expiry(self, timeout: float) -> dt.datetime | None:
+        """When the kiosk gives up on a request sent now (`timeout` later), on the
+        central's clock.
 
         No margin: the heartbeat's delay only makes the kiosk read the central's clock
         late, so the central's deadline comes no later than the kiosk's. A request that
@@ -268,7 +273,7 @@ class KioskApp:
         central_now = self.presence.central_time(self.clock())
         if central_now is None:
             return None
-        return central_now + dt.timedelta(seconds=self.answer_timeout)
+        return central_now + dt.timedelta(seconds=timeout)
 
     def _issue_offline(self, press: Press) -> None:
         # The time it is printed: the ticket shows it, and it is the ticket's place.
