@@ -10,23 +10,19 @@ import datetime as dt
 import logging
 import os
 import queue
-import signal
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
-from contract.clock import SimulatedClock, system_clock
-from contract.credentials import Credentials, load_credentials
+from contract.credentials import Credentials
 from contract.device_link import DeviceLink
+from contract.device_start import DeviceRole, DeviceSetup, device_parser, run_device
 from contract.errors import AntreError
-from contract.logs import configure_logging
 from contract.messages import BadMessage, CallEvent, QueueState, decode
 from contract.sd_notify import Notifier, Watchdog
 from contract.site import Display, Site
-from contract.site_loader import load_site
 from contract.topics import Topics
 from display.board import Board
 
@@ -187,51 +183,56 @@ def display_link(
     return link
 
 
+ROLE: DeviceRole[Display] = DeviceRole(
+    command="antre-display",
+    what="display",
+    table="displays",
+    id_flag="display",
+    devices=lambda site: site.displays,
+)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    configure_logging(args.log_level)
+    return run_device(ROLE, _parser(), argv, _set_up)
+
+
+@dataclass(slots=True)
+class _RunningDisplay:
+    lobby: LobbyDisplay
+    link: DeviceLink
+
+    def start(self) -> None:
+        self.link.start()
+
+    def run(self, notifier: Notifier) -> None:
+        # READY=1 once the first frame is painted (see LobbyDisplay.run).
+        self.lobby.run(notifier)
+
+    def stop(self) -> None:
+        self.lobby.stop()
+
+    def close(self) -> None:
+        self.link.stop({"version": VERSION})
+
+
+def _set_up(setup: DeviceSetup[Display]) -> _RunningDisplay:
+    args = setup.args
     if args.headless:
+        # Read by SDL when pygame starts (in LobbyDisplay), not when it is imported.
         os.environ["SDL_VIDEODRIVER"] = "dummy"
         os.environ["SDL_AUDIODRIVER"] = "dummy"
+    pack = VoicePack.load(args.voice_pack, english=setup.device.english)
+    options = Options(
+        window=_size(args.window) if args.window else None,
+        headless=args.headless,
+        screenshot_dir=Path(args.screenshot_dir) if args.screenshot_dir else None,
+        repeat=args.repeat,
+    )
     try:
-        site = load_site(args.site)
-        display = _display(site, args.display)
-        credentials = load_credentials(args.credentials)
-        pack = VoicePack.load(args.voice_pack, english=display.english)
-        clock = (
-            SimulatedClock(args.simulate_from, args.speed) if args.simulate_from else system_clock
-        )
-        options = Options(
-            window=_size(args.window) if args.window else None,
-            headless=args.headless,
-            screenshot_dir=Path(args.screenshot_dir) if args.screenshot_dir else None,
-            repeat=args.repeat,
-        )
-        lobby = LobbyDisplay(site, display, pack, clock, options)
-    except (AntreError, ValueError, OSError, pygame.error) as e:
-        print(f"antre-display: {e}", file=sys.stderr)
-        return 1
-    link = display_link(lobby, credentials)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        lobby.stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    link.start()
-    try:
-        lobby.run(Notifier.from_environment())
-    finally:
-        link.stop({"version": VERSION})
-    return 0
-
-
-def _display(site: Site, display_id: str) -> Display:
-    for display in site.displays:
-        if display.id == display_id:
-            return display
-    known = ", ".join(d.id for d in site.displays) or "none"
-    raise AntreError(f"no display {display_id!r} in the site file (displays: {known})")
+        lobby = LobbyDisplay(setup.site, setup.device, pack, setup.clock, options)
+    except pygame.error as e:
+        raise AntreError(f"cannot open the screen or the sound card: {e}") from e
+    return _RunningDisplay(lobby, display_link(lobby, setup.credentials))
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -240,18 +241,12 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="antre-display", description=__doc__)
-    parser.add_argument("--site", required=True, help="the site TOML file")
-    parser.add_argument("--display", required=True, help="this display's id in the site file")
-    parser.add_argument("--credentials", required=True, help="this display's credentials file")
+    parser = device_parser(ROLE, __doc__)
     parser.add_argument("--voice-pack", required=True, help="folder of WAV clips")
     parser.add_argument("--window", metavar="WxH", help="a window of this size, not full screen")
     parser.add_argument("--headless", action="store_true", help="no screen and no sound card")
     parser.add_argument("--screenshot-dir", help="write display.png here every few seconds")
     parser.add_argument("--repeat", type=int, default=1, help="say each call this many times")
-    parser.add_argument("--simulate-from", type=dt.datetime.fromisoformat, metavar="ISO-TIME")
-    parser.add_argument("--speed", type=float, default=1.0)
-    parser.add_argument("--log-level", default="INFO")
     return parser
 
 

@@ -37,13 +37,13 @@ from contract.messages import (
     decode,
     encode,
 )
+from contract.presses import Press
 from contract.reasons import Reason
 from contract.sd_notify import Watchdog
 from contract.site import Kiosk, Site
 from kiosk.link import Health
 from kiosk.outbox import Outbox, Pending, RequestState
 from kiosk.panel import Light
-from kiosk.presses import Press
 from kiosk.printer import PrinterFault
 
 log = logging.getLogger(__name__)

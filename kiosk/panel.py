@@ -1,55 +1,25 @@
 """The kiosk's buttons, lights and buzzer: gpiozero devices mapped from the site config.
 
-Pin numbers are BCM numbers. Every device is made on one pin factory: the one
-passed in (a `MockFactory` in tests, or the one named by `--pin-factory`), else
-gpiozero's default, which honours GPIOZERO_PIN_FACTORY. `GpioPanel`, the making and
-closing of the devices, is shared with the survey unit's panel (`kiosk/survey_unit.py`).
+`KioskPanel` is a `GpioPanel` (`contract/gpio_panel.py`, shared with the survey unit):
+pins are BCM numbers, made on one pin factory, and a pin gpiozero refuses is a
+`PanelError` naming the config key.
 """
 
-import importlib
 import logging
 import threading
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable
 from enum import StrEnum
 from functools import partial
-from types import TracebackType
-from typing import Any, Self
 
 # gpiozero ships no type hints; see the mypy overrides in pyproject.toml.
-from gpiozero import (
-    LED,
-    Button,
-    Buzzer,
-    Factory,
-    GPIOZeroError,
-)
+from gpiozero import LED, Buzzer, Factory
 
-from contract.errors import AntreError
+from contract.gpio_panel import GpioPanel
+from contract.presses import PRIORITY_WINDOW_SECONDS, Press, PressFilter
 from contract.site import Kiosk
-from kiosk.presses import PRIORITY_WINDOW_SECONDS, Press, PressFilter
 
 log = logging.getLogger(__name__)
-
-# gpiozero debounces on real pins too; the press filter's cool-down does the rest.
-BOUNCE_SECONDS = 0.05
-
-# The pin factories a kiosk can be told to use. On a Pi 5 only lgpio works.
-PIN_FACTORIES = {
-    "lgpio": "gpiozero.pins.lgpio:LGPIOFactory",
-    "rpigpio": "gpiozero.pins.rpigpio:RPiGPIOFactory",
-    "native": "gpiozero.pins.native:NativeFactory",
-    "mock": "gpiozero.pins.mock:MockFactory",
-}
-
-
-class PanelError(AntreError):
-    """The kiosk's buttons and lights cannot be set up."""
-
-
-class PinFactoryError(PanelError, ValueError):
-    """A pin factory name that is unknown, or a factory that cannot start here."""
 
 
 class Light(StrEnum):
@@ -79,90 +49,6 @@ _BEEPS = {
     Buzz.REFUSED: (0.1, 0.1, 2),
     Buzz.FAULT: (1.0, 0.1, 1),
 }
-
-
-def pin_factory_from_name(name: str | None) -> Factory | None:
-    """The pin factory a name asks for; None leaves the choice to gpiozero."""
-    if name is None:
-        return None
-    key = name.strip().lower()
-    if key not in PIN_FACTORIES:
-        raise PinFactoryError(
-            f"unknown pin factory {name!r} (choose one of: {', '.join(PIN_FACTORIES)})"
-        )
-    module_name, class_name = PIN_FACTORIES[key].split(":")
-    try:
-        return getattr(importlib.import_module(module_name), class_name)()
-    except Exception as e:  # ImportError, or the library failing to open the GPIO chip
-        raise PinFactoryError(
-            f"cannot start the {key} pin factory: {e} (on a Raspberry Pi 5 only lgpio works)"
-        ) from e
-
-
-class GpioPanel(ABC):
-    """Buttons and lights made from a config's pins on one pin factory, closed together.
-
-    A subclass sets up its own state, then calls `super().__init__`, which runs `_build`;
-    when that fails, the devices made so far are closed again. `owner` ("kiosk kiosk-1",
-    "survey unit survey-1") begins every error and log line.
-    """
-
-    def __init__(
-        self, owner: str, pin_factory: Factory | None, *, logger: logging.Logger = log
-    ) -> None:
-        self._owner = owner
-        self._pin_factory = pin_factory
-        self._log = logger
-        self._devices: list[Any] = []
-        try:
-            self._build()
-        except BaseException:
-            self.close()
-            raise
-
-    @abstractmethod
-    def _build(self) -> None:
-        """Makes the devices, with `_button` and `_device`."""
-
-    def _button(self, key: str, pin: int) -> Button:
-        """A button between the pin and ground (pulled up), debounced."""
-        return self._device(Button, key, pin, pull_up=True, bounce_time=BOUNCE_SECONDS)
-
-    def _device(self, kind: Any, key: str, pin: int, **options: Any) -> Any:
-        """A `kind` device on a BCM pin; a pin gpiozero refuses is a `PanelError` naming
-        the config `key`."""
-        try:
-            device = kind(f"GPIO{pin}", pin_factory=self._pin_factory, **options)
-        except GPIOZeroError as e:
-            raise PanelError(f"{self._owner}: {key} = {pin}: {e}") from e
-        self._devices.append(device)
-        return device
-
-    def close(self) -> None:
-        """Closes every device, the last made first, releasing its pin; safe to call twice."""
-        devices, self._devices = self._devices, []
-        # A Button's hold thread looks for a stop only every 0.1 s, so closing a dozen
-        # buttons one after another takes over a second: ask all of them to stop first.
-        for device in devices:
-            hold_thread = getattr(device, "_hold_thread", None)
-            if hold_thread is not None:
-                hold_thread.stopping.set()
-        for device in reversed(devices):
-            try:
-                device.close()
-            except GPIOZeroError:
-                self._log.exception("%s: closing %r failed", self._owner, device)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class KioskPanel(GpioPanel):

@@ -46,6 +46,7 @@ from contract.errors import AntreError, ConfigError
 from contract.health import PrinterHealth
 from contract.messages import TicketInfo
 from contract.site import Printer, Site
+from kiosk.escpos_hooks import can_read, write_raw
 from kiosk.ticket_layout import BigNumber, Block, Cut, Feed, QrCode, TextLine, ticket_layout
 
 log = logging.getLogger(__name__)
@@ -278,7 +279,7 @@ class TicketPrinter:
         job = self.render(ticket, offline=offline)
         try:
             # One write: a rendering error can never leave half a ticket.
-            self.device._raw(job)
+            write_raw(self.device, job)
         except DEVICE_ERRORS as e:
             self._disconnect()
             self.last_health = PrinterHealth.OFFLINE
@@ -321,7 +322,7 @@ class TicketPrinter:
         # After a failed open python-escpos keeps None ("initialised, not connected")
         # and then fails every write on an assertion instead of opening again; False
         # is its "not initialised" state, which opens on the next write.
-        self._device._device = False
+        self._device.device = False
 
 
 def read_health(device: Escpos) -> PrinterHealth:
@@ -333,7 +334,7 @@ def read_health(device: Escpos) -> PrinterHealth:
     out), and an offline printer is asked why (cover open, paper end) before it is
     called plainly offline. Connections that cannot read report unknown.
     """
-    if type(device)._read is Escpos._read:
+    if not can_read(device):
         return PrinterHealth.UNKNOWN
     try:
         printer = _status(device, RT_STATUS_ONLINE)

@@ -322,7 +322,7 @@ def _tool(name: str) -> str:
 def _survey_command() -> list[str]:
     """`antre-survey`, or the module itself while the console script is not installed yet."""
     found = Path(sys.executable).parent / "antre-survey"
-    return [str(found)] if found.exists() else [sys.executable, "-m", "kiosk.survey_unit"]
+    return [str(found)] if found.exists() else [sys.executable, "-m", "survey.main"]
 
 
 def _has_screen() -> bool:

@@ -16,6 +16,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from contract.clock import SimulatedClock
+from contract.device_link import DeviceLink
 from contract.messages import QueueState
 from contract.site import Kiosk as KioskConfig
 from kiosk.app import KioskApp
@@ -136,3 +137,18 @@ def waiting(provisioned: Provisioned, service: str, count: int) -> QueueState:
         provisioned,
         lambda s: next(v.waiting for v in s.services if v.prefix == service) == count,
     )
+
+
+def cut_network(link: DeviceLink) -> None:
+    """Takes a started link off the network until `link.start()` is called again.
+
+    paho 2's `loop_start` makes a new wake-up socket pair without closing the previous
+    one (an unclosed socket, a ResourceWarning, an error under this suite's warnings
+    filter), so the pair is closed here: the one place the tests touch paho's protected
+    `_sockpairR` and `_sockpairW`, checked by tests/test_library_privates.py.
+    """
+    link.client.disconnect()
+    link.client.loop_stop()
+    for wake in (link.client._sockpairR, link.client._sockpairW):
+        if wake is not None:
+            wake.close()

@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ROLES = ("kiosk", "display", "broker", "hub")
+ROLES = ("kiosk", "survey", "display", "broker", "hub")
 
 
 def imported_packages(source: Path) -> set[str]:

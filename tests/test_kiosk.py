@@ -24,7 +24,7 @@ from tests.central_fixtures import (
     assert_displays_show_the_central,
     wait_for_state,
 )
-from tests.kiosk_fixtures import RunningKiosk, has_printed, ready, until, waiting
+from tests.kiosk_fixtures import RunningKiosk, cut_network, has_printed, ready, until, waiting
 
 
 def test_a_press_prints_a_ticket(
@@ -162,12 +162,7 @@ def test_a_kiosk_cut_off_for_a_minute_keeps_printing_and_loses_nothing(
     other = Kiosk(provisioned, "kiosk-2")
     try:
         # GIVEN kiosk-1 loses its network for a minute (the rest of the mall goes on)
-        link.client.disconnect()
-        link.client.loop_stop()
-        # paho's loop_start makes a new wake-up socket pair without closing the old one.
-        for wake in (link.client._sockpairR, link.client._sockpairW):
-            if wake is not None:
-                wake.close()
+        cut_network(link)
         until(lambda: not link.connected, what="kiosk-1 offline")
         cut = time.monotonic()
         # WHEN citizens keep pressing its buttons, one every five seconds, across services

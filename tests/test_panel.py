@@ -16,15 +16,10 @@ from gpiozero import LED, Device, GPIOPinInUse
 from gpiozero.pins.mock import MockFactory
 
 from contract.errors import AntreError
+from contract.gpio_panel import PanelError, PinFactoryError, pin_factory_from_name
+from contract.presses import Press
 from contract.site import Kiosk, KioskButton, Printer, Site
-from kiosk.panel import (
-    KioskPanel,
-    Light,
-    PanelError,
-    PinFactoryError,
-    pin_factory_from_name,
-)
-from kiosk.presses import Press
+from kiosk.panel import KioskPanel, Light
 
 A_PIN, A_LED = 5, 17
 B_PIN, B_LED = 6, 18

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.presses import Press, PressFilter
+from contract.presses import Press, PressFilter
 
 COOLDOWN = 3.0
 WINDOW = 5.0

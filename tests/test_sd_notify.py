@@ -303,7 +303,7 @@ def test_the_survey_unit_is_ready_once_set_up_pings_from_its_loop_and_logs_for_j
     every 0.2 s, STOPPING=1 on SIGTERM, and its log lines carry journald's priority."""
     credentials = provisioned.directory / "credentials" / "survey-1.toml"
     command = [
-        sys.executable, "-m", "kiosk.survey_unit", "--site", str(EXAMPLE_SITE),
+        sys.executable, "-m", "survey.main", "--site", str(EXAMPLE_SITE),
         "--unit", "survey-1", "--credentials", str(credentials), "--pin-factory", "mock",
     ]  # fmt: skip
     log = tmp_path / "survey.log"

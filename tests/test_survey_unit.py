@@ -17,7 +17,8 @@ from gpiozero.pins.mock import MockFactory
 
 from broker.survey import COUNTED, NO_TICKET, PressRecord, SurveyStore
 from contract.messages import Answer, CounterCommand, DeviceStatus, SurveyPress, decode, encode
-from kiosk.survey_unit import SurveyLink, SurveyPanel, SurveyUnitApp
+from survey.app import SurveyLink, SurveyUnitApp
+from survey.panel import SurveyPanel
 from tests.broker_fixtures import EXAMPLE_SITE, WAIT, MqttClients, Provisioned, wait_until
 from tests.central_fixtures import CentralProcess, Device, Kiosk
 from tests.conftest import MONDAY
@@ -145,7 +146,7 @@ def test_the_antre_survey_command_takes_presses_from_the_keyboard(
         [
             sys.executable,
             "-m",
-            "kiosk.survey_unit",
+            "survey.main",
             "--site",
             str(EXAMPLE_SITE),
             "--unit",

@@ -14,7 +14,7 @@ import pytest
 
 from broker.backup import _parser as _backup_parser
 from broker.backup_files import MQTT_FOLDERS
-from kiosk.survey_unit import _parser as _survey_parser
+from survey.main import _parser as _survey_parser
 
 REPO = Path(__file__).resolve().parent.parent
 UNITS = REPO / "systemd"

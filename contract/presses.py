@@ -1,5 +1,6 @@
-"""Which raw button events become ticket requests: one press, one ticket.
+"""Which raw button events become presses: one press, one ticket (or one opinion).
 
+The kiosk's service buttons and the survey unit's rating buttons both go through it.
 Pure: no gpiozero, no clock reads. The caller passes a monotonic `now` with every
 event, so the rules can be tested with explicit times.
 """

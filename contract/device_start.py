@@ -1,0 +1,157 @@
+"""How every device role starts: one routine for the kiosk, the survey unit and the display.
+
+A role's `main` builds its parser with `device_parser` (the flags every device takes: the
+site file, its id in it, its credentials, the log level and, where it keeps time, a
+simulated clock), adds its own flags, and hands `run_device` a function that sets the
+role up from a `DeviceSetup`. Everything that can go wrong before the device runs (a
+broken site file, an id the site does not know, unreadable credentials, a busy GPIO pin,
+a screen that cannot open) ends the command with one line on stderr, `antre-kiosk: ...`,
+and exit status 1: the line a technician reads in `journalctl`, never a traceback.
+
+Then the routine stops the device on SIGTERM (systemd) and SIGINT (Ctrl-C), telling
+systemd STOPPING=1, starts it, runs its loop (which tells systemd READY=1 when it is, and
+pings the watchdog) and closes it whatever happened.
+"""
+
+import argparse
+import datetime as dt
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import Generic, Protocol, TypeVar
+
+from contract.clock import SimulatedClock, system_clock
+from contract.credentials import Credentials, load_credentials
+from contract.errors import AntreError
+from contract.logs import configure_logging
+from contract.sd_notify import Notifier
+from contract.site import Site
+from contract.site_loader import load_site
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+D = TypeVar("D", bound=_HasId)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRole(Generic[D]):
+    """What a role is called and where its devices are in the site file."""
+
+    command: str  # "antre-kiosk": begins every error line
+    what: str  # "kiosk", "survey unit": in messages
+    table: str  # the site file's table, "kiosks", "survey_units"
+    id_flag: str  # "kiosk": the flag `--kiosk ID`
+    devices: Callable[[Site], Sequence[D]]
+    keeps_time: bool = True  # takes --simulate-from and --speed
+    has_pins: bool = False  # takes --pin-factory (the choice is made in contract/gpio_panel.py)
+
+    def find(self, site: Site, device_id: str) -> D:
+        """This device's entry in the site file, or an error naming the ones there are."""
+        for device in self.devices(site):
+            if device.id == device_id:
+                return device
+        known = ", ".join(device.id for device in self.devices(site)) or "none"
+        raise AntreError(f"no {self.what} {device_id!r} in the site file ({self.table}: {known})")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSetup(Generic[D]):
+    """What every device starts from."""
+
+    args: argparse.Namespace  # the role's own flags are here too
+    site: Site
+    device: D
+    credentials: Credentials
+    clock: Callable[[], dt.datetime]
+
+
+class RunningDevice(Protocol):
+    """A device set up and ready to start."""
+
+    def start(self) -> None:
+        """Starts the link to Mosquitto (and anything else in the background)."""
+
+    def run(self, notifier: Notifier) -> None:
+        """The loop, until `stop`: says READY=1 when ready, pings the watchdog."""
+
+    def stop(self) -> None:
+        """Asks the loop to end soon; called from a signal handler."""
+
+    def close(self) -> None:
+        """Releases the pins, the printer, the link; after `run`, whatever happened."""
+
+
+def device_parser(role: DeviceRole[D], description: str | None) -> argparse.ArgumentParser:
+    """A parser with the flags every device takes; the role adds its own."""
+    parser = argparse.ArgumentParser(prog=role.command, description=description)
+    parser.add_argument("--site", required=True, help="the site TOML file")
+    parser.add_argument(
+        f"--{role.id_flag}", required=True, help=f"this {role.what}'s id in the site file"
+    )
+    parser.add_argument("--credentials", required=True, help=f"this {role.what}'s credentials file")
+    if role.keeps_time:
+        parser.add_argument(
+            "--simulate-from",
+            type=dt.datetime.fromisoformat,
+            metavar="ISO-TIME",
+            help="run a simulated clock from this time (tests, demonstrations)",
+        )
+        parser.add_argument("--speed", type=float, default=1.0, help="the simulated clock's speed")
+    if role.has_pins:
+        parser.add_argument(
+            "--pin-factory",
+            help="gpiozero pin factory: mock, lgpio, rpigpio, native (default: gpiozero's "
+            "choice, which honours GPIOZERO_PIN_FACTORY)",
+        )
+    parser.add_argument("--log-level", default="INFO")
+    return parser
+
+
+def run_device(
+    role: DeviceRole[D],
+    parser: argparse.ArgumentParser,
+    argv: list[str] | None,
+    set_up: Callable[[DeviceSetup[D]], RunningDevice],
+) -> int:
+    """Parses, sets the device up, runs it until a signal; the exit status."""
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        site = load_site(args.site)
+        setup = DeviceSetup(
+            args=args,
+            site=site,
+            device=role.find(site, getattr(args, role.id_flag)),
+            credentials=load_credentials(args.credentials),
+            clock=_clock(args),
+        )
+        device = set_up(setup)
+    except (AntreError, ValueError, OSError) as e:
+        print(f"{role.command}: {e}", file=sys.stderr)
+        return 1
+
+    notifier = Notifier.from_environment()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        notifier.stopping()
+        device.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        device.start()
+        device.run(notifier)
+    finally:
+        device.close()
+    return 0
+
+
+def _clock(args: argparse.Namespace) -> Callable[[], dt.datetime]:
+    start: dt.datetime | None = getattr(args, "simulate_from", None)
+    return SimulatedClock(start, args.speed) if start is not None else system_clock
