@@ -6,28 +6,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import (
-    abort,
-    flash,
-    redirect,
     render_template,
     request,
     url_for,
 )
 from msgspec.structs import replace
+from werkzeug.datastructures import MultiDict
 
 from broker.engine.engine import QueueEngine
 from broker.site_overrides import changed_fields
-from broker.web.admin.common import Invalid, Page, bp, managers_only
+from broker.web.admin.common import Page, bp, found_or_404, managers_only
 from broker.web.admin.site_edits import (
-    edit_site,
     field_labels_of,
     one_line,
+    reset_to_file,
+    save_edit,
     shown_value,
     site_as_filed,
     with_counter,
 )
 from broker.web.context import context
-from broker.web.i18n import t
 from contract.site import Counter, Site
 
 
@@ -81,16 +79,12 @@ def edit_counter(number: int) -> Page:
 @managers_only
 def save_counter(number: int) -> Page:
     counter = _counter_or_404(number)
-    form = request.form
-    try:
-        name = one_line(form["name"], "name") if "name" in form else None
-        # No service ticked sends no `services` at all: that is a counter serving none.
-        chosen = form.getlist("services")
-        edit_site(lambda site: _counter_changed(site, number, name, chosen))
-    except Invalid as e:
-        return _counter_page(counter, error=str(e), draft=_counter_draft()), e.status
-    flash(t("adm_site_saved").format(what=counter.display_name), "ok")
-    return redirect(url_for("admin.counters"))
+    return save_edit(
+        lambda site: _counter_as_sent(site, number, request.form),
+        counter.display_name,
+        then=url_for("admin.counters"),
+        again=lambda error: _counter_page(counter, error=error, draft=_counter_draft()),
+    )
 
 
 @bp.post("/admin/counters/<int:number>/reset")
@@ -98,16 +92,20 @@ def save_counter(number: int) -> Page:
 def reset_counter(number: int) -> Page:
     counter = _counter_or_404(number)
     original = site_as_filed().counters_by_number[number]
-    try:
-        edit_site(lambda site: with_counter(site, original))
-    except Invalid as e:
-        return _counter_page(counter, error=str(e)), e.status
-    flash(t("adm_site_reset").format(what=original.display_name), "ok")
-    return redirect(url_for("admin.counters"))
+    return reset_to_file(
+        lambda site: with_counter(site, original),
+        original.display_name,
+        then=url_for("admin.counters"),
+        again=lambda error: _counter_page(counter, error=error),
+    )
 
 
-def _counter_changed(site: Site, number: int, name: str | None, chosen: list[str]) -> Site:
-    """The site with the counter's name (None: as it is) and services as chosen."""
+def _counter_as_sent(site: Site, number: int, form: MultiDict[str, str]) -> Site:
+    """The site with the counter's name (not sent: as it is) and services as its form
+    sends them."""
+    name = one_line(form["name"], "name") if "name" in form else None
+    # No service ticked sends no `services` at all: that is a counter serving none.
+    chosen = form.getlist("services")
     current = site.counters_by_number[number]
     services = served_services(site, chosen, current.services)
     named = current.name if name is None else name
@@ -147,7 +145,4 @@ def _counter_page(counter: Counter, error: str = "", draft: dict[str, Any] | Non
 
 
 def _counter_or_404(number: int) -> Counter:
-    counter = context().site.counters_by_number.get(number)
-    if counter is None:
-        abort(404)
-    return counter
+    return found_or_404(context().site.counters_by_number.get(number))

@@ -4,14 +4,20 @@ displays scroll."""
 import logging
 
 from flask import (
-    flash,
-    redirect,
     render_template,
     request,
     url_for,
 )
 
-from broker.web.admin.common import Invalid, Page, bp, has_control, managers_only
+from broker.web.admin.common import (
+    Invalid,
+    Page,
+    answer_form,
+    bp,
+    done,
+    has_control,
+    managers_only,
+)
 from broker.web.admin.devices import counts_by_state, device_rows
 from broker.web.context import context
 from broker.web.i18n import t
@@ -31,19 +37,20 @@ def index() -> Page:
 @managers_only
 def notice() -> Page:
     raw = request.form.get("notice", "")
-    try:
+
+    def publish() -> Page:
         text = clean_notice(raw)
-    except Invalid as e:
-        return _index(error=str(e), draft=raw), 400
-    ctx = context()
-    try:
-        ctx.set_notice(text)
-    except Exception:  # the publisher failed: say so, keep the old line
-        log.exception("could not publish the notice")
-        return _index(error=t("adm_notice_failed"), draft=raw), 503
-    ctx.notice = text
-    flash(t("adm_notice_saved") if text else t("adm_notice_cleared"), "ok")
-    return redirect(url_for("admin.index"))
+        ctx = context()
+        try:
+            ctx.set_notice(text)
+        except Exception:  # the publisher failed: say so, keep the old line
+            log.exception("could not publish the notice")
+            raise Invalid(t("adm_notice_failed"), 503) from None
+        ctx.notice = text
+        message = t("adm_notice_saved") if text else t("adm_notice_cleared")
+        return done(message, url_for("admin.index"))
+
+    return answer_form(publish, lambda error: _index(error=error, draft=raw))
 
 
 def clean_notice(raw: str) -> str:

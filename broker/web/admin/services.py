@@ -6,9 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import (
-    abort,
-    flash,
-    redirect,
     render_template,
     request,
     url_for,
@@ -17,13 +14,14 @@ from msgspec.structs import replace
 
 from broker.engine.engine import QueueEngine
 from broker.site_overrides import changed_fields
-from broker.web.admin.common import Invalid, Page, bp, managers_only
+from broker.web.admin.common import Invalid, Page, bp, found_or_404, managers_only
 from broker.web.admin.site_edits import (
-    edit_site,
     field_label,
     field_labels_of,
     minutes_value,
     one_line,
+    reset_to_file,
+    save_edit,
     schedule_changed,
     shown_value,
     site_as_filed,
@@ -33,7 +31,7 @@ from broker.web.admin.site_edits import (
 )
 from broker.web.context import context
 from broker.web.i18n import t
-from contract.site import WEEKDAYS, Period, Schedule, Service
+from contract.site import WEEKDAYS, Period, Schedule, Service, Site
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +116,12 @@ def edit_service(prefix: str) -> Page:
 @managers_only
 def save_service(prefix: str) -> Page:
     service = _service_or_404(prefix)
-    try:
-        changes = parse_service_form(request.form)
-        edit_site(
-            lambda site: with_service(site, replace(site.services_by_prefix[prefix], **changes))
-        )
-    except Invalid as e:
-        return _service_page(service, error=str(e), draft=request.form.to_dict()), e.status
-    flash(t("adm_site_saved").format(what=f"{t('adm_service')} {prefix}"), "ok")
-    return redirect(url_for("admin.services"))
+    return save_edit(
+        lambda site: _service_as_sent(site, prefix, request.form),
+        _service_called(prefix),
+        then=url_for("admin.services"),
+        again=lambda error: _service_page(service, error=error, draft=request.form.to_dict()),
+    )
 
 
 @bp.post("/admin/services/<prefix>/reset")
@@ -134,12 +129,12 @@ def save_service(prefix: str) -> Page:
 def reset_service(prefix: str) -> Page:
     service = _service_or_404(prefix)
     original = site_as_filed().services_by_prefix[prefix]
-    try:
-        edit_site(lambda site: with_service(site, original))
-    except Invalid as e:
-        return _service_page(service, error=str(e)), e.status
-    flash(t("adm_site_reset").format(what=f"{t('adm_service')} {prefix}"), "ok")
-    return redirect(url_for("admin.services"))
+    return reset_to_file(
+        lambda site: with_service(site, original),
+        _service_called(prefix),
+        then=url_for("admin.services"),
+        again=lambda error: _service_page(service, error=error),
+    )
 
 
 @bp.post("/admin/services/<prefix>/hours")
@@ -147,31 +142,45 @@ def reset_service(prefix: str) -> Page:
 def save_hours(prefix: str) -> Page:
     """The opening hours of the schedule the service uses (shared with other services)."""
     service = _service_or_404(prefix)
-    schedule_id = service.schedule
-    try:
-        periods = parse_hours_form(request.form)
-        edit_site(
-            lambda site: with_schedule(site, replace(site.schedules_by_id[schedule_id], **periods))
-        )
-    except Invalid as e:
-        return _service_page(service, error=str(e), hours_draft=request.form.to_dict()), e.status
-    flash(t("adm_site_saved").format(what=f"{t('adm_schedule')} {schedule_id}"), "ok")
-    return redirect(url_for("admin.edit_service", prefix=prefix))
+    return save_edit(
+        lambda site: _hours_as_sent(site, service.schedule, request.form),
+        _schedule_called(service.schedule),
+        then=url_for("admin.edit_service", prefix=prefix),
+        again=lambda error: _service_page(service, error=error, hours_draft=request.form.to_dict()),
+    )
 
 
 @bp.post("/admin/services/<prefix>/hours/reset")
 @managers_only
 def reset_hours(prefix: str) -> Page:
     service = _service_or_404(prefix)
-    original = site_as_filed().schedules_by_id.get(service.schedule)
-    if original is None:
-        abort(404)
-    try:
-        edit_site(lambda site: with_schedule(site, original))
-    except Invalid as e:
-        return _service_page(service, error=str(e)), e.status
-    flash(t("adm_site_reset").format(what=f"{t('adm_schedule')} {service.schedule}"), "ok")
-    return redirect(url_for("admin.edit_service", prefix=prefix))
+    original = found_or_404(site_as_filed().schedules_by_id.get(service.schedule))
+    return reset_to_file(
+        lambda site: with_schedule(site, original),
+        _schedule_called(service.schedule),
+        then=url_for("admin.edit_service", prefix=prefix),
+        again=lambda error: _service_page(service, error=error),
+    )
+
+
+def _service_as_sent(site: Site, prefix: str, form: Mapping[str, str]) -> Site:
+    """The site with the service's fields as its form sends them."""
+    changes = parse_service_form(form)
+    return with_service(site, replace(site.services_by_prefix[prefix], **changes))
+
+
+def _hours_as_sent(site: Site, schedule_id: str, form: Mapping[str, str]) -> Site:
+    """The site with the schedule's opening hours as the form sends them."""
+    periods = parse_hours_form(form)
+    return with_schedule(site, replace(site.schedules_by_id[schedule_id], **periods))
+
+
+def _service_called(prefix: str) -> str:
+    return f"{t('adm_service')} {prefix}"
+
+
+def _schedule_called(schedule_id: str) -> str:
+    return f"{t('adm_schedule')} {schedule_id}"
 
 
 def parse_service_form(form: Mapping[str, str]) -> dict[str, Any]:
@@ -253,7 +262,4 @@ def _service_page(
 
 
 def _service_or_404(prefix: str) -> Service:
-    service = context().site.services_by_prefix.get(prefix)
-    if service is None:
-        abort(404)
-    return service
+    return found_or_404(context().site.services_by_prefix.get(prefix))

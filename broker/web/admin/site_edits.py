@@ -11,7 +11,7 @@ from msgspec.structs import replace
 
 from broker.site_overrides import SETTING as OVERRIDES
 from broker.site_overrides import dump_overrides, overrides_between, site_problems
-from broker.web.admin.common import NAME_MAX, Invalid, has_control
+from broker.web.admin.common import NAME_MAX, Invalid, Page, answer_form, done, has_control
 from broker.web.context import context
 from broker.web.i18n import t
 from broker.web.security import current_user
@@ -97,7 +97,8 @@ def edit_site(change: Callable[[Site], Site]) -> None:
 
     The new site is checked, then its differences from the file are saved, then it
     replaces the old one in the queue (under the queue's lock), here, and at the
-    central's worker. A refused or unsaved edit changes nothing.
+    central's worker. A refused or unsaved edit changes nothing, nor does a `change`
+    that refuses a value of its form by raising `Invalid`.
     """
     ctx = context()
     with _EDITS:
@@ -116,6 +117,33 @@ def edit_site(change: Callable[[Site], Site]) -> None:
         ctx.site = site
         ctx.replace_site(site)
     log.info("site edited live by %s", getattr(current_user(), "username", "?"))
+
+
+def save_edit(
+    change: Callable[[Site], Site], what: str, *, then: str, again: Callable[[str], str]
+) -> Page:
+    """The answer to the form editing `what` live: `change` builds the edited site from
+    the form (refusing a value of it with `Invalid`); the edit made, the manager goes on
+    to `then`, where it is said to be in effect. Refused, the form comes `again`."""
+    return _answer_edit(change, t("adm_site_saved").format(what=what), then, again)
+
+
+def reset_to_file(
+    change: Callable[[Site], Site], what: str, *, then: str, again: Callable[[str], str]
+) -> Page:
+    """The answer to the button putting `what` back as the site file has it: `change`
+    builds that site, and the rest is as for `save_edit`."""
+    return _answer_edit(change, t("adm_site_reset").format(what=what), then, again)
+
+
+def _answer_edit(
+    change: Callable[[Site], Site], said: str, then: str, again: Callable[[str], str]
+) -> Page:
+    def edit() -> Page:
+        edit_site(change)
+        return done(said, then)
+
+    return answer_form(edit, again)
 
 
 _NUMBER_LIMIT = re.compile(

@@ -2,25 +2,26 @@
 and the audit log of logins (managers too)."""
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
-    abort,
-    flash,
-    redirect,
     render_template,
     request,
     url_for,
 )
 from werkzeug.wrappers import Response
 
-from broker.web.accounts import MIN_PASSWORD_LENGTH, AccountError, Role, User
+from broker.web.accounts import MIN_PASSWORD_LENGTH, Role, User
 from broker.web.admin.common import (
     NAME_MAX,
     Invalid,
     Page,
     admins_only,
+    answer_form,
     bp,
+    done,
+    found_or_404,
     has_control,
     managers_only,
 )
@@ -45,8 +46,9 @@ def staff() -> Page:
 @admins_only
 def create_user() -> Page:
     form = request.form
-    accounts = context().accounts
-    try:
+
+    def create() -> Page:
+        accounts = context().accounts
         username = _username(form.get("username", ""))
         if accounts.by_username(username) is not None:
             raise Invalid(t("adm_err_username_taken").format(username=username))
@@ -55,10 +57,9 @@ def create_user() -> Page:
         numbers = parse_counters(form.get("counters", ""), context().site, role)
         password = _password(form.get("password", ""), form.get("password2", ""))
         user = accounts.create(username, name, role, password, tuple(numbers))
-    except (Invalid, AccountError) as e:
-        return _staff(error=str(e), draft=form.to_dict()), 400
-    flash(t("adm_user_created").format(username=user.username), "ok")
-    return redirect(url_for("admin.staff"))
+        return done(t("adm_user_created").format(username=user.username), url_for("admin.staff"))
+
+    return answer_form(create, lambda error: _staff(error=error, draft=form.to_dict()))
 
 
 @bp.post("/admin/staff/<int:user_id>")
@@ -66,7 +67,8 @@ def create_user() -> Page:
 def update_user(user_id: int) -> Page:
     user = _user_or_404(user_id)
     form = request.form
-    try:
+
+    def update() -> Page:
         role = _role(form.get("role", ""))
         numbers = parse_counters(form.get("counters", ""), context().site, role)
         disabled = form.get("disabled") == "on"
@@ -77,55 +79,53 @@ def update_user(user_id: int) -> Page:
         context().accounts.update(
             user.id, name=name, role=role, counters=numbers, disabled=disabled
         )
-    except (Invalid, AccountError) as e:
-        return _staff(error=f"{user.username}: {e}"), 400
-    flash(t("adm_user_saved").format(username=user.username), "ok")
-    return redirect(url_for("admin.staff"))
+        return done(t("adm_user_saved").format(username=user.username), url_for("admin.staff"))
+
+    return answer_form(update, _staff_again(user))
 
 
 @bp.post("/admin/staff/<int:user_id>/password")
 @admins_only
 def reset_password(user_id: int) -> Page:
     user = _user_or_404(user_id)
-    try:
+
+    def reset() -> Page:
         password = _password(request.form.get("password", ""), request.form.get("password2", ""))
         context().accounts.set_password(user.id, password)
-    except (Invalid, AccountError) as e:
-        return _staff(error=f"{user.username}: {e}"), 400
-    _audit(AuditEvent.PASSWORD_RESET, user.username)
-    flash(t("adm_password_set").format(username=user.username), "ok")
-    return redirect(url_for("admin.staff"))
+        _audit(AuditEvent.PASSWORD_RESET, user.username)
+        return done(t("adm_password_set").format(username=user.username), url_for("admin.staff"))
+
+    return answer_form(reset, _staff_again(user))
 
 
 @bp.post("/admin/staff/<int:user_id>/token")
 @admins_only
 def create_token(user_id: int) -> Page:
     user = _user_or_404(user_id)
-    try:
+
+    def create() -> Page:
         if user.disabled:
             raise Invalid(t("adm_err_token_disabled"))
         label = request.form.get("label", "").strip() or "API"
         if len(label) > LABEL_MAX or has_control(label):
             raise Invalid(t("adm_err_label").format(limit=LABEL_MAX))
         token = context().accounts.new_token(user, label)
-    except (Invalid, AccountError) as e:
-        return _staff(error=f"{user.username}: {e}"), 400
-    _audit(AuditEvent.TOKEN_CREATED, user.username, label)
-    # Shown this once: never stored in clear, never cached.
-    response = Response(_staff(new_token=(user, label, token)), mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        _audit(AuditEvent.TOKEN_CREATED, user.username, label)
+        # Shown this once: never stored in clear, never cached.
+        response = Response(_staff(new_token=(user, label, token)), mimetype="text/html")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return answer_form(create, _staff_again(user))
 
 
 @bp.post("/admin/staff/tokens/<int:number>/revoke")
 @admins_only
 def revoke_token(number: int) -> Page:
-    token = context().accounts.revoke_token(number)
-    if token is None:
-        abort(404)
+    token = found_or_404(context().accounts.revoke_token(number))
     _audit(AuditEvent.TOKEN_REVOKED, token.username, f"#{number} {token.label}")
-    flash(t("adm_token_revoked").format(number=number, username=token.username), "ok")
-    return redirect(url_for("admin.staff"))
+    message = t("adm_token_revoked").format(number=number, username=token.username)
+    return done(message, url_for("admin.staff"))
 
 
 @bp.get("/admin/audit")
@@ -164,11 +164,14 @@ def _staff(
     )
 
 
+def _staff_again(user: User) -> Callable[[str], str]:
+    """The staff page again after a form of `user`'s was refused: every account's forms
+    are on that one page, so the refusal names whose it was."""
+    return lambda error: _staff(error=f"{user.username}: {error}")
+
+
 def _user_or_404(user_id: int) -> User:
-    user = context().accounts.get(user_id)
-    if user is None:
-        abort(404)
-    return user
+    return found_or_404(context().accounts.get(user_id))
 
 
 def parse_counters(text: str, site: Site, role: Role) -> list[int]:
