@@ -9,7 +9,7 @@ a screen that cannot open) ends the command with one line on stderr, `antre-kios
 and exit status 1: the line a technician reads in `journalctl`, never a traceback.
 
 Then the routine stops the device on SIGTERM (systemd) and SIGINT (Ctrl-C), telling
-systemd STOPPING=1, starts it, runs its loop (which tells systemd READY=1 when it is, and
+systemd STOPPING=1, starts it, tells systemd READY=1 (Type=notify), runs its loop (which
 pings the watchdog) and closes it whatever happened.
 """
 
@@ -17,6 +17,7 @@ import argparse
 import datetime as dt
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
@@ -71,20 +72,19 @@ class DeviceSetup(Generic[D]):
     clock: Callable[[], dt.datetime]
 
 
-class RunningDevice(Protocol):
-    """A device set up and ready to start."""
+@dataclass(frozen=True, slots=True)
+class RunningDevice:
+    """A device set up and ready to start: what the routine calls, in this order."""
 
-    def start(self) -> None:
-        """Starts the link to Mosquitto (and anything else in the background)."""
-
-    def run(self, notifier: Notifier) -> None:
-        """The loop, until `stop`: says READY=1 when ready, pings the watchdog."""
-
-    def stop(self) -> None:
-        """Asks the loop to end soon; called from a signal handler."""
-
-    def close(self) -> None:
-        """Releases the pins, the printer, the link; after `run`, whatever happened."""
+    start: Callable[[], None]  # starts the link to Mosquitto
+    run: Callable[[Notifier], None]  # the loop, until `stop`; pings the watchdog
+    stop: Callable[[], None]  # asks the loop to end soon (from a signal handler)
+    close: Callable[[], None]  # releases pins, printer, link; after `run`, always
+    # READY=1 with this status once started; None: the loop says READY itself (the
+    # display, after its first frame).
+    ready: str | None = None
+    # Presses typed on the terminal (`--keyboard`, on a laptop), read in a thread.
+    read_keys: Callable[[], None] | None = None
 
 
 def device_parser(role: DeviceRole[D], description: str | None) -> argparse.ArgumentParser:
@@ -144,8 +144,12 @@ def run_device(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if device.read_keys is not None:
+        threading.Thread(target=device.read_keys, name="keys", daemon=True).start()
     try:
         device.start()
+        if device.ready is not None:
+            notifier.ready(device.ready)
         device.run(notifier)
     finally:
         device.close()

@@ -18,7 +18,13 @@ from pathlib import Path
 
 from contract.credentials import Credentials
 from contract.device_link import DeviceLink
-from contract.device_start import DeviceRole, DeviceSetup, device_parser, run_device
+from contract.device_start import (
+    DeviceRole,
+    DeviceSetup,
+    RunningDevice,
+    device_parser,
+    run_device,
+)
 from contract.errors import AntreError
 from contract.messages import BadMessage, CallEvent, QueueState, decode
 from contract.sd_notify import Notifier, Watchdog
@@ -196,26 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     return run_device(ROLE, _parser(), argv, _set_up)
 
 
-@dataclass(slots=True)
-class _RunningDisplay:
-    lobby: LobbyDisplay
-    link: DeviceLink
-
-    def start(self) -> None:
-        self.link.start()
-
-    def run(self, notifier: Notifier) -> None:
-        # READY=1 once the first frame is painted (see LobbyDisplay.run).
-        self.lobby.run(notifier)
-
-    def stop(self) -> None:
-        self.lobby.stop()
-
-    def close(self) -> None:
-        self.link.stop({"version": VERSION})
-
-
-def _set_up(setup: DeviceSetup[Display]) -> _RunningDisplay:
+def _set_up(setup: DeviceSetup[Display]) -> RunningDevice:
     args = setup.args
     if args.headless:
         # Read by SDL when pygame starts (in LobbyDisplay), not when it is imported.
@@ -232,7 +219,13 @@ def _set_up(setup: DeviceSetup[Display]) -> _RunningDisplay:
         lobby = LobbyDisplay(setup.site, setup.device, pack, setup.clock, options)
     except pygame.error as e:
         raise AntreError(f"cannot open the screen or the sound card: {e}") from e
-    return _RunningDisplay(lobby, display_link(lobby, setup.credentials))
+    link = display_link(lobby, setup.credentials)
+    return RunningDevice(
+        start=link.start,
+        run=lobby.run,  # READY=1 once the first frame is painted
+        stop=lobby.stop,
+        close=lambda: link.stop({"version": VERSION}),
+    )
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -7,16 +7,21 @@ priority button then A) and `--printer-file` writes the ESC/POS bytes to a file.
 
 import argparse
 import sys
-import threading
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import msgspec
 
-from contract.device_start import DeviceRole, DeviceSetup, device_parser, run_device
+from contract.device_start import (
+    DeviceRole,
+    DeviceSetup,
+    RunningDevice,
+    device_parser,
+    run_device,
+)
 from contract.gpio_panel import pin_factory_from_name
 from contract.presses import Press
-from contract.sd_notify import Notifier, Watchdog
+from contract.sd_notify import Watchdog
 from contract.site import Kiosk, Printer
 from kiosk.app import VERSION, KioskApp
 from kiosk.link import KioskLink
@@ -38,37 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     return run_device(ROLE, _parser(), argv, _set_up)
 
 
-@dataclass(slots=True)
-class _RunningKiosk:
-    app: KioskApp
-    link: KioskLink
-    panel: KioskPanel
-    outbox: Outbox
-    keyboard: bool
-
-    def start(self) -> None:
-        if self.keyboard:
-            threading.Thread(target=_read_keys, args=(self.app,), daemon=True).start()
-        self.link.start()
-
-    def run(self, notifier: Notifier) -> None:
-        # systemd (Type=notify): the outbox is open, the pins are set up, the link is started.
-        kiosk = self.app.kiosk
-        notifier.ready(
-            f"kiosk {kiosk.id}: {len(kiosk.buttons)} buttons, printer {kiosk.printer.type}"
-        )
-        self.app.run(watchdog=Watchdog(notifier))
-
-    def stop(self) -> None:
-        self.app.stop()
-
-    def close(self) -> None:
-        self.panel.close()
-        self.link.stop(self.app.health())
-        self.outbox.close()
-
-
-def _set_up(setup: DeviceSetup[Kiosk]) -> _RunningKiosk:
+def _set_up(setup: DeviceSetup[Kiosk]) -> RunningDevice:
     args = setup.args
     kiosk = _with_printer_file(setup.device, args.printer_file)
     pin_factory = pin_factory_from_name(args.pin_factory)
@@ -96,7 +71,21 @@ def _set_up(setup: DeviceSetup[Kiosk]) -> _RunningKiosk:
         outbox.close()
         raise
     app.attach(panel, link)
-    return _RunningKiosk(app, link, panel, outbox, args.keyboard)
+
+    def close() -> None:
+        panel.close()
+        link.stop(app.health())
+        outbox.close()
+
+    return RunningDevice(
+        start=link.start,
+        run=lambda notifier: app.run(watchdog=Watchdog(notifier)),
+        stop=app.stop,
+        close=close,
+        # systemd: the outbox is open, the pins are set up, the link is started.
+        ready=f"kiosk {kiosk.id}: {len(kiosk.buttons)} buttons, printer {kiosk.printer.type}",
+        read_keys=partial(_read_keys, app) if args.keyboard else None,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

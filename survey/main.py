@@ -14,12 +14,17 @@ presses sangat puas (through the mock pin, so exactly as a finger would), "1" ti
 import argparse
 import logging
 import sys
-import threading
-from dataclasses import dataclass
+from functools import partial
 
-from contract.device_start import DeviceRole, DeviceSetup, device_parser, run_device
+from contract.device_start import (
+    DeviceRole,
+    DeviceSetup,
+    RunningDevice,
+    device_parser,
+    run_device,
+)
 from contract.gpio_panel import pin_factory_from_name
-from contract.sd_notify import Notifier, Watchdog
+from contract.sd_notify import Watchdog
 from contract.site import SurveyUnit
 from survey.app import SurveyLink, SurveyUnitApp
 from survey.panel import SurveyPanel
@@ -41,42 +46,29 @@ def main(argv: list[str] | None = None) -> int:
     return run_device(ROLE, _parser(), argv, _set_up)
 
 
-@dataclass(slots=True)
-class _RunningUnit:
-    app: SurveyUnitApp
-    link: SurveyLink
-    panel: SurveyPanel
-    keyboard: bool
-
-    def start(self) -> None:
-        if self.keyboard:
-            threading.Thread(target=_read_keys, args=(self.panel,), daemon=True).start()
-        self.link.start()
-
-    def run(self, notifier: Notifier) -> None:
-        # systemd (Type=notify): the pins are set up, the link is started.
-        unit = self.app.unit
-        counters = ", ".join(map(str, unit.counters))
-        log.info("survey unit %s started: counters %s", unit.id, counters)
-        notifier.ready(f"survey unit {unit.id}: counters {counters}")
-        self.app.run(watchdog=Watchdog(notifier))
-
-    def stop(self) -> None:
-        self.app.stop()
-
-    def close(self) -> None:
-        self.panel.close()
-        self.link.stop(self.app.health())
-
-
-def _set_up(setup: DeviceSetup[SurveyUnit]) -> _RunningUnit:
+def _set_up(setup: DeviceSetup[SurveyUnit]) -> RunningDevice:
     unit = setup.device
     pin_factory = pin_factory_from_name(setup.args.pin_factory)
     app = SurveyUnitApp(unit)
     link = SurveyLink(unit.id, setup.credentials, on_connected=app.connected, health=app.health)
     app.attach(link)
     panel = SurveyPanel(unit, app.pressed, pin_factory=pin_factory)
-    return _RunningUnit(app, link, panel, setup.args.keyboard)
+    counters = ", ".join(map(str, unit.counters))
+    log.info("survey unit %s started: counters %s", unit.id, counters)
+
+    def close() -> None:
+        panel.close()
+        link.stop(app.health())
+
+    return RunningDevice(
+        start=link.start,
+        run=lambda notifier: app.run(watchdog=Watchdog(notifier)),
+        stop=app.stop,
+        close=close,
+        # systemd: the pins are set up, the link is started.
+        ready=f"survey unit {unit.id}: counters {counters}",
+        read_keys=partial(_read_keys, panel) if setup.args.keyboard else None,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

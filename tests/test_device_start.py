@@ -16,7 +16,13 @@ import pytest
 from gpiozero import LED, Device
 from gpiozero.pins.mock import MockFactory
 
-from contract.device_start import DeviceRole, DeviceSetup, device_parser, run_device
+from contract.device_start import (
+    DeviceRole,
+    DeviceSetup,
+    RunningDevice,
+    device_parser,
+    run_device,
+)
 from contract.sd_notify import Notifier
 from contract.site import Kiosk
 from display.main import main as display_main
@@ -178,6 +184,9 @@ class _Recorder:
     def close(self) -> None:
         self.calls.append("close")
 
+    def device(self) -> RunningDevice:
+        return RunningDevice(start=self.start, run=self.run, stop=self.stop, close=self.close)
+
 
 ROLE: DeviceRole[Kiosk] = DeviceRole(
     command="antre-test", what="kiosk", table="kiosks", id_flag="kiosk",
@@ -203,9 +212,9 @@ def test_a_signal_stops_the_loop_and_the_device_is_closed(
     device = _Recorder(lambda: os.kill(os.getpid(), signal_number))
     setups: list[DeviceSetup[Kiosk]] = []
 
-    def set_up(setup: DeviceSetup[Kiosk]) -> _Recorder:
+    def set_up(setup: DeviceSetup[Kiosk]) -> RunningDevice:
         setups.append(setup)
-        return device
+        return device.device()
 
     argv = [
         "--site", str(EXAMPLE_SITE), "--kiosk", "kiosk-2", "--credentials", str(credentials),
@@ -231,5 +240,5 @@ def test_a_loop_that_fails_still_closes_the_device(provisioned: Provisioned) -> 
     credentials = provisioned.directory / "credentials" / "kiosk-1.toml"
     argv = ["--site", str(EXAMPLE_SITE), "--kiosk", "kiosk-1", "--credentials", str(credentials)]
     with pytest.raises(RuntimeError, match="the loop broke"):
-        run_device(ROLE, device_parser(ROLE, None), argv, lambda setup: device)
+        run_device(ROLE, device_parser(ROLE, None), argv, lambda setup: device.device())
     assert device.calls == ["start", "run", "close"]
