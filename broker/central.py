@@ -9,6 +9,12 @@ MQTT v5 with a persistent session (clean_start false, a session expiry): while
 the central is down or restarting, Mosquitto keeps the requests sent to it and
 delivers them when it comes back. paho reconnects with backoff by itself; each
 connect subscribes again and republishes the retained state.
+
+A restored central (its database from a backup older than the day's last tickets) must
+not give a number twice. At start it gives none until it has read what Mosquitto keeps:
+the last queue state it published (`numbered_up_to` per service) and the kiosks' statuses
+(the numbers they hold in reserve); it numbers on after the highest of today
+(`broker.numbering`), and only then takes the requests.
 """
 
 import datetime as dt
@@ -27,6 +33,8 @@ from paho.mqtt.properties import Properties
 
 from broker.engine.engine import Decision
 from broker.engine.events import EventKind
+from broker.engine.tickets import ticket_number
+from broker.numbering import known_numbers, state_or_none
 from broker.queue_service import Clock, QueueService
 from broker.requests import Reply, RequestHandler
 from broker.survey import SurveyService, SurveyStore, SurveyStoreError
@@ -37,7 +45,15 @@ from contract.central_presence import HEARTBEAT_SECONDS
 from contract.clock import system_clock
 from contract.credentials import Credentials
 from contract.health import UNPRINTABLE, DeviceState, HealthKey, printer_health
-from contract.messages import Answer, BadMessage, CallEvent, DeviceStatus, decode, encode
+from contract.messages import (
+    Answer,
+    BadMessage,
+    CallEvent,
+    DeviceStatus,
+    QueueState,
+    decode,
+    encode,
+)
 from contract.mqtt_socket import send_without_delay
 from contract.sd_notify import Notifier, Watchdog
 from contract.site import Site
@@ -63,10 +79,6 @@ class _Inbound:
     qos: int
 
 
-class _Republish:
-    """A task for the worker: the connection is (re)made, publish the state."""
-
-
 @dataclass(frozen=True, slots=True)
 class _Notice:
     """A task for the worker: the displays' notice line changed."""
@@ -81,8 +93,16 @@ class _SiteEdited:
     site: Site
 
 
+class _Learned:
+    """A task for the worker: the connection is (re)made and every retained message of
+    the first subscription has arrived (see `_on_connect`): publish, serve."""
+
+
 class _Changed:
     """Wakes the worker: the queue changed (from the web, say); see `Central._changes`."""
+
+
+_Item = _Inbound | _Learned | _Changed | _Notice | _SiteEdited
 
 
 class Central:
@@ -109,9 +129,7 @@ class Central:
         self.devices: dict[str, DeviceStatus] = {}
         self._clock = clock
         self._credentials = credentials
-        self._inbox: queue.Queue[_Inbound | _Republish | _Changed | _Notice | _SiteEdited] = (
-            queue.Queue()
-        )
+        self._inbox: queue.Queue[_Item] = queue.Queue()
         self._stopping = threading.Event()
         self._seq = 0
         # systemd: READY=1 once connected and serving, WATCHDOG=1 from the worker loop.
@@ -130,6 +148,14 @@ class Central:
         # Messages handled but not saved yet, hence not acknowledged (see `_take`).
         self._unstored: deque[_Inbound] = deque()
         service.subscribe(self._changed)
+        # No number is given until the central has heard what Mosquitto and the devices
+        # know of today's numbers (a restore from an older backup must not give one
+        # twice): requests that come before are kept, in order, until then.
+        service.hold_numbering()
+        self._numbers_learned = False
+        self._held_back: deque[_Inbound] = deque()
+        self._retained_state: QueueState | None = None
+        self._learning_mid = -1
 
     # -- MQTT plumbing (runs on paho's thread: hand over, never block) ---------------
 
@@ -152,6 +178,7 @@ class Central:
         send_without_delay(client)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
+        client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -168,15 +195,32 @@ class Central:
             log.error("Mosquitto refused the central: %s", reason_code)
             return
         log.info("connected to Mosquitto (session present: %s)", flags.session_present)
-        client.subscribe(
+        # What Mosquitto keeps first (the devices' statuses, the last queue state), then
+        # the requests: Mosquitto answers subscriptions in order, so the second SUBACK
+        # comes after every retained message of the first, and `_Learned` behind them.
+        client.subscribe([(self.topics.all_status, 1), (self.topics.state, 1)])
+        _, mid = client.subscribe(
             [
                 (self.topics.all_kiosk_requests, 1),
                 (self.topics.all_counter_commands, 1),
-                (self.topics.all_status, 1),
                 (self.topics.all_survey_presses, 1),
             ]
         )
-        self._inbox.put(_Republish())
+        if mid is None:  # not sent after all: serve on what the file knows
+            self._inbox.put(_Learned())
+        else:
+            self._learning_mid = mid
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason_codes: Any,
+        properties: Properties | None,
+    ) -> None:
+        if mid == self._learning_mid:
+            self._inbox.put(_Learned())
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         host, port = self._credentials.host, self._credentials.port
@@ -247,8 +291,11 @@ class Central:
         """
         self._inbox.put(_SiteEdited(site))
 
-    def _work(self, item: _Inbound | _Republish | _Changed | _Notice | _SiteEdited) -> None:
+    def _work(self, item: _Item) -> None:
         try:
+            if isinstance(item, _Learned):
+                self._learned()
+                return
             if isinstance(item, _SiteEdited):
                 self.site = item.site
                 self.handler.site = item.site
@@ -259,19 +306,55 @@ class Central:
                 self.notice = item.text
                 self._publish_state()
                 return
-            if isinstance(item, _Republish):
-                self._publish_status(DeviceState.ONLINE)
-                self._publish_state()
-                self._serving()
-                return
             if isinstance(item, _Inbound):
-                self._take(item)
+                if self._numbers_learned or self._before_requests(item):
+                    self._take(item)
+                else:
+                    self._held_back.append(item)
         except Exception:
             # A message must never take the central down: log it whole and go on. It is
             # acknowledged: delivered again, it would only fail again.
             log.exception("could not handle a message on %s", getattr(item, "topic", "?"))
             if isinstance(item, _Inbound):
                 self.client.ack(item.mid, item.qos)
+        self._publish_changes()
+
+    def _before_requests(self, message: _Inbound) -> bool:
+        """A status or the retained state: taken while the requests are held back."""
+        if message.topic == self.topics.state:
+            self._retained_state = state_or_none(message.payload)
+            self.client.ack(message.mid, message.qos)
+            return False
+        parsed = self.topics.parse(message.topic)
+        return parsed is not None and parsed[0] == t.STATUS
+
+    def _learned(self) -> None:
+        """Subscribed, with what Mosquitto keeps: number on after the highest number of
+        today it knows of, publish, and take the requests held back, in order."""
+        self.client.unsubscribe(self.topics.state)  # our own state, from now on
+        if not self._numbers_learned:
+            self._numbers_learned = True
+            day, last = self.service.read(
+                lambda engine: (
+                    engine.day,
+                    {p: engine.last_number(p) for p in engine.site.services_by_prefix},
+                )
+            )
+            highest = known_numbers(day, last, self._retained_state, self.devices.values())
+            for prefix, seq in sorted(self.service.resume_numbering(highest).items()):
+                log.warning(
+                    "numbering %s goes on after %s: numbers up to it were given before "
+                    "this database was saved (a restore?)",
+                    prefix,
+                    ticket_number(prefix, seq),
+                )
+            self._retained_state = None
+        self._publish_status(DeviceState.ONLINE)
+        self._publish_state()
+        self._serving()
+        held, self._held_back = self._held_back, deque()
+        for message in held:
+            self._take(message)
         self._publish_changes()
 
     def _take(self, message: _Inbound) -> None:

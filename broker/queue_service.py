@@ -6,8 +6,9 @@ calling at once are decided one after the other and never get the same ticket.
 """
 
 import datetime as dt
+import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -37,6 +38,7 @@ class QueueService:
         # Rebuilt from the saved tickets and counters: exactly the state last acknowledged.
         self.engine = QueueEngine(site, day)
         self.engine.restore(store.tickets_of(day), store.counters())
+        self.engine.number_after(self._numbered_after(day))
 
     def run(
         self,
@@ -116,7 +118,36 @@ class QueueService:
                 raise ValueError("a live edit cannot add or remove services or counters")
             self.engine.site = site
 
+    def hold_numbering(self) -> None:
+        """No number is given (issue and reserve are refused `unavailable`) until
+        `resume_numbering`: the central holds it from its start until it has heard what
+        the devices and Mosquitto know of today's numbers."""
+        with self._lock:
+            self.engine.numbering_held = True
+
+    def resume_numbering(self, highest: Mapping[str, int]) -> dict[str, int]:
+        """Numbers are given again, after `highest` (by prefix) where that is ahead of
+        the saved tickets; kept in the file, so a restart numbers on after it too. The
+        services moved, with their new last number."""
+        with self._lock:
+            moved = self.engine.number_after(highest)
+            if moved:
+                day = self.engine.day
+                kept = self._numbered_after(day) | moved
+                self._store.set_setting(_numbered_after_key(day), json.dumps(kept))
+            self.engine.numbering_held = False
+        return moved
+
+    def _numbered_after(self, day: dt.date) -> dict[str, int]:
+        text = self._store.setting(_numbered_after_key(day))
+        return {str(prefix): int(seq) for prefix, seq in json.loads(text).items()} if text else {}
+
     def read(self, query: Callable[[QueueEngine], T]) -> T:
         """Answers a question about the state, consistent with every saved change."""
         with self._lock:
             return query(self.engine)
+
+
+def _numbered_after_key(day: dt.date) -> str:
+    """The setting with a day's numbering floors, learned after a restore."""
+    return f"numbered_after {day.isoformat()}"

@@ -133,6 +133,7 @@ def queue_state(
                 agency=site.agencies_by_id[service.agency].name,
                 waiting=engine.waiting_count(service.prefix),
                 last_called=last_called.get(service.prefix),
+                numbered_up_to=engine.last_number(service.prefix),
             )
             for service in site.services
         ],

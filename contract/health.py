@@ -49,6 +49,9 @@ class HealthKey(StrEnum):
     OFFLINE_PENDING = "offline_pending"
     # Reserved numbers a kiosk holds, and whether it hears the central.
     RESERVED = "reserved"
+    # The highest number a kiosk was given in reserve today, per service: ticket ids
+    # ("2026-12-07/A060"), space-separated. A restored central numbers on after them.
+    RESERVED_UP_TO = "reserved_up_to"
     CENTRAL = "central"
     VERSION = "version"
 

@@ -151,6 +151,9 @@ class ServiceView(Struct, kw_only=True):
     waiting: int
     # The last number called for this service, for "now serving" boards.
     last_called: str | None = None
+    # The highest sequence given today (issued or set aside for a kiosk): a central
+    # restored from an older backup numbers on after it.
+    numbered_up_to: int = 0
 
 
 class CounterView(Struct, kw_only=True):

@@ -329,6 +329,8 @@ class KioskApp:
         elif pending.kind == "reserve" and answer.ok:
             self.outbox.add_reserved(self._today(), answer.reserved)
             self.outbox.set_state(pending.id, RequestState.DONE)
+            # Retained: a central restored from an older backup learns them from it.
+            self._publish_status()
             # Asked for before an outage used some: top up what is still missing.
             self._refill_reserves()
             return
@@ -487,6 +489,7 @@ class KioskApp:
                 RequestState.PENDING, kind="issue_offline"
             ),
             HealthKey.RESERVED: sum(self.outbox.reserved_left(today, s) for s in self.services),
+            HealthKey.RESERVED_UP_TO: " ".join(self.outbox.highest_reserved(today)),
             HealthKey.CENTRAL: self._central_there(),
             HealthKey.VERSION: VERSION,
         }

@@ -149,6 +149,18 @@ class Outbox:
         ).fetchone()[0]
         return count
 
+    def highest_reserved(self, day: dt.date) -> list[str]:
+        """Per service, the id of the highest number reserved for the day, used or not."""
+        highest: dict[str, str] = {}
+        for service, ticket_id in self._db.execute(
+            "SELECT service, ticket_id FROM reserved WHERE day = ?", (day.isoformat(),)
+        ):
+            # Same day and prefix: a longer number is a higher one (A999, A1000).
+            known = highest.get(service)
+            if known is None or (len(ticket_id), ticket_id) > (len(known), known):
+                highest[service] = ticket_id
+        return sorted(highest.values())
+
     def take_reserved(self, day: dt.date, service: str, at: dt.datetime) -> TicketInfo | None:
         """The lowest unused reserved number of the service, marked used (synced)."""
         with self._transaction():

@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import inspect
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import ParamSpec
 
@@ -28,7 +28,7 @@ from broker.engine.waiting import Position, QueueKey, WaitingLine, WaitingNow, w
 from contract.errors import AntreError
 from contract.hours import issuing_refusal, service_day
 from contract.reasons import Reason, reason_text
-from contract.site import Site
+from contract.site import Service, Site
 
 P = ParamSpec("P")
 
@@ -97,6 +97,8 @@ class QueueEngine:
         self._last_seq: dict[str, int] = {}
         self._issued: dict[str, int] = {}
         self._durations: dict[str, deque[float]] = {}
+        # While set, no number is given (see `number_after`).
+        self.numbering_held = False
         self._reset_day(day)
 
     # -- reading -------------------------------------------------------------------
@@ -122,6 +124,21 @@ class QueueEngine:
     def waiting_count(self, service: str) -> int:
         lines = self._lines[service]
         return len(lines.priority) + len(lines.regular)
+
+    def last_number(self, prefix: str) -> int:
+        """The highest number given today under a prefix (issued or reserved), 0 if none."""
+        return self._last_seq[prefix]
+
+    def number_after(self, highest: Mapping[str, int]) -> dict[str, int]:
+        """Numbering goes on after `highest` (by prefix) where it is ahead of this engine's:
+        numbers given that this engine has no record of (a restore from a backup). The
+        services moved, with their new last number. Like `restore`, it loads what is
+        known rather than deciding: no event."""
+        moved = {}
+        for prefix, seq in highest.items():
+            if prefix in self._last_seq and seq > self._last_seq[prefix]:
+                self._last_seq[prefix] = moved[prefix] = seq
+        return moved
 
     def issued_count(self, prefix: str) -> int:
         """Tickets issued today under a prefix and not cancelled: what the quota counts."""
@@ -208,6 +225,15 @@ class QueueEngine:
             issued_by=actor,
         )
 
+    def _numbering_spec(self, service: str) -> Service:
+        """The service a new number is asked for, if numbers may be given now."""
+        spec = self.site.services_by_prefix.get(service)
+        if spec is None:
+            raise Refused(Reason.UNKNOWN_SERVICE, service)
+        if self.numbering_held:
+            raise Refused(Reason.UNAVAILABLE, "the central is learning today's last numbers")
+        return spec
+
     def _count_before(self, line: WaitingLine, key: QueueKey) -> int:
         return sum(1 for other in line.ids() if self._tickets[other].queue_key < key)
 
@@ -218,9 +244,7 @@ class QueueEngine:
         self, service: str, now: dt.datetime, *, priority: bool = False, actor: str = ""
     ) -> Decision:
         """A new ticket for a service, if it is open and its quota allows."""
-        spec = self.site.services_by_prefix.get(service)
-        if spec is None:
-            raise Refused(Reason.UNKNOWN_SERVICE, service)
+        spec = self._numbering_spec(service)
         refusal = issuing_refusal(self.site, spec, now)
         if refusal is not None:
             raise Refused(refusal, service)
@@ -237,9 +261,7 @@ class QueueEngine:
         become `unused` when the day ends. Fewer than `count` when the quota is
         nearly used up.
         """
-        spec = self.site.services_by_prefix.get(service)
-        if spec is None:
-            raise Refused(Reason.UNKNOWN_SERVICE, service)
+        spec = self._numbering_spec(service)
         refusal = issuing_refusal(self.site, spec, now)
         if refusal is not None:
             raise Refused(refusal, service)
