@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from collections.abc import Callable
 from typing import Any, Literal, cast
 
 # python-escpos ships no type hints (see the mypy override in the report); the
@@ -80,6 +81,8 @@ STATUS_TIMEOUT = 2.0
 # How long the ticket takes to leave the printer before the check after printing:
 # status queries are answered at once, even while the ticket is still printing.
 SETTLE_SECONDS = 2.0
+# Bits a byte takes on a serial line (8N1: a start and a stop bit).
+SERIAL_BITS_PER_BYTE = 10
 # Native QR module size in dots (0.125 mm at 203 dpi): about 25 mm for a ticket URL.
 QR_DOT_SIZE = 6
 # Box size of the rendered QR image: a 75-module code (far more than a URL needs)
@@ -225,6 +228,15 @@ class SimulatedPrinter(Dummy):  # type: ignore[misc, unused-ignore]
         return status
 
 
+def transfer_seconds(config: Printer, size: int) -> float:
+    """How long `size` bytes take to reach the printer: on a serial line, at its baud
+    rate (a ticket of 8 KB takes 9 s at 9600 baud); USB and a network, no time that
+    counts."""
+    if config.type != "serial":
+        return 0.0
+    return size * SERIAL_BITS_PER_BYTE / config.baudrate
+
+
 class TicketPrinter:
     """Prints tickets on one kiosk printer and tells its health."""
 
@@ -235,10 +247,12 @@ class TicketPrinter:
         device: Escpos | None = None,
         *,
         settle_seconds: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
         self.site = site
         self._device = device
+        self._sleep = sleep
         if settle_seconds is None:
             in_memory = isinstance(device, Dummy) or config.type in ("file", "dummy")
             settle_seconds = 0.0 if in_memory else SETTLE_SECONDS
@@ -284,8 +298,11 @@ class TicketPrinter:
             self._disconnect()
             self.last_health = PrinterHealth.OFFLINE
             raise PrinterFault(PrinterHealth.OFFLINE, str(e), started=True) from e
-        if self.settle_seconds > 0:
-            time.sleep(self.settle_seconds)
+        # The status query goes behind the ticket's bytes: on a slow serial line the
+        # printer answers only once they have arrived, so ask no sooner.
+        wait = max(self.settle_seconds, transfer_seconds(self.config, len(job)))
+        if wait > 0:
+            self._sleep(wait)
         after = self.health()
         if not after.printable:
             raise PrinterFault(after, "while printing; the ticket may be incomplete", started=True)
@@ -296,7 +313,6 @@ class TicketPrinter:
             self.site,
             ticket,
             columns=self.config.line_columns,
-            url_base=self.site.site.ticket_url_base,
             offline=offline,
         )
         job = Dummy()
@@ -406,13 +422,15 @@ def render_blocks(printer: Escpos, blocks: list[Block], config: Printer) -> None
                 else:
                     # The one raster image allowed on a ticket: printers without a
                     # native QR command (many 58 mm ones) get the code as a GS v 0
-                    # image rendered by python-escpos.
+                    # image rendered by python-escpos, only as wide as the code and
+                    # centred by ESC a: padded to the whole line it would be twice the
+                    # bytes, which a 9600-baud serial printer takes seconds to receive.
                     printer.qr(
                         url,
                         native=False,
                         size=QR_IMAGE_BOX,
                         ec=QR_ECLEVEL_M,
-                        image_arguments={"center": True},
+                        image_arguments={"center": False},
                     )
             case Feed(lines):
                 printer.ln(lines)

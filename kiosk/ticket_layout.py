@@ -20,7 +20,6 @@ import textwrap
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import quote
 
 from contract.messages import TicketInfo
 from contract.site import Site
@@ -82,7 +81,7 @@ Block = TextLine | BigNumber | QrCode | Feed | Cut
 
 
 def ticket_layout(
-    site: Site, ticket: TicketInfo, *, columns: int, url_base: str, offline: bool = False
+    site: Site, ticket: TicketInfo, *, columns: int, offline: bool = False
 ) -> list[Block]:
     """The blocks of one ticket for a printer of `columns` normal characters a line.
 
@@ -112,19 +111,15 @@ def ticket_layout(
     if ticket.counters:
         blocks += _lines("Loket: " + ", ".join(str(n) for n in ticket.counters), columns)
     blocks.append(Feed())
-    # The central's page address when it sends one; else the site's base and the id.
-    blocks.append(QrCode(ticket.url or ticket_url(url_base, ticket.id)))
-    blocks += _lines(QR_CAPTION, columns, align="center")
-    blocks.append(Feed())
+    # The page address the central sent (a token, not the number). Without one there is
+    # no page to lead to: no code at all rather than a dead link that shows the number.
+    if ticket.url:
+        blocks.append(QrCode(ticket.url))
+        blocks += _lines(QR_CAPTION, columns, align="center")
+        blocks.append(Feed())
     blocks += _lines(NOTICE, columns, align="center")
     blocks.append(Cut())
     return blocks
-
-
-def ticket_url(url_base: str, ticket_id: str) -> str:
-    """The ticket's public status page. Ids look like "2026-11-30/A023": the slash is
-    kept (quote's default), so the page reads /t/2026-11-30/A023."""
-    return url_base + quote(ticket_id)
 
 
 def number_size(columns: int, number: str) -> int:

@@ -58,6 +58,7 @@ def ticket(**changes: object) -> TicketInfo:
         ahead=4,
         wait_minutes=20,
         counters=[1, 2],
+        url=URL,
     )
     return msgspec.structs.replace(base, **changes)
 
@@ -108,6 +109,18 @@ def test_the_qr_code_carries_the_ticket_url(example_site: Site) -> None:
     assert [store.data for store in stores] == [URL.encode()]
     # AND the stored code is printed after it
     assert any(isinstance(op, QrPrint) for op in ops[ops.index(stores[0]) :])
+
+
+@pytest.mark.parametrize("config", [PRINTER_80, PRINTER_58], ids=["native", "raster"])
+def test_without_a_page_address_no_qr_code_is_printed(example_site: Site, config: Printer) -> None:
+    # GIVEN a ticket the central sent without a page address (no ticket pages set up)
+    # WHEN it is printed
+    ops = print_on(example_site, config, ticket(url=""))
+    # THEN no code (native or raster) and no caption inviting a scan: a code would lead
+    # nowhere and carry the number
+    assert not any(isinstance(op, QrStore | QrPrint | RasterImage) for op in ops)
+    assert not any("Pindai" in text for text in texts(ops))
+    assert "A023" in texts(ops)
 
 
 def test_an_80_mm_ticket_is_cut_after_its_last_line(example_site: Site) -> None:
@@ -201,6 +214,37 @@ def test_without_native_qr_the_code_is_the_only_image(example_site: Site) -> Non
     images = [op for op in ops if isinstance(op, RasterImage)]
     assert len(images) == 1
     assert images[0].width <= 384
+
+
+def test_the_raster_code_is_sent_only_as_wide_as_it_is(example_site: Site) -> None:
+    # GIVEN a 58 mm printer without a native QR command (384 dots a line)
+    device = SimulatedPrinter()
+    TicketPrinter(PRINTER_58, example_site, device).print_ticket(ticket())
+    ops = decode(device.output)
+    # THEN the image is the square code itself (its rows whole bytes), not padded to the
+    # line: ESC a centres it
+    (image,) = [op for op in ops if isinstance(op, RasterImage)]
+    assert image.width == -(-image.height // 8) * 8
+    assert image.width < 384
+    # AND the whole ticket is well under the 8.4 KB a padded code made it
+    assert len(device.output) < 6000
+
+
+@pytest.mark.parametrize("baudrate", [9600, 19200, 115200])
+def test_a_serial_printer_is_asked_how_it_is_only_once_the_ticket_has_reached_it(
+    example_site: Site, baudrate: int
+) -> None:
+    # GIVEN a 58 mm printer on a serial line
+    config = Printer(type="serial", serial_device="/dev/ttyUSB0", width_mm=58, baudrate=baudrate)
+    waits: list[float] = []
+    printer = TicketPrinter(config, example_site, SimulatedPrinter(), sleep=waits.append)
+    # WHEN a ticket is printed
+    size = len(printer.render(ticket()))
+    printer.print_ticket(ticket())
+    # THEN the check after printing waits as long as its bytes take on the line
+    assert waits == [pytest.approx(size * 10 / baudrate)]
+    if baudrate == 9600:
+        assert waits[0] > 3.0  # seconds a 2-second settle would have cut short
 
 
 def test_a_58_mm_printer_with_native_qr_and_cutter_uses_them(example_site: Site) -> None:
@@ -334,9 +378,7 @@ def test_every_layout_line_fits_whatever_the_names(
     # GIVEN any agency and service names (any characters, long words) and any width
     info = ticket(agency=agency, service_name=service, counters=counters, priority=priority)
     # WHEN the ticket is laid out
-    blocks = ticket_layout(
-        example_site, info, columns=columns, url_base="http://x/t/", offline=offline
-    )
+    blocks = ticket_layout(example_site, info, columns=columns, offline=offline)
     # THEN every line fits at its width, in printable ASCII, and so does the number
     for block in blocks:
         if isinstance(block, TextLine):
@@ -346,7 +388,7 @@ def test_every_layout_line_fits_whatever_the_names(
         elif isinstance(block, BigNumber):
             assert len(block.text) * block.size <= columns
     # AND the QR code leads to the ticket's page
-    assert QrCode("http://x/t/2026-11-30/A023") in blocks
+    assert QrCode(URL) in blocks
 
 
 def test_the_decoder_refuses_commands_it_does_not_know() -> None:
