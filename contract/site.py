@@ -179,6 +179,9 @@ class Printer(_Config, frozen=True):
     host: str | None = None
     port: Annotated[int, Meta(ge=1, le=65535)] = 9100
     path: str | None = None
+    # While idle the kiosk asks the printer how it is this often (seconds), so a roll
+    # that runs out in a quiet hall shows on the LEDs and the devices page first.
+    check_seconds: Annotated[float, Meta(ge=0.5, le=600)] = 5.0
 
     @property
     def line_columns(self) -> int:

@@ -120,6 +120,7 @@ class KioskApp:
         self.status_every = status_every
         self._status_due = time.monotonic() + status_every
         self._resend_due = time.monotonic() + RESEND_EVERY_SECONDS
+        self._printer_check_due = 0.0
         self.services = [button.service for button in kiosk.buttons]
         self.panel: Panel | None = None
         self.link: Link | None = None
@@ -194,7 +195,9 @@ class KioskApp:
         self._refresh_lights()
 
     def tick(self) -> None:
-        if self.printer_health in UNPRINTABLE:
+        # A known fault is watched every tick (to light up again the moment a roll goes
+        # in); a working printer every `check_seconds`, pressed or not.
+        if self.printer_health in UNPRINTABLE or time.monotonic() >= self._printer_check_due:
             self._check_printer()
         self._follow_central()
         if time.monotonic() >= self._resend_due and self._central_there():
@@ -438,6 +441,7 @@ class KioskApp:
                 self.link.send(payload)
 
     def _check_printer(self) -> bool:
+        self._printer_check_due = time.monotonic() + self.kiosk.printer.check_seconds
         before = self.printer_health
         self.printer_health = self.printer.health()
         if self.printer_health != before:

@@ -77,11 +77,15 @@ def start_kiosk(provisioned: Provisioned, tmp_path: Path) -> Iterator[Callable[.
         answer_timeout: float = 1.0,
         reserve_pool: int = 3,
         cooldown_seconds: float | None = None,
+        printer_check_seconds: float | None = None,
     ) -> RunningKiosk:
         site = provisioned.site
         config = next(k for k in site.kiosks if k.id == kiosk_id)
         if cooldown_seconds is not None:
             config = msgspec.structs.replace(config, cooldown_seconds=cooldown_seconds)
+        if printer_check_seconds is not None:
+            printer = msgspec.structs.replace(config.printer, check_seconds=printer_check_seconds)
+            config = msgspec.structs.replace(config, printer=printer)
         clock = SimulatedClock(dt.datetime.fromisoformat(start_at))
         outbox = Outbox(tmp_path / f"outbox-{len(stops)}.sqlite3")
         printer = SimulatedPrinter()

@@ -120,6 +120,33 @@ def test_paper_out_prints_nothing_issues_nothing_and_recovers(
     until(lambda: b"A004" in kiosk.printed(), what="the ticket after the new roll")
 
 
+def test_an_idle_kiosk_notices_its_printer_run_out_before_anyone_presses(
+    provisioned: Provisioned,
+    central: CentralProcess,
+    start_kiosk: Callable[..., RunningKiosk],
+    mqtt_clients: MqttClients,
+) -> None:
+    kiosk = start_kiosk(printer_check_seconds=1.0)
+    ready(kiosk)
+    status = mqtt_clients(provisioned, "central")
+    status.subscribe_and_wait(provisioned.topics.status("kiosk-1"))
+    assert kiosk.panel.light("A") is Light.AVAILABLE
+    # GIVEN a quiet hall WHEN the roll runs out (nobody presses)
+    kiosk.printer.simulate(PrinterHealth.PAPER_OUT)
+    # THEN within a few seconds every LED blinks the fault and the status says why
+    until(lambda: kiosk.panel.light("A") is Light.FAULT, timeout=5, what="the fault LED")
+    until(
+        lambda: any(
+            decode(bytes(m.payload), DeviceStatus).health.get("printer") == "paper_out"
+            for m in status.received_so_far()
+        ),
+        timeout=5,
+        what="the paper_out status",
+    )
+    # AND the checks asked the printer only: nothing was printed
+    assert b"NOMOR ANTREAN" not in kiosk.printed()
+
+
 def test_with_the_broker_down_a_reserved_number_is_printed_and_reaches_the_queue_later(
     provisioned: Provisioned,
     mosquitto: Mosquitto,
