@@ -39,8 +39,12 @@ class DeviceLink:
         on_message: Callable[[str, bytes], None],
         on_connected: Callable[[], None] = lambda: None,
         health: Callable[[], Health] | None = None,
+        noted: Health | None = None,
     ) -> None:
         self.device_id = device_id
+        # Figures every status of this device carries, whatever it reports: its last
+        # self-test's result (`contract.self_test`).
+        self.noted = dict(noted or {})
         self.topics = Topics(credentials.site)
         self._credentials = credentials
         self._version = version
@@ -112,7 +116,7 @@ class DeviceLink:
                 state=state,
                 version=self._version,
                 at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                health=health,
+                health={**self.noted, **health},
             )
         )
 

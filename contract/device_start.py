@@ -20,14 +20,17 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Generic, Protocol, TypeVar
 
 from contract.clock import SimulatedClock, system_clock
 from contract.credentials import Credentials, load_credentials
+from contract.device_link import Health
 from contract.errors import AntreError
 from contract.logs import configure_logging
 from contract.sd_notify import Notifier
+from contract.self_test import Technician, load_summary
 from contract.site import Site
 from contract.site_loader import load_site
 
@@ -70,6 +73,24 @@ class DeviceSetup(Generic[D]):
     device: D
     credentials: Credentials
     clock: Callable[[], dt.datetime]
+    # Where it keeps its state (`--state-dir`), and the figures every status of it
+    # carries: its last self-test's result.
+    state_dir: Path
+    noted: Health
+
+
+@dataclass(frozen=True, slots=True)
+class SelfTestSetup(Generic[D]):
+    """What a self-test starts from: no credentials, it talks to nobody but the
+    technician."""
+
+    args: argparse.Namespace
+    site: Site
+    device: D
+    clock: Callable[[], dt.datetime]
+    state_dir: Path
+    technician: Technician
+    timeout: float  # seconds to wait for each press and each answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +115,26 @@ def device_parser(role: DeviceRole[D], description: str | None) -> argparse.Argu
     parser.add_argument(
         f"--{role.id_flag}", required=True, help=f"this {role.what}'s id in the site file"
     )
-    parser.add_argument("--credentials", required=True, help=f"this {role.what}'s credentials file")
+    parser.add_argument(
+        "--credentials", help=f"this {role.what}'s credentials file (not for --self-test)"
+    )
+    parser.add_argument(
+        "--state-dir",
+        default=".",
+        help="where it keeps its state and its self-test's result (default: the working "
+        "directory, systemd's StateDirectory)",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="walk a technician through this device's hardware, save and print the result",
+    )
+    parser.add_argument(
+        "--self-test-timeout",
+        type=float,
+        default=60.0,
+        help="seconds the self-test waits for each press and each answer",
+    )
     if role.keeps_time:
         parser.add_argument(
             "--simulate-from",
@@ -118,24 +158,43 @@ def run_device(
     parser: argparse.ArgumentParser,
     argv: list[str] | None,
     set_up: Callable[[DeviceSetup[D]], RunningDevice],
+    self_test: Callable[[SelfTestSetup[D]], int] | None = None,
 ) -> int:
-    """Parses, sets the device up, runs it until a signal; the exit status."""
+    """Parses, sets the device up, runs it until a signal (or walks through its
+    self-test); the exit status."""
     args = parser.parse_args(argv)
+    if not args.self_test and args.credentials is None:
+        parser.error("--credentials is needed (but with --self-test)")
     configure_logging(args.log_level)
+    state_dir = Path(args.state_dir)
     try:
         site = load_site(args.site)
+        device = role.find(site, getattr(args, role.id_flag))
+        if args.self_test:
+            if self_test is None:
+                raise AntreError(f"a {role.what} has no self-test yet")
+            technician = Technician()
+            test = SelfTestSetup(
+                args, site, device, _clock(args), state_dir, technician, args.self_test_timeout
+            )
+            return self_test(test)
         setup = DeviceSetup(
             args=args,
             site=site,
-            device=role.find(site, getattr(args, role.id_flag)),
+            device=device,
             credentials=load_credentials(args.credentials),
             clock=_clock(args),
+            state_dir=state_dir,
+            noted=load_summary(state_dir),
         )
-        device = set_up(setup)
+        running = set_up(setup)
     except (AntreError, ValueError, OSError) as e:
         print(f"{role.command}: {e}", file=sys.stderr)
         return 1
+    return _run(running)
 
+
+def _run(device: RunningDevice) -> int:
     notifier = Notifier.from_environment()
 
     def stop(signum: int, frame: FrameType | None) -> None:

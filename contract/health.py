@@ -54,6 +54,8 @@ class HealthKey(StrEnum):
     RESERVED_UP_TO = "reserved_up_to"
     CENTRAL = "central"
     VERSION = "version"
+    # The last self-test: "passed 2026-12-07T07:05" or "failed ...: what failed".
+    SELF_TEST = "self_test"
 
 
 def printer_health(value: object) -> PrinterHealth | None:

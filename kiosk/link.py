@@ -26,6 +26,7 @@ class KioskLink(DeviceLink):
         on_answer: Callable[[Answer], None],
         on_connected: Callable[[], None],
         on_central: Callable[[DeviceStatus], None],
+        noted: Health | None = None,
     ) -> None:
         self._on_answer = on_answer
         self._on_central = on_central
@@ -39,6 +40,7 @@ class KioskLink(DeviceLink):
             subscriptions=[self._answer_topic, self._central_topic],
             on_message=self._message_in,
             on_connected=on_connected,
+            noted=noted,
         )
 
     def send(self, payload: bytes) -> bool:

@@ -6,9 +6,9 @@ priority button then A) and `--printer-file` writes the ESC/POS bytes to a file.
 """
 
 import argparse
+import dataclasses
 import sys
 from functools import partial
-from pathlib import Path
 
 import msgspec
 
@@ -16,6 +16,7 @@ from contract.device_start import (
     DeviceRole,
     DeviceSetup,
     RunningDevice,
+    SelfTestSetup,
     device_parser,
     run_device,
 )
@@ -28,6 +29,7 @@ from kiosk.link import KioskLink
 from kiosk.outbox import Outbox
 from kiosk.panel import KioskPanel
 from kiosk.printer import TicketPrinter
+from kiosk.self_test import run_self_test
 
 ROLE: DeviceRole[Kiosk] = DeviceRole(
     command="antre-kiosk",
@@ -40,15 +42,24 @@ ROLE: DeviceRole[Kiosk] = DeviceRole(
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_device(ROLE, _parser(), argv, _set_up)
+    return run_device(ROLE, _parser(), argv, _set_up, self_test=_self_test)
+
+
+def _self_test(setup: SelfTestSetup[Kiosk]) -> int:
+    kiosk = _with_printer_file(setup.device, setup.args.printer_file)
+    printer = TicketPrinter(kiosk.printer, setup.site)
+    try:
+        return run_self_test(dataclasses.replace(setup, device=kiosk), printer)
+    finally:
+        printer.close()
 
 
 def _set_up(setup: DeviceSetup[Kiosk]) -> RunningDevice:
     args = setup.args
     kiosk = _with_printer_file(setup.device, args.printer_file)
     pin_factory = pin_factory_from_name(args.pin_factory)
-    Path(args.state_dir).mkdir(parents=True, exist_ok=True)
-    outbox = Outbox(Path(args.state_dir) / "outbox.sqlite3")
+    setup.state_dir.mkdir(parents=True, exist_ok=True)
+    outbox = Outbox(setup.state_dir / "outbox.sqlite3")
     app = KioskApp(
         setup.site,
         kiosk,
@@ -64,6 +75,7 @@ def _set_up(setup: DeviceSetup[Kiosk]) -> RunningDevice:
         on_answer=app.answer_arrived,
         on_connected=app.connected,
         on_central=app.central_status,
+        noted=setup.noted,
     )
     try:
         panel = KioskPanel(kiosk, app.pressed, pin_factory=pin_factory)
@@ -90,7 +102,6 @@ def _set_up(setup: DeviceSetup[Kiosk]) -> RunningDevice:
 
 def _parser() -> argparse.ArgumentParser:
     parser = device_parser(ROLE, __doc__)
-    parser.add_argument("--state-dir", required=True, help="where the outbox is kept")
     parser.add_argument("--keyboard", action="store_true", help="take presses from stdin")
     parser.add_argument(
         "--answer-timeout",

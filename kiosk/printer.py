@@ -287,10 +287,15 @@ class TicketPrinter:
         the same faults raise with `started` set (the ticket may be incomplete).
         Paper near its end prints; `last_health` says so.
         """
+        self.print_blocks(self._layout(ticket, offline))
+
+    def print_blocks(self, blocks: list[Block]) -> None:
+        """Prints laid-out blocks (a ticket, the self-test's test ticket) as
+        `print_ticket` says."""
         before = self.health()
         if not before.printable:
             raise PrinterFault(before, "before printing; nothing was printed")
-        job = self.render(ticket, offline=offline)
+        job = self.render_job(blocks)
         try:
             # One write: a rendering error can never leave half a ticket.
             write_raw(self.device, job)
@@ -309,17 +314,18 @@ class TicketPrinter:
 
     def render(self, ticket: TicketInfo, *, offline: bool = False) -> bytes:
         """The ESC/POS bytes of a ticket, made with python-escpos in memory."""
-        blocks = ticket_layout(
-            self.site,
-            ticket,
-            columns=self.config.line_columns,
-            offline=offline,
-        )
+        return self.render_job(self._layout(ticket, offline))
+
+    def render_job(self, blocks: list[Block]) -> bytes:
+        """The ESC/POS bytes of laid-out blocks, made with python-escpos in memory."""
         job = Dummy()
         _fit_profile(job, self.config)
         render_blocks(job, blocks, self.config)
         output: bytes = job.output
         return output
+
+    def _layout(self, ticket: TicketInfo, offline: bool) -> list[Block]:
+        return ticket_layout(self.site, ticket, columns=self.config.line_columns, offline=offline)
 
     def close(self) -> None:
         """Closes the connection; the next print opens it again."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from contract.messages import TicketInfo
-from contract.site import Site
+from contract.site import Printer, Site
 
 Align = Literal["left", "center", "right"]
 
@@ -120,6 +120,37 @@ def ticket_layout(
     blocks += _lines(NOTICE, columns, align="center")
     blocks.append(Cut())
     return blocks
+
+
+def test_ticket_layout(site: Site, kiosk_id: str, printer: Printer) -> list[Block]:
+    """The self-test's ticket: the printer's settings, a column ruler to check the
+    width, the large number, a QR code with a test address, and the cut or tear line."""
+    columns = printer.line_columns
+    yes_no = {True: "ya", False: "tidak"}
+    blocks: list[Block] = []
+    blocks += _lines("UJI MANDIRI / SELF-TEST", columns, align="center", bold=True)
+    blocks += _lines(f"{site.site.name}, {kiosk_id}", columns, align="center")
+    blocks.append(TextLine("-" * columns))
+    blocks += _lines(f"Printer: {printer.type}, {printer.width_mm} mm, {columns} kolom", columns)
+    blocks += _lines(f"Pemotong: {yes_no[printer.has_cutter]}", columns)
+    blocks += _lines(f"QR bawaan printer: {yes_no[printer.has_native_qr]}", columns)
+    blocks += _lines("Penggaris (harus pas satu baris):", columns)
+    blocks.append(TextLine(column_ruler(columns)))
+    blocks.append(Feed())
+    blocks.append(BigNumber("A001", number_size(columns, "A001")))
+    blocks.append(Feed())
+    blocks.append(QrCode(site.site.ticket_url_base + "uji-mandiri"))
+    blocks += _lines("QR uji: harus dapat dipindai", columns, align="center")
+    blocks.append(Feed())
+    blocks += _lines("Akhir tiket uji", columns, align="center")
+    blocks.append(Cut())
+    return blocks
+
+
+def column_ruler(columns: int) -> str:
+    """ "1234567890123..." exactly `columns` long: a printer set to the wrong width wraps
+    it or leaves it short."""
+    return "".join(str((n + 1) % 10) for n in range(columns))
 
 
 def number_size(columns: int, number: str) -> int:

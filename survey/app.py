@@ -58,6 +58,7 @@ class SurveyLink(DeviceLink):
         *,
         on_connected: Callable[[], None],
         health: Callable[[], Health] = dict,
+        noted: Health | None = None,
     ) -> None:
         super().__init__(
             unit_id,
@@ -67,6 +68,7 @@ class SurveyLink(DeviceLink):
             on_message=lambda topic, payload: None,
             on_connected=on_connected,
             health=health,
+            noted=noted,
         )
 
     def send(self, payload: bytes) -> Sent | None:

@@ -28,6 +28,7 @@ from contract.sd_notify import Watchdog
 from contract.site import SurveyUnit
 from survey.app import SurveyLink, SurveyUnitApp
 from survey.panel import SurveyPanel
+from survey.self_test import run_self_test
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,20 @@ ROLE: DeviceRole[SurveyUnit] = DeviceRole(
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_device(ROLE, _parser(), argv, _set_up)
+    return run_device(ROLE, _parser(), argv, _set_up, self_test=run_self_test)
 
 
 def _set_up(setup: DeviceSetup[SurveyUnit]) -> RunningDevice:
     unit = setup.device
     pin_factory = pin_factory_from_name(setup.args.pin_factory)
     app = SurveyUnitApp(unit)
-    link = SurveyLink(unit.id, setup.credentials, on_connected=app.connected, health=app.health)
+    link = SurveyLink(
+        unit.id,
+        setup.credentials,
+        on_connected=app.connected,
+        health=app.health,
+        noted=setup.noted,
+    )
     app.attach(link)
     panel = SurveyPanel(unit, app.pressed, pin_factory=pin_factory)
     counters = ", ".join(map(str, unit.counters))

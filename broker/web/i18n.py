@@ -222,6 +222,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "adm_offline_pending": ("Tiket offline belum terkirim", "Offline tickets pending"),
     "adm_version": ("Versi", "Version"),
     "adm_last_seen": ("Terakhir terlihat", "Last seen"),
+    "adm_self_test": ("Uji mandiri", "Self-test"),
+    "adm_self_test_passed": ("lulus", "passed"),
+    "adm_self_test_failed": ("gagal", "failed"),
     "adm_read_only": (
         "Hanya-baca: diubah lewat berkas konfigurasi situs; pengubahan langsung di sini "
         "sedang direncanakan.",

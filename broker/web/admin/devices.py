@@ -36,6 +36,8 @@ class DeviceRow:
     offline_pending: str = ""
     version: str = ""
     seen: str = ""
+    self_test: str = ""
+    self_test_failed: bool = False
     problems: list[str] = field(default_factory=list)
     alarm: bool = False
     warning: bool = False
@@ -104,6 +106,10 @@ def _device_row(
     elif printer in PRINTER_WARN:
         problems.append(t(f"adm_printer_{printer}"))
         warning = True
+    self_test, self_test_failed = self_test_text(site, health.get(HealthKey.SELF_TEST))
+    if self_test_failed:
+        problems.append(f"{t('adm_self_test')} {self_test}")
+        warning = True
     return DeviceRow(
         id=device_id,
         name=label,
@@ -114,10 +120,25 @@ def _device_row(
         offline_pending=_figure(health.get(HealthKey.OFFLINE_PENDING)),
         version=status.version or str(health.get(HealthKey.VERSION, "")),
         seen=_local_time(site, status.at),
+        self_test=self_test,
+        self_test_failed=self_test_failed,
         problems=problems,
         alarm=alarm,
         warning=warning,
     )
+
+
+def self_test_text(site: Site, reported: object) -> tuple[str, bool]:
+    """The device's last self-test as the page says it ("lulus, 2026-12-07 07:05" or
+    "gagal, ...: tombol B"), and whether it failed; nothing when it has none."""
+    if not isinstance(reported, str) or not reported:
+        return "", False
+    outcome, _, rest = reported.partition(" ")
+    when, _, failed = rest.partition(": ")
+    when = _local_time(site, when, "%Y-%m-%d %H:%M")
+    if outcome == "passed":
+        return f"{t('adm_self_test_passed')}, {when}", False
+    return f"{t('adm_self_test_failed')}, {when}: {failed}", True
 
 
 def counts_by_state(rows: Iterable[DeviceRow]) -> dict[str, int]:
@@ -131,7 +152,7 @@ def _figure(value: object) -> str:
     return "" if value is None or isinstance(value, bool) else str(value)
 
 
-def _local_time(site: Site, text: str) -> str:
+def _local_time(site: Site, text: str, form: str = "%Y-%m-%d %H:%M:%S %Z") -> str:
     """An ISO time from a device, in the site's zone; as sent when it cannot be read."""
     if not text:
         return ""
@@ -141,7 +162,7 @@ def _local_time(site: Site, text: str) -> str:
         return text
     if moment.tzinfo is None:
         return text
-    return moment.astimezone(site.site.timezone).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return moment.astimezone(site.site.timezone).strftime(form)
 
 
 @bp.get("/admin/devices")
