@@ -35,6 +35,10 @@ from display.voice import (
 
 log = logging.getLogger(__name__)
 
+# `pygame.mixer.pre_init` before `pygame.init()`: the clips' 22.05 kHz, 16-bit, mono, and a
+# short buffer, so a call starts as soon as it is played.
+MIXER_SETTINGS = (22050, -16, 1, 512)
+
 # -- what is said ------------------------------------------------------------------------
 
 

@@ -3,6 +3,8 @@
 Full screen on the TV (through KMSDRM on Raspberry Pi OS Lite, no X needed), in a
 window for development (`--window 1366x768`), or headless (`--headless`), writing a
 screenshot every few seconds and a log line for each announcement.
+`--self-test` walks a technician through the screen and the voice instead
+(`display.self_test`).
 """
 
 import argparse
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contract.credentials import Credentials
-from contract.device_link import DeviceLink
+from contract.device_link import DeviceLink, Health
 from contract.device_start import (
     DeviceRole,
     DeviceSetup,
@@ -35,9 +37,10 @@ from display.board import Board
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
 
-from display.announcer import Announcer, PygameClipPlayer
-from display.screen import Screen
+from display.announcer import MIXER_SETTINGS, Announcer, PygameClipPlayer
+from display.screen import Screen, open_surface, use_dummy_drivers, window_size
 from display.screenshot import save_png
+from display.self_test import run_self_test
 from display.voice import VoicePack
 
 log = logging.getLogger("display")
@@ -75,9 +78,9 @@ class LobbyDisplay:
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.link: DeviceLink | None = None
         self._running = True
-        pygame.mixer.pre_init(22050, -16, 1, 512)
+        pygame.mixer.pre_init(*MIXER_SETTINGS)
         pygame.init()
-        self.surface = self._open_surface()
+        self.surface = open_surface(options.window, options.headless)
         self.screen = Screen(self.surface)
         self.announcer = Announcer(
             PygameClipPlayer(pack), english=display.english, repeat=options.repeat
@@ -85,13 +88,6 @@ class LobbyDisplay:
         self.board = Board(site, display, self.announcer.announce)
         self._announced = 0
         self._last_shot = -1e9
-
-    def _open_surface(self) -> pygame.Surface:
-        if self.options.headless or self.options.window:
-            size = self.options.window or (1920, 1080)
-            return pygame.display.set_mode(size)
-        pygame.mouse.set_visible(False)
-        return pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
 
     def received(self, topic: str, payload: bytes) -> None:
         """From paho's thread: queue it for the loop."""
@@ -170,7 +166,10 @@ class LobbyDisplay:
 
 
 def display_link(
-    lobby: LobbyDisplay, credentials: Credentials, version: str = VERSION
+    lobby: LobbyDisplay,
+    credentials: Credentials,
+    version: str = VERSION,
+    noted: Health | None = None,
 ) -> DeviceLink:
     """The display's link to Mosquitto, attached to `lobby` (not started)."""
     topics = Topics(credentials.site)
@@ -184,6 +183,7 @@ def display_link(
         # before any message of the new connection.
         on_connected=lambda: lobby.received(RECONNECTED, b""),
         health=lambda: {"version": version},
+        noted=noted,
     )
     lobby.link = link
     return link
@@ -199,18 +199,16 @@ ROLE: DeviceRole[Display] = DeviceRole(
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_device(ROLE, _parser(), argv, _set_up)
+    return run_device(ROLE, _parser(), argv, _set_up, self_test=run_self_test)
 
 
 def _set_up(setup: DeviceSetup[Display]) -> RunningDevice:
     args = setup.args
     if args.headless:
-        # Read by SDL when pygame starts (in LobbyDisplay), not when it is imported.
-        os.environ["SDL_VIDEODRIVER"] = "dummy"
-        os.environ["SDL_AUDIODRIVER"] = "dummy"
+        use_dummy_drivers()  # before pygame starts, in LobbyDisplay
     pack = VoicePack.load(args.voice_pack, english=setup.device.english)
     options = Options(
-        window=_size(args.window) if args.window else None,
+        window=window_size(args.window) if args.window else None,
         headless=args.headless,
         screenshot_dir=Path(args.screenshot_dir) if args.screenshot_dir else None,
         repeat=args.repeat,
@@ -219,18 +217,13 @@ def _set_up(setup: DeviceSetup[Display]) -> RunningDevice:
         lobby = LobbyDisplay(setup.site, setup.device, pack, setup.clock, options)
     except pygame.error as e:
         raise AntreError(f"cannot open the screen or the sound card: {e}") from e
-    link = display_link(lobby, setup.credentials)
+    link = display_link(lobby, setup.credentials, noted=setup.noted)
     return RunningDevice(
         start=link.start,
         run=lobby.run,  # READY=1 once the first frame is painted
         stop=lobby.stop,
         close=lambda: link.stop({"version": VERSION}),
     )
-
-
-def _size(text: str) -> tuple[int, int]:
-    width, _, height = text.lower().partition("x")
-    return int(width), int(height)
 
 
 def _parser() -> argparse.ArgumentParser:

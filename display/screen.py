@@ -4,10 +4,12 @@ Each region of the layout (`display.layout`) remembers what it last showed; `pai
 redraws a region only when that changes and returns the dirty rectangles for
 `pygame.display.update(rects)`. The notice ticker is the exception: it moves, so its
 strip is redrawn on every paint while a notice is set. Text is fitted and rendered by
-`display.text_render`.
+`display.text_render`. `open_surface` opens the surface as the display and its
+self-test do.
 """
 
 import math
+import os
 import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -306,3 +308,32 @@ class Screen:
         self.surface.blit(text, (x, y))
         self.surface.blit(text, (x + cycle, y))
         self.surface.set_clip(clip)
+
+
+# --- the display's surface (`antre-display` and its self-test open it alike) ---
+
+# The size drawn at when there is no screen (`--headless`) and no `--window` is given.
+HEADLESS_SIZE = (1920, 1080)
+
+
+def use_dummy_drivers() -> None:
+    """No screen and no sound card (`--headless`): SDL draws and plays into nothing.
+    Read by SDL when pygame starts, not when it is imported: call it before."""
+    os.environ["SDL_VIDEODRIVER"] = "dummy"
+    os.environ["SDL_AUDIODRIVER"] = "dummy"
+
+
+def open_surface(window: tuple[int, int] | None, headless: bool) -> pygame.Surface:
+    """The display's surface: full screen at the mode the TV is in, or a window of
+    `window`'s size (development; headless, 1920x1080 unless told). Raises pygame.error
+    when the screen cannot be opened."""
+    if headless or window:
+        return pygame.display.set_mode(window or HEADLESS_SIZE)
+    pygame.mouse.set_visible(False)
+    return pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """`--window 1366x768` as (1366, 768)."""
+    width, _, height = text.lower().partition("x")
+    return int(width), int(height)
