@@ -93,6 +93,11 @@ class _SiteEdited:
     site: Site
 
 
+class _Connected:
+    """A task for the worker: a connection is made. Requests held back on a lost one are
+    let go: Mosquitto delivers them again (a persistent session), with new packet ids."""
+
+
 class _Learned:
     """A task for the worker: the connection is (re)made and every retained message of
     the first subscription has arrived (see `_on_connect`): publish, serve."""
@@ -102,7 +107,7 @@ class _Changed:
     """Wakes the worker: the queue changed (from the web, say); see `Central._changes`."""
 
 
-_Item = _Inbound | _Learned | _Changed | _Notice | _SiteEdited
+_Item = _Inbound | _Connected | _Learned | _Changed | _Notice | _SiteEdited
 
 
 class Central:
@@ -195,6 +200,7 @@ class Central:
             log.error("Mosquitto refused the central: %s", reason_code)
             return
         log.info("connected to Mosquitto (session present: %s)", flags.session_present)
+        self._inbox.put(_Connected())
         # What Mosquitto keeps first (the devices' statuses, the last queue state), then
         # the requests: Mosquitto answers subscriptions in order, so the second SUBACK
         # comes after every retained message of the first, and `_Learned` behind them.
@@ -293,6 +299,9 @@ class Central:
 
     def _work(self, item: _Item) -> None:
         try:
+            if isinstance(item, _Connected):
+                self._held_back.clear()
+                return
             if isinstance(item, _Learned):
                 self._learned()
                 return
