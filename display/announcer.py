@@ -142,6 +142,10 @@ class Announcer:
     # How many call ids are remembered to refuse duplicates; far more than one display
     # sees on a day, small enough for a process that runs for months.
     REMEMBERED_IDS = 10_000
+    # How many of the latest announcements `spoken` keeps: enough for the display's loop
+    # to log them and for a self-test to check them. All of them, over the months a
+    # display runs, would grow it by some 600 bytes a call (bench/footprint_bench.py).
+    REMEMBERED_SPOKEN = 100
 
     def __init__(
         self,
@@ -174,8 +178,11 @@ class Announcer:
         # The id of the call being spoken (from its first clip to the end of its last
         # repetition), for the screen's highlight.
         self.speaking: str | None = None
-        # Every announcement said to the end, with its clips: one entry per repetition.
+        # The latest announcements said to the end, with their clips, oldest first: one
+        # entry per repetition, at most 2 x REMEMBERED_SPOKEN. `spoken_count` counts every
+        # one since the start.
         self.spoken: list[tuple[str, list[str]]] = []
+        self.spoken_count = 0
 
     @property
     def pending(self) -> int:
@@ -229,6 +236,10 @@ class Announcer:
             self._not_before = now + self.clip_gap
             return
         self.spoken.append((current.call_id, list(current.clips)))
+        self.spoken_count += 1
+        if len(self.spoken) > 2 * self.REMEMBERED_SPOKEN:
+            # Cut by half at a time: deleting a list's head one entry at a time is dear.
+            del self.spoken[: -self.REMEMBERED_SPOKEN]
         if current.repeats_left > 0:
             current.repeats_left -= 1
             self._next_clip = 0

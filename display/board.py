@@ -63,6 +63,10 @@ class Board:
         self._calls.insert(0, self._shown(call))
         del self._calls[RECENT_SHOWN + 1 :]
         self._arrived[call.id] = now
+        # Only the calls on the board are looked up: forget the others, or a display that
+        # runs for months keeps every call's id (bench/footprint_bench.py).
+        shown = {c.id for c in self._calls}
+        self._arrived = {i: at for i, at in self._arrived.items() if i in shown}
         return True
 
     def model(

@@ -153,9 +153,12 @@ class LobbyDisplay:
                 log.warning("dropped a message on %s: %s", topic, e)
 
     def _log_announcements(self) -> None:
-        for call_id, clips in self.announcer.spoken[self._announced :]:
+        # `spoken` keeps only the latest announcements: the ones said since the last frame.
+        said = self.announcer.spoken_count - self._announced
+        spoken = self.announcer.spoken
+        for call_id, clips in spoken[max(0, len(spoken) - said) :]:
             log.info("announced %s: %s", call_id, " ".join(clips))
-        self._announced = len(self.announcer.spoken)
+        self._announced = self.announcer.spoken_count
 
     def _maybe_screenshot(self, now: float) -> None:
         folder = self.options.screenshot_dir
