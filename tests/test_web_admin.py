@@ -1,6 +1,7 @@
 """Administration pages: who may open them, devices, the notice line, staff accounts."""
 
 import re
+from html import unescape
 
 import pytest
 from flask.testing import FlaskClient
@@ -96,6 +97,46 @@ def test_a_manager_may_not_create_a_user(client: FlaskClient, login: Login) -> N
     )
     # THEN nothing is made
     assert response.status_code == 403
+
+
+# -- words ----------------------------------------------------------------------------
+
+# Every administration page an admin opens, the edit pages included.
+EVERY_ADMIN_PAGE = [*ADMIN_PAGES, "/admin/services/A", "/admin/counters/1", "/admin/audit"]
+
+
+def _visible_text(html: str) -> str:
+    """What a reader sees: the text of a page without tags (so no URLs, ids or classes),
+    scripts or styles."""
+    without_code = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]*>", " ", without_code)).split())
+
+
+@pytest.mark.parametrize("path", EVERY_ADMIN_PAGE)
+def test_the_administration_says_central_in_bahasa_indonesia(
+    client: FlaskClient, login: Login, path: str
+) -> None:
+    # GIVEN an admin, in Bahasa Indonesia (the default)
+    login("admin")
+    # WHEN she opens an administration page
+    response = client.get(path)
+    # THEN no English "central" is left in what she reads
+    assert response.status_code == 200
+    assert "central" not in _visible_text(response.get_data(as_text=True)).lower()
+
+
+def test_the_live_edit_notes_name_the_central_server(client: FlaskClient, login: Login) -> None:
+    # GIVEN an admin
+    login("admin")
+    # WHEN she reads the services page in Bahasa Indonesia, then in English
+    indonesian = _visible_text(client.get("/admin/services").get_data(as_text=True))
+    client.post("/language", data={"lang": "en", "csrf_token": login.csrf(), "next": "/"})
+    english = _visible_text(client.get("/admin/services").get_data(as_text=True))
+    # THEN the notes say "server pusat" in one and "central" in the other
+    assert "disimpan di basis data server pusat" in indonesian
+    assert "lalu server pusat dimulai ulang" in indonesian
+    assert "Layar dan jawaban server pusat" in indonesian
+    assert "kept in the central's database" in english
 
 
 # -- devices --------------------------------------------------------------------------

@@ -5,7 +5,9 @@ import datetime as dt
 import io
 import re
 from collections.abc import Callable
+from html import unescape
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,6 +18,7 @@ from broker.web.report_queries import clerk_of, percentile, report
 from tests.conftest import MONDAY, WITA, at
 from tests.web_fixtures import Login
 
+STATIC = Path(__file__).resolve().parent.parent / "broker" / "web" / "static"
 TUESDAY = MONDAY + dt.timedelta(days=1)
 PASPOR = "Paspor (permohonan baru dan penggantian)"
 Step = Callable[[QueueEngine, dt.datetime], Decision]
@@ -26,9 +29,9 @@ STAT_HEADER = [
     "served",
     "no_shows",
     "wait_mean_min",
-    "wait_p90_min",
+    "wait_9_in_10_at_most_min",
     "service_mean_min",
-    "service_p90_min",
+    "service_9_in_10_at_most_min",
 ]
 
 
@@ -166,11 +169,12 @@ def test_the_page_shows_the_day_per_service_counter_clerk_day_and_hour(
         ["3", "Loket 3", "1", "1", "1", "0", "11,0", "11,0", "8,0", "8,0"],
         ["—", "", "1", "0", "0", "0", "—", "—", "—", "—"],
     ]
-    # siti's MQTT and web actions are one clerk; B002 was never called: nobody's
+    # siti's MQTT and web actions are one clerk, named as her account is (the fixtures
+    # name each account after its username); B002 was never called: nobody's
     assert page.body("clerks") == [
-        ["budi", "1", "1", "1", "0", "11,0", "11,0", "8,0", "8,0"],
-        ["siti", "3", "3", "2", "1", "25,0", "35,0", "9,0", "12,0"],
-        ["—", "1", "0", "0", "0", "—", "—", "—", "—"],
+        ["Budi", "budi", "1", "1", "1", "0", "11,0", "11,0", "8,0", "8,0"],
+        ["Siti", "siti", "3", "3", "2", "1", "25,0", "35,0", "9,0", "12,0"],
+        ["—", "", "1", "0", "0", "0", "—", "—", "—", "—"],
     ]
     # Waits 10, 30, 35, 11: mean 21.5, p90 35; service 6, 12, 8: mean 8.67, p90 12
     assert page.body("days") == [
@@ -216,9 +220,9 @@ def test_the_csv_downloads_hold_the_same_numbers(
         ["A", PASPOR, "3", "3", "2", "1", "25.0", "35.0", "9.0", "12.0"],
         ["B", "Perpanjangan SIM", "2", "1", "1", "0", "11.0", "11.0", "8.0", "8.0"],
     ]
-    assert clerks[0] == ["clerk", *STAT_HEADER]
-    assert ["siti", "3", "3", "2", "1", "25.0", "35.0", "9.0", "12.0"] in clerks
-    assert ["—", "1", "0", "0", "0", "", "", "", ""] in clerks
+    assert clerks[0] == ["name", "clerk", *STAT_HEADER]
+    assert ["Siti", "siti", "3", "3", "2", "1", "25.0", "35.0", "9.0", "12.0"] in clerks
+    assert ["—", "", "1", "0", "0", "0", "", "", "", ""] in clerks
     assert hours == [["hour", "arrivals"], ["09:00", "3"], ["10:00", "2"]]
 
 
@@ -260,6 +264,101 @@ def test_the_report_speaks_english_on_request(
     # THEN the headers are English and minutes have a decimal point
     assert page.tables["table-services"][0][:5] == ["Service", "Name", "Issued", "Called", "Served"]
     assert page.body("days")[0][5:] == ["21.5", "35.0", "8.7", "12.0"]
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees of a page: its text without tags, attributes, scripts or styles."""
+    without_code = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]*>", " ", without_code)).split())
+
+
+def test_the_9_in_10_wait_is_said_in_words_with_an_explanation(
+    monday: WebContext, client: FlaskClient, login: Login
+) -> None:
+    # GIVEN the small Monday and a manager (Bahasa Indonesia)
+    login("manajer")
+    # WHEN the manager opens the reports
+    html = client.get("/reports/").get_data(as_text=True)
+    # THEN no "P90" is left: the columns and the summary say it in words
+    assert "P90" not in visible_text(html).upper()
+    page = Tables(html)
+    headers = page.tables["table-services"][0]
+    assert headers[7] == "9 dari 10 warga menunggu paling lama (menit)"
+    assert headers[9] == "9 dari 10 warga dilayani paling lama (menit)"
+    assert "9 dari 10 warga menunggu paling lama (menit) 35,0" in visible_text(html)
+    # AND a line under the tables says how to read it
+    note = re.search(r'<p class="muted" id="report-wait-note">(.*?)</p>', html, re.S)
+    assert note is not None
+    assert "dari setiap 10 warga yang dipanggil, 9 menunggu 20 menit atau kurang" in note[1]
+
+
+def test_the_9_in_10_wait_is_said_in_english_too(
+    monday: WebContext, client: FlaskClient, login: Login
+) -> None:
+    # GIVEN a manager who switched to English
+    login("manajer")
+    client.post("/language", data={"lang": "en", "csrf_token": login.csrf(), "next": "/"})
+    # WHEN the reports are opened
+    html = client.get("/reports/").get_data(as_text=True)
+    # THEN the columns and the explanation are English words, no "P90"
+    assert "P90" not in visible_text(html).upper()
+    headers = Tables(html).tables["table-days"][0]
+    assert headers[6:] == [
+        "9 in 10 waited at most (min)",
+        "Mean service (min)",
+        "9 in 10 were served in at most (min)",
+    ]
+    assert "of every 10 citizens called, 9 waited 20 minutes or less" in html
+
+
+def test_the_clerk_report_shows_names_with_the_username_beside(
+    monday: WebContext, client: FlaskClient, login: Login
+) -> None:
+    # GIVEN siti and budi with their full names, and B002 called at counter 3 by rudi, a
+    # username no account has
+    accounts = monday.accounts
+    for username, name in (("siti", "Siti Rahmawati"), ("budi", "Budi Santoso")):
+        user = accounts.by_username(username)
+        assert user is not None
+        accounts.update(
+            user.id, name=name, role=user.role, counters=list(user.counters), disabled=False
+        )
+    play(monday, [(at(10, 40), call(3, "counter-3:rudi"))])
+    login("manajer")
+    # WHEN the manager opens the reports and downloads the clerks
+    page = Tables(client.get("/reports/").get_data(as_text=True))
+    clerks = download(client, "/reports/clerks.csv?start=2026-11-30&end=2026-11-30")
+    # THEN each clerk is shown by name, in the order of names, the username second
+    assert page.tables["table-clerks"][0][:2] == ["Petugas", "Nama pengguna"]
+    assert [row[:3] for row in page.body("clerks")] == [
+        ["Budi Santoso", "budi", "1"],
+        ["rudi", "rudi", "1"],
+        ["Siti Rahmawati", "siti", "3"],
+    ]
+    # AND the CSV holds the same names
+    assert clerks[0][:2] == ["name", "clerk"]
+    assert [row[:2] for row in clerks[1:]] == [
+        ["Budi Santoso", "budi"],
+        ["rudi", "rudi"],
+        ["Siti Rahmawati", "siti"],
+    ]
+
+
+def test_counter_names_and_dates_stay_on_one_line(
+    monday: WebContext, client: FlaskClient, login: Login
+) -> None:
+    # GIVEN the small Monday and a manager
+    login("manajer")
+    # WHEN the reports are opened
+    html = client.get("/reports/").get_data(as_text=True)
+    # THEN "Loket 1", its number and the day are cells that do not wrap
+    assert '<td class="nowrap">1</td><td class="nowrap">Loket 1</td>' in html
+    assert '<td class="nowrap">2026-11-30</td>' in html
+    # AND a service's long name may wrap
+    assert f"<td>{PASPOR}</td>" in html
+    # AND the style sheet keeps such cells on one line
+    css = (STATIC / "antre.css").read_text(encoding="utf-8")
+    assert re.search(r"table\.report \.nowrap \{ white-space: nowrap; \}", css)
 
 
 def test_a_clerk_may_not_see_the_reports(

@@ -143,9 +143,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "report_served": ("Dilayani", "Served"),
     "report_no_shows": ("Tidak hadir", "No-shows"),
     "report_wait_mean": ("Rata-rata tunggu (menit)", "Mean wait (min)"),
-    "report_wait_p90": ("Tunggu P90 (menit)", "Wait P90 (min)"),
+    "report_wait_p90": (
+        "9 dari 10 warga menunggu paling lama (menit)",
+        "9 in 10 waited at most (min)",
+    ),
     "report_service_mean": ("Rata-rata layanan (menit)", "Mean service (min)"),
-    "report_service_p90": ("Layanan P90 (menit)", "Service P90 (min)"),
+    "report_service_p90": (
+        "9 dari 10 warga dilayani paling lama (menit)",
+        "9 in 10 were served in at most (min)",
+    ),
     "report_by_service": ("Per layanan", "By service"),
     "report_by_counter": ("Per loket", "By counter"),
     "report_by_clerk": ("Per petugas", "By clerk"),
@@ -162,12 +168,21 @@ WORDS: dict[str, tuple[str, str]] = {
     "report_no_data": ("Tidak ada tiket pada rentang ini.", "No tickets in this range."),
     "report_note": (
         "Tiket yang dibatalkan tidak dihitung. Loket dan petugas: yang terakhir memanggil "
-        'tiket; "—" berarti belum pernah dipanggil. P90: 90% tiket '
-        "menunggu atau dilayani paling lama selama ini.",
+        'tiket; "—" berarti belum pernah dipanggil.',
         "Cancelled tickets are not counted. Counter and clerk: whoever called the ticket "
-        'last; "—" means never called. P90: 90% of tickets waited or were '
-        "served for at most this long.",
+        'last; "—" means never called.',
     ),
+    # Says what the "9 in 10" columns mean (the 90th percentile, nearest rank).
+    "report_wait_note": (
+        '"9 dari 10 warga menunggu paling lama 20 menit" berarti: dari setiap 10 warga yang '
+        "dipanggil, 9 menunggu 20 menit atau kurang, hanya 1 yang lebih lama. Rata-rata bisa "
+        "tampak baik walau sebagian warga menunggu sangat lama; angka ini tidak. Begitu pula "
+        "untuk lama dilayani.",
+        '"9 in 10 waited at most 20 minutes" means: of every 10 citizens called, 9 waited '
+        "20 minutes or less and only 1 longer. A mean can look fine while some citizens "
+        "wait very long; this number cannot. The same goes for the service time.",
+    ),
+    "report_username": ("Nama pengguna", "Username"),
     # -- administration (broker/web/admin/) --
     "adm_overview": ("Ringkasan", "Overview"),
     "adm_pages": ("Halaman", "Pages"),
@@ -362,20 +377,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "adm_site_edit_note": (
         "Nama, kuota, jam buka, batas pengambilan nomor, perkiraan lama layanan dan layanan "
         "tiap loket dapat diubah di sini. Perubahan diperiksa seperti berkas konfigurasi "
-        "situs, disimpan di basis data central, dan langsung berlaku.",
+        "situs, disimpan di basis data server pusat, dan langsung berlaku.",
         "Names, quotas, opening hours, the ticketing cut-off, expected service times and each "
         "counter's services can be changed here. A change is checked like the site file, "
         "kept in the central's database, and in effect at once.",
     ),
     "adm_site_file_only": (
         "Hanya-baca di sini: kode layanan, instansi, serta menambah atau menghapus layanan "
-        "dan loket. Itu diubah di berkas konfigurasi situs, lalu central dimulai ulang.",
+        "dan loket. Itu diubah di berkas konfigurasi situs, lalu server pusat dimulai ulang.",
         "Read-only here: prefixes, agencies, and adding or removing services and counters. "
         "Those are changed in the site file, then the central is restarted.",
     ),
     "adm_site_kiosk_note": (
-        "Layar dan jawaban central langsung memakai nama baru. Nama dan jam buka yang diubah "
-        "sampai ke lampu tombol kiosk dan tiket cetak setelah kiosk dimulai ulang.",
+        "Layar dan jawaban server pusat langsung memakai nama baru. Nama dan jam buka yang "
+        "diubah sampai ke lampu tombol kiosk dan tiket cetak setelah kiosk dimulai ulang.",
         "Displays and the central's answers use new names at once. Changed names and hours "
         "reach the kiosks' button lights and printed tickets after the kiosks restart.",
     ),

@@ -243,7 +243,7 @@ def _ikm_table(data: SurveyReport, group: str, *, page: bool) -> common.Table:
         headers = list(IKM_CSV_HEADERS)
     title = t(IKM_TITLES[group])
     url = common.csv_url("ikm_reports.export", data.start, data.end, group=group)
-    return common.Table(group, title, headers, rows, 2, url)
+    return common.Table(group, title, headers, rows, 2, url, _nowrap(group))
 
 
 def _ikm_cells(
@@ -293,7 +293,12 @@ def _quick_table(data: SurveyReport, group: str, *, page: bool) -> common.Table:
         headers = list(QUICK_CSV_HEADERS)
     title = t(QUICK_TITLES[group])
     url = common.csv_url("ikm_reports.export_quick", data.start, data.end, group=group)
-    return common.Table(group, title, headers, rows, 2, url)
+    return common.Table(group, title, headers, rows, 2, url, _nowrap(group))
+
+
+def _nowrap(group: str) -> frozenset[int]:
+    """A counter's number and name ("Loket 1") stay on one line; a service's name wraps."""
+    return frozenset({0, 1}) if group == "counters" else frozenset()
 
 
 def _quick_cells(

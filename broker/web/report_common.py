@@ -42,6 +42,8 @@ class Table:
     keys: int
     # The table's CSV download for the same range.
     csv: str
+    # The columns (from 0) whose cells stay on one line on the page: "Loket 1", a date.
+    nowrap: frozenset[int] = frozenset()
 
 
 # -- the range ---------------------------------------------------------------------------

@@ -35,7 +35,7 @@ _NO_SHOW = frozenset({"skipped", "no_show"})
 class Stats:
     """One row of a report: the tickets of one service, counter, clerk or day."""
 
-    # The service prefix, counter number, clerk name or ISO date; NOBODY when none.
+    # The service prefix, counter number, clerk's username or ISO date; NOBODY when none.
     key: str
     issued: int = 0
     called: int = 0
@@ -110,7 +110,7 @@ def report(database: Path, start: dt.date, end: dt.date, zone: dt.tzinfo) -> Rep
 
 
 def clerk_of(actor: str) -> str:
-    """The clerk's name in an actor: "counter-5:siti" and "web:siti@counter-5" -> "siti"."""
+    """The clerk's username in an actor: "counter-5:siti", "web:siti@counter-5" -> "siti"."""
     if actor.startswith("web:"):
         name = actor.removeprefix("web:").partition("@")[0]
     elif actor.startswith("counter-"):
