@@ -74,3 +74,57 @@ def test_the_page_speaks_english_when_asked(client: FlaskClient, web_ctx: WebCon
     with client.session_transaction() as session:
         session["lang"] = "en"
     assert "People ahead of you" in client.get(path).get_data(as_text=True)
+
+
+def test_with_nobody_ahead_the_wait_is_soon_not_zero_minutes(
+    client: FlaskClient, web_ctx: WebContext
+) -> None:
+    # GIVEN the first ticket of the day: nobody ahead
+    path = issue(web_ctx)
+    # THEN its page says "segera" (soon), never "± 0 menit"
+    text = client.get(path).get_data(as_text=True)
+    assert '<dd id="wait">segera</dd>' in text
+    assert "± 0" not in text
+    # AND the live feed says the same
+    response = client.get(path + "/events", buffered=False)
+    first = next(iter(response.response))
+    response.close()
+    raw = first.decode() if isinstance(first, bytes) else str(first)
+    assert json.loads(raw.removeprefix("data: ").strip())["wait"] == "segera"
+    # AND in English, "soon"
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    assert '<dd id="wait">soon</dd>' in client.get(path).get_data(as_text=True)
+
+
+def test_once_called_the_waiting_rows_are_hidden(client: FlaskClient, web_ctx: WebContext) -> None:
+    path = issue(web_ctx)
+    web_ctx.queue.run(lambda engine, now: engine.call_next(2, now), at(9, 5))
+    text = client.get(path).get_data(as_text=True)
+    assert '<dl id="waiting" hidden>' in text
+    assert 'data-state="called"' in text
+    # ticket.css makes `hidden` win over the list's own display (a grid)
+    css = client.get("/static/ticket.css")
+    assert b"[hidden] { display: none !important; }" in css.data
+    css.close()
+
+
+def test_every_page_has_the_favicon(client: FlaskClient, web_ctx: WebContext) -> None:
+    path = issue(web_ctx)
+    link = 'rel="icon" href="/static/favicon.svg" type="image/svg+xml"'
+    assert link in client.get(path).get_data(as_text=True)  # ticket.html
+    assert link in client.get("/login").get_data(as_text=True)  # base.html
+    web_ctx.queue.run(lambda engine, now: engine.call_next(1, now), at(9, 5))
+    web_ctx.queue.run(lambda engine, now: engine.finish(1, now), at(9, 10))
+    survey = client.get(path + "/survei")
+    assert survey.status_code == 200
+    assert link in survey.get_data(as_text=True)  # survey_layout.html
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200
+    assert svg.data.startswith(b"<svg")
+    svg.close()
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.mimetype == "image/vnd.microsoft.icon"
+    assert icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    icon.close()

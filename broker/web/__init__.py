@@ -3,7 +3,16 @@
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, abort, g, render_template, request, session
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+)
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
@@ -51,6 +60,7 @@ def create_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Fl
     app.before_request(_check_csrf)
     app.after_request(_security_headers)
     app.register_error_handler(403, _forbidden)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     for area in (auth, counter, admin, reports, ikm_reports, ticket_page, survey_page, api):
         area.init_app(app)
     return app
@@ -90,6 +100,15 @@ def _security_headers(response: Response) -> Response:
         "Content-Security-Policy", "default-src 'self'; img-src 'self' data:"
     )
     return response
+
+
+def _favicon() -> Response:
+    """The icon browsers ask for by themselves; the pages link `static/favicon.svg`."""
+    folder = current_app.static_folder
+    assert folder is not None
+    return send_from_directory(
+        folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600
+    )
 
 
 def _forbidden(error: Exception) -> tuple[str, int]:

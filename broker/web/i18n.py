@@ -56,6 +56,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "minutes": ("menit", "minutes"),
     "unknown": ("belum tersedia", "not available yet"),
     "go_to": ("Silakan menuju", "Please go to"),
+    "soon": ("segera", "soon"),
+    "ticket_alerts": (
+        "Bunyikan dan getarkan saat giliran saya dekat",
+        "Beep and vibrate when my turn is near",
+    ),
+    "ticket_alerts_on": (
+        "Bunyi dan getar aktif selama halaman ini terbuka",
+        "Sound and vibration on while this page is open",
+    ),
     "done": ("Layanan selesai. Terima kasih.", "Served. Thank you."),
     "not_found": ("Tidak ditemukan", "Not found"),
     "state_skipped": (

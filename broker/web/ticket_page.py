@@ -156,6 +156,8 @@ def _describe(info: TicketInfo, lang: str) -> TicketView:
             if info.wait_minutes is not None
             else t("unknown", lang)
         )
+        if info.ahead == 0 or info.wait_minutes == 0:  # "segera", never "± 0 menit"
+            wait = t("soon", lang)
         return TicketView(
             info.number, info.service_name, info.agency, state, headline, info.ahead, wait, ""
         )

@@ -64,6 +64,11 @@
   function render() {
     var serving = state.serving;
     setText("serving-number", serving ? serving.number : root.getAttribute("data-nobody"));
+    var number = document.getElementById("serving-number");
+    if (number) {
+      // "Belum ada" is words, not a number: not in the giant font.
+      number.classList.toggle("is-empty", !serving);
+    }
     setText("serving-service", serving ? serving.service_name : "");
     setHidden("serving-priority", !(serving && serving.priority));
     setHidden("serving-called", !serving);
