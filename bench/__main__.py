@@ -1,6 +1,7 @@
 """`make bench`: runs every benchmark in turn."""
 
 from bench import (
+    announcement_bench,
     display_bench,
     engine_bench,
     kiosk_bench,
@@ -18,6 +19,8 @@ def main() -> None:
     kiosk_bench.main()
     print()
     display_bench.main()
+    print()
+    announcement_bench.main()
     print()
     system_bench.main()
     print()

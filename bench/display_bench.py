@@ -12,7 +12,8 @@ changed is what keeps the Pi's CPU near idle.
 Then a whole `LobbyDisplay` (display/main.py) runs on SDL's dummy video and audio drivers,
 with a voice pack of silent clips and no MQTT link: a queue state, then calls, go straight
 into `received()`, the calls from another thread as from paho's. For each call it times
-the event-to-first-clip latency, from `received()` to the announcer starting the chime,
+the event-to-first-clip latency, from `received()` to the announcer starting the call
+(its chime and words, played as one sound),
 with the loop stepping at 30 frames a second as `antre-display` does and, for the best
 case, as fast as it can. Each call has a fresh id and is spoken to the end before the next
 one. The gaps the announcer leaves between clips and between calls are pauses by design,
@@ -32,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
@@ -49,7 +50,7 @@ from contract.messages import CallEvent, QueueState, ServiceView, encode
 from contract.site import Display, Site
 from contract.site_loader import load_site
 from contract.topics import Topics
-from display.announcer import PygameClipPlayer
+from display.announcer import Cue, Pauses, PygameClipPlayer
 from display.main import FRAMES_PER_SECOND, LobbyDisplay, Options
 from display.model import CallShown, ScreenModel, WaitingShown
 from display.screen import Screen
@@ -179,7 +180,8 @@ def _lobby_run() -> _LobbyRun:
         )
         try:
             drivers = f"{pygame.display.get_driver()}/{pygame.mixer.get_driver()}"
-            lobby.announcer.clip_gap = lobby.announcer.call_gap = 0.0
+            lobby.announcer.pauses = Pauses(word=0.0, chime=0.0, phrase=0.0, language=0.0)
+            lobby.announcer.call_gap = 0.0
             lobby.received(topics.state, encode(_state(site)))
             _step_for(lobby, 1.0)
             rss_started, source = _rss_mb()
@@ -203,14 +205,14 @@ def _quiet_pack(folder: Path) -> VoicePack:
     return VoicePack.load(folder, english=False)
 
 
-def _timing_chimes(chimes: list[float]) -> Callable[[PygameClipPlayer, str], None]:
-    """`PygameClipPlayer.play` that also notes when the chime, each call's first clip,
-    was started (`time.perf_counter()`)."""
+def _timing_chimes(chimes: list[float]) -> Callable[[PygameClipPlayer, Sequence[Cue]], None]:
+    """`PygameClipPlayer.play` that also notes when a call starting with the chime was
+    started (`time.perf_counter()`)."""
     play = PygameClipPlayer.play
 
-    def timed(player: PygameClipPlayer, name: str) -> None:
-        play(player, name)
-        if name == CHIME:
+    def timed(player: PygameClipPlayer, cues: Sequence[Cue]) -> None:
+        play(player, cues)
+        if cues and cues[0].name == CHIME:
             chimes.append(time.perf_counter())
 
     return timed

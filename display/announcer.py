@@ -2,14 +2,18 @@
 loket lima", composed of the voice pack's clips (`display.voice`).
 
 Calls wait in a first-in-first-out queue and are spoken one after the other, never over
-each other: one clip at a time on one mixer channel. The display's main loop calls
-`Announcer.update(time.monotonic())` every frame; there are no threads. A call id is
-spoken once (the same call delivered twice, e.g. after a reconnect, is not repeated); a
-recall is a new event with its own id, so it is spoken again. `speaking` is the id of
-the call being spoken, for the screen's highlight.
+each other. The display's main loop calls `Announcer.update(time.monotonic())` every
+frame; there are no threads. A call id is spoken once (the same call delivered twice,
+e.g. after a reconnect, is not repeated); a recall is a new event with its own id, so it
+is spoken again. `speaking` is the id of the call being spoken, for the screen.
 
-The scheduling knows nothing of pygame: it drives a `ClipPlayer` (play a clip, say
-whether one is playing). `PygameClipPlayer` is the real one.
+An announcement is played as one sound: its clips laid end to end at offsets computed
+from their lengths and the pauses between them (`timeline`), so a word follows the one
+before it to the sample, never a frame late.
+
+The scheduling knows nothing of pygame: it drives a `ClipPlayer` (how long a clip lasts;
+play an announcement; whether it is still playing). `PygameClipPlayer` is the
+real one.
 """
 
 import logging
@@ -111,32 +115,118 @@ def english_number_words(n: int) -> list[str]:
     return [f"en/{ENGLISH_UNITS[int(c)]}" for c in str(n)]
 
 
+# -- when it is said --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Pauses:
+    """The silences of an announcement, in seconds.
+
+    `word` between two words of a phrase (a clip carries a few milliseconds of its own at
+    each end); `chime` after the chime; `phrase` where the ticket ends and the counter
+    begins ("...tiga | silakan menuju loket lima"), so that the two numbers never run
+    together; `language` before the English.
+    """
+
+    word: float = 0.0
+    chime: float = 0.06
+    phrase: float = 0.14
+    language: float = 0.3
+
+    def before(self, previous: str, name: str) -> float:
+        """The pause between the clips `previous` and `name`."""
+        if previous == CHIME:
+            return self.chime
+        if name == ENGLISH_START:
+            return self.language
+        if name in ("silakan", "en/please-go-to"):
+            return self.phrase
+        return self.word
+
+
+# The first clip of the English part.
+ENGLISH_START = "en/number"
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A clip of an announcement and when it starts, in seconds from the first clip."""
+
+    name: str
+    at: float
+
+
+def timeline(
+    clips: Sequence[str], length: Callable[[str], float], pauses: Pauses
+) -> tuple[list[Cue], float]:
+    """When each clip of an announcement starts, and how long the whole lasts (seconds):
+    each clip after the one before it, its `length`, and the pause between them."""
+    cues: list[Cue] = []
+    at = 0.0
+    previous: str | None = None
+    for name in clips:
+        if previous is not None:
+            at += pauses.before(previous, name)
+        cues.append(Cue(name, at))
+        at += length(name)
+        previous = name
+    return cues, at
+
+
+def announcement_seconds(
+    clips: Sequence[str], length: Callable[[str], float], pauses: Pauses | None = None
+) -> float:
+    """How long an announcement of `clips` lasts, from the first clip to the end of the
+    last (`length` gives each clip's seconds)."""
+    return timeline(clips, length, pauses or Pauses())[1]
+
+
 # -- who says it -------------------------------------------------------------------------
 
 
 class ClipPlayer(Protocol):
-    """Plays clips of a voice pack by name, one at a time."""
+    """Plays announcements made of a voice pack's clips, one at a time."""
 
-    def play(self, name: str) -> None: ...
+    def length(self, name: str) -> float:
+        """How long the clip lasts, in seconds (0 for a clip it does not have)."""
+        ...
 
-    def busy(self) -> bool: ...
+    def play(self, cues: Sequence[Cue]) -> None:
+        """Starts an announcement: each clip at its offset, as one sound."""
+        ...
+
+    def busy(self) -> bool:
+        """True while an announcement is being played."""
+        ...
 
 
 @dataclass(slots=True)
 class _Utterance:
     call_id: str
+    # The full announcement (with the English, if the display speaks it).
     clips: list[str]
     # How many more times the whole announcement is said after this one.
     repeats_left: int
 
 
+@dataclass(slots=True)
+class _Playing:
+    """The announcement being played."""
+
+    utterance: _Utterance
+    clips: list[str]
+    cues: list[Cue]
+    started: float
+    ends: float
+
+
 class Announcer:
     """Speaks calls in arrival order, one at a time, each `repeat` times in a row.
 
-    Gaps, in seconds: `clip_gap` between the clips of one announcement, `repeat_gap`
-    before a repetition, `call_gap` between two calls. `clip_timeout` is how long a clip
-    may play before the announcer moves on regardless (an audio device that stopped
-    reporting must not silence every later call).
+    Seconds: `pauses` within an announcement, `repeat_gap` before a repetition,
+    `call_gap` between two calls. `clip_timeout` is how long past its end an announcement may
+    still be reported playing before the announcer moves on regardless (an audio device
+    that stopped reporting must not silence every later call).
     """
 
     # How many call ids are remembered to refuse duplicates; far more than one display
@@ -153,10 +243,10 @@ class Announcer:
         *,
         english: bool = False,
         repeat: int = 1,
-        clip_gap: float = 0.04,
-        repeat_gap: float = 0.8,
-        call_gap: float = 1.2,
-        clip_timeout: float = 15.0,
+        pauses: Pauses | None = None,
+        repeat_gap: float = 0.6,
+        call_gap: float = 0.8,
+        clip_timeout: float = 2.0,
         counter_words: Callable[[int], Sequence[str]] = number_words,
     ) -> None:
         if repeat < 1:
@@ -164,16 +254,16 @@ class Announcer:
         self._player = player
         self.english = english
         self.repeat = repeat
-        self.clip_gap = clip_gap
+        self.pauses = pauses or Pauses()
         self.repeat_gap = repeat_gap
         self.call_gap = call_gap
         self.clip_timeout = clip_timeout
         self._counter_words = counter_words
         self._waiting: deque[_Utterance] = deque()
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._playing: _Playing | None = None
+        # The utterance being said (between its repetitions too).
         self._current: _Utterance | None = None
-        self._next_clip = 0
-        self._playing_since: float | None = None
         self._not_before = -float("inf")
         # The id of the call being spoken (from its first clip to the end of its last
         # repetition), for the screen's highlight.
@@ -212,37 +302,45 @@ class Announcer:
 
     def update(self, now: float) -> None:
         """Moves the announcements on; call it every frame with `time.monotonic()`."""
-        if self._playing_since is not None:
-            if self._player.busy() and now - self._playing_since < self.clip_timeout:
+        playing = self._playing
+        if playing is not None:
+            if now < playing.ends:
                 return
-            self._playing_since = None
-            self._clip_done(now)
+            if self._player.busy() and now < playing.ends + self.clip_timeout:
+                return
+            self._playing = None
+            self._said(playing, now)
         if now < self._not_before:
             return
         if self._current is None:
             if not self._waiting:
                 return
             self._current = self._waiting.popleft()
-            self._next_clip = 0
             self.speaking = self._current.call_id
-        self._player.play(self._current.clips[self._next_clip])
-        self._next_clip += 1
-        self._playing_since = now
+        self._start(self._current, now)
 
-    def _clip_done(self, now: float) -> None:
-        current = self._current
-        assert current is not None
-        if self._next_clip < len(current.clips):
-            self._not_before = now + self.clip_gap
-            return
-        self.spoken.append((current.call_id, list(current.clips)))
+    def _start(self, utterance: _Utterance, now: float) -> None:
+        clips = utterance.clips
+        cues, seconds = timeline(clips, self._player.length, self.pauses)
+        log.info(
+            "announcing %s (%.1f s, %d waiting): %s",
+            utterance.call_id,
+            seconds,
+            len(self._waiting),
+            " ".join(clips),
+        )
+        self._player.play(cues)
+        self._playing = _Playing(utterance, list(clips), cues, now, now + seconds)
+
+    def _said(self, playing: _Playing, now: float) -> None:
+        current = playing.utterance
+        self.spoken.append((current.call_id, playing.clips))
         self.spoken_count += 1
         if len(self.spoken) > 2 * self.REMEMBERED_SPOKEN:
             # Cut by half at a time: deleting a list's head one entry at a time is dear.
             del self.spoken[: -self.REMEMBERED_SPOKEN]
         if current.repeats_left > 0:
             current.repeats_left -= 1
-            self._next_clip = 0
             self._not_before = now + self.repeat_gap
             return
         self._current = None
@@ -256,19 +354,23 @@ class Announcer:
 
 
 class PygameClipPlayer:
-    """Plays a voice pack's clips on one reserved pygame mixer channel.
+    """Plays a voice pack's announcements on one reserved pygame mixer channel.
 
     Every clip is loaded as a `pygame.mixer.Sound` here, at start-up; a clip pygame
-    cannot load raises `VoicePackError` naming it. The mixer must be initialised first
+    cannot load raises `VoicePackError` naming it. An announcement is laid out as one
+    sound, its clips at their offsets with silence between them, so its words follow each
+    other to the sample whatever the frame rate. The mixer must be initialised first
     (`pygame.mixer.pre_init()` before `pygame.init()` or `pygame.mixer.init()`).
     """
 
     def __init__(self, pack: VoicePack, channel: int = 0) -> None:
-        if not pygame.mixer.get_init():
+        settings = pygame.mixer.get_init()
+        if not settings:
             raise AntreError(
                 "pygame.mixer is not initialised: call pygame.mixer.pre_init() and then "
                 "pygame.init() or pygame.mixer.init() before loading the voice pack"
             )
+        rate, size, channels = settings
         sounds: dict[str, pygame.mixer.Sound] = {}
         problems: dict[str, str] = {}
         for name, path in pack.clips.items():
@@ -279,17 +381,58 @@ class PygameClipPlayer:
         if problems:
             raise VoicePackError(pack.folder, problems)
         self._sounds = sounds
+        # The clips as the mixer holds them (its rate, sample format and channels).
+        self._raw = {name: sound.get_raw() for name, sound in sounds.items()}
+        self._rate = rate
+        self._frame_bytes = abs(size) // 8 * channels
+        self._silence = _silent_frame(size, channels)
         # Reserved, so sounds played elsewhere with find_channel() never take it.
         pygame.mixer.set_reserved(channel + 1)
         self._channel = pygame.mixer.Channel(channel)
+        # The announcement being played: the channel plays it from this reference.
+        self._sound: pygame.mixer.Sound | None = None
 
-    def play(self, name: str) -> None:
-        sound = self._sounds.get(name)
-        if sound is None:
-            # E.g. English asked of a pack loaded without it: skip the word, keep going.
-            log.error("voice pack has no clip %r", name)
+    def length(self, name: str) -> float:
+        raw = self._raw.get(name)
+        return 0.0 if raw is None else len(raw) / self._frame_bytes / self._rate
+
+    def compose(self, cues: Sequence[Cue]) -> bytes:
+        """An announcement as the mixer plays it: each clip's samples from the frame of
+        its offset, silence between them."""
+        parts: list[bytes] = []
+        frames = 0
+        for cue in cues:
+            raw = self._raw.get(cue.name)
+            if raw is None:
+                # E.g. English asked of a pack loaded without it: skip the word, keep going.
+                log.error("voice pack has no clip %r", cue.name)
+                continue
+            start = round(cue.at * self._rate)
+            if start > frames:
+                parts.append(self._silence * (start - frames))
+                frames = start
+            parts.append(raw)
+            frames += len(raw) // self._frame_bytes
+        return b"".join(parts)
+
+    def play(self, cues: Sequence[Cue]) -> None:
+        samples = self.compose(cues)
+        if not samples:
             return
-        self._channel.play(sound)
+        self._sound = pygame.mixer.Sound(buffer=samples)
+        self._channel.play(self._sound)
 
     def busy(self) -> bool:
         return bool(self._channel.get_busy())
+
+
+def _silent_frame(size: int, channels: int) -> bytes:
+    """One frame of silence in the mixer's format: zero for signed and float samples,
+    the middle of the range for unsigned ones (8 or 16 bits, little-endian)."""
+    if size == 8:
+        sample = b"\x80"
+    elif size == 16:
+        sample = b"\x00\x80"
+    else:
+        sample = bytes(abs(size) // 8)
+    return sample * channels

@@ -1,10 +1,15 @@
 """`antre-voice-pack --out DIR [--english]`: makes the default voice pack with espeak-ng.
 
 One clip per word, spoken by espeak-ng's Indonesian voice (`-v id`; English clips with
-`-v en`), then trimmed of the silence espeak-ng puts around a word and brought to the
-same loudness, so the words of an announcement follow each other without holes and
-without one word shouting over the next. The chime is synthesised here: a two-tone
-"ding-dong". Everything after espeak-ng is plain Python (`wave`, `array`): no sox.
+`-v en`), then trimmed of the silence around it and brought to the same loudness, so the
+words of an announcement follow each other without holes and without one word shouting
+over the next. The chime is synthesised here: a short two-tone "ding-dong". Everything
+after espeak-ng is plain Python (`wave`, `array`): no sox.
+
+A word is said as it sounds inside a sentence, not as a sentence of its own: espeak-ng
+stretches the last syllable before the end of an utterance (a fifth longer, and ten of
+them make an announcement a second longer). So each word is spoken with a pause and a
+carrier syllable after it ("nomor ... pa"), and the word is cut out before the pause.
 
 Needs the Debian package `espeak-ng` (`apt-get install espeak-ng`).
 """
@@ -23,21 +28,48 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
-from display.voice import CHIME, ENGLISH_LETTER_CLIPS, clip_file, required_clips
+from display.voice import (
+    CHIME,
+    ENGLISH_LETTER_CLIPS,
+    ENGLISH_PHRASE_CLIPS,
+    PHRASE_CLIPS,
+    clip_file,
+    required_clips,
+)
 
 RATE = 22050  # espeak-ng's own output rate; the chime is made at the same rate.
 FULL_SCALE = 32767
-# Words per minute: a little slower than espeak-ng's 175, for a hall with an echo.
-SPEED_WPM = 150
+# Words per minute (espeak-ng's own is 175). The fixed phrase ("nomor antrean", "silakan
+# menuju loket", and its English) is heard in every call and known by heart after the
+# first few: it is said briskly. The letters and numbers, the only words that change
+# from call to call and the ones a listener must catch, are said at espeak-ng's own
+# pace, which (cut from a sentence, see `speak`) is unhurried.
+PHRASE_WPM = 220
+WORD_WPM = 175
+# What follows each word while it is spoken, to be cut off: a pause, then a syllable.
+CARRIER = "pa"
+CARRIER_PAUSE_MS = 400
+# The pause is the longest quiet stretch of what espeak-ng says; a word holds shorter ones
+# (a stop consonant's closure). Below this, the pause was not found: an error.
+CARRIER_PAUSE_MIN_SECONDS = 0.25
 # Loudness target of every clip (RMS of the trimmed clip), and a ceiling for its peak.
 TARGET_RMS_DBFS = -18.0
 PEAK_CEILING_DBFS = -1.0
+# The share of a clip's samples allowed past the ceiling before the soft knee (at KNEE of
+# the ceiling) brings them under it.
+PEAK_SHARE = 0.002
+KNEE = 0.85
 # Trimming: a sample counts as sound when it is louder than the clip's peak minus this.
 SILENCE_BELOW_PEAK_DB = 40.0
 # What is kept around the sound after trimming, and the fade over it (no clicks).
-PAD_SECONDS = 0.010
-FADE_SECONDS = 0.005
+PAD_SECONDS = 0.005
+FADE_SECONDS = 0.004
+# The window over which loudness is measured to find quiet stretches.
+WINDOW_SECONDS = 0.005
+# The chime: how long it lasts (the goal of issue #16 is at most 0.8 s).
+CHIME_SECONDS = 0.55
 
 # What espeak-ng is asked to say when it is not the clip's name itself.
 SPOKEN_TEXT: dict[str, str] = {
@@ -145,26 +177,72 @@ def trim(clip: Clip) -> Clip:
 
 
 def normalise(clip: Clip) -> Clip:
-    """Scales the clip to the target RMS, or less if its peak would pass the ceiling."""
+    """Scales the clip to the target RMS, or less if its loudest samples would pass the
+    ceiling. The few loudest (PEAK_SHARE of them: a consonant's burst, say) do not count:
+    a soft knee rounds them off below the ceiling, rather than one burst keeping a whole
+    word quieter than the rest."""
     level = rms(clip.samples)
-    top = peak(clip.samples)
     if level == 0:
         return clip
-    gain = min(
-        FULL_SCALE * 10 ** (TARGET_RMS_DBFS / 20) / level,
-        FULL_SCALE * 10 ** (PEAK_CEILING_DBFS / 20) / top,
-    )
-    # The ceiling keeps every product within 16 bits.
-    return Clip(array("h", (round(x * gain) for x in clip.samples)), clip.rate)
+    ordered = sorted(abs(x) for x in clip.samples)
+    loudest = ordered[min(len(ordered) - 1, int(len(ordered) * (1 - PEAK_SHARE)))]
+    ceiling = FULL_SCALE * 10 ** (PEAK_CEILING_DBFS / 20)
+    gain = min(FULL_SCALE * 10 ** (TARGET_RMS_DBFS / 20) / level, ceiling / max(loudest, 1))
+    return Clip(array("h", (soft_limit(x * gain, ceiling) for x in clip.samples)), clip.rate)
+
+
+def soft_limit(x: float, ceiling: float) -> int:
+    """`x` as it is up to KNEE of the ceiling; above, bent smoothly towards the ceiling
+    and never past it (so within 16 bits)."""
+    knee = KNEE * ceiling
+    size = abs(x)
+    if size <= knee:
+        return round(x)
+    bent = knee + (ceiling - knee) * math.tanh((size - knee) / (ceiling - knee))
+    return int(math.copysign(bent, x))
+
+
+def quiet_stretches(samples: Sequence[int], rate: int) -> list[range]:
+    """The stretches, in samples, between the first and the last sound of `samples`
+    where every WINDOW_SECONDS window stays below the clip's peak minus
+    SILENCE_BELOW_PEAK_DB; in order."""
+    window = max(1, round(WINDOW_SECONDS * rate))
+    threshold = peak(samples) * 10 ** (-SILENCE_BELOW_PEAK_DB / 20)
+    loud = [peak(samples[i : i + window]) > threshold for i in range(0, len(samples), window)]
+    if threshold == 0 or True not in loud:
+        return []
+    first, last = loud.index(True), len(loud) - 1 - loud[::-1].index(True)
+    stretches: list[range] = []
+    start: int | None = None
+    for i in range(first, last + 1):
+        if not loud[i] and start is None:
+            start = i
+        elif loud[i] and start is not None:
+            stretches.append(range(start * window, i * window))
+            start = None
+    return stretches
+
+
+def first_word(clip: Clip) -> Clip:
+    """What comes before the longest pause of `clip`: the word, without the carrier
+    syllable spoken after it (`speak`). Raises GeneratorError when there is no pause."""
+    stretches = quiet_stretches(clip.samples, clip.rate)
+    pause = max(stretches, key=len, default=range(0))
+    if len(pause) < CARRIER_PAUSE_MIN_SECONDS * clip.rate:
+        raise GeneratorError(
+            f"no pause of {CARRIER_PAUSE_MIN_SECONDS:.2f} s after the word "
+            f"(the longest: {len(pause) / clip.rate:.3f} s)"
+        )
+    return Clip(clip.samples[: pause.start], clip.rate)
 
 
 def chime(rate: int = RATE) -> Clip:
-    """A two-tone "ding-dong" (660 Hz, then 550 Hz): bell-like partials that fade out."""
-    notes = ((0.0, 660.0), (0.45, 550.0))
-    length = 1.7
+    """A two-tone "ding-dong" (660 Hz, then 550 Hz) of CHIME_SECONDS: bell-like partials
+    that fade out quickly, so the first word follows the "dong" without a wait."""
+    notes = ((0.0, 660.0), (0.2, 550.0))
     partials = ((1.0, 1.0), (2.0, 0.35), (3.0, 0.12))  # (multiple of the note, strength)
-    attack, decay = 0.008, 0.35  # seconds
-    total = round(length * rate)
+    attack, decay = 0.006, 0.14  # seconds
+    total = round(CHIME_SECONDS * rate)
     mix = [0.0] * total
     for start, frequency in notes:
         first = round(start * rate)
@@ -201,10 +279,19 @@ def spoken_text(name: str) -> str:
     return SPOKEN_TEXT.get(name, name.removeprefix("en/"))
 
 
+def speed_wpm(name: str) -> int:
+    """The phrase is said briskly, the letters and numbers at espeak-ng's own pace."""
+    return PHRASE_WPM if name in PHRASE_CLIPS or name in ENGLISH_PHRASE_CLIPS else WORD_WPM
+
+
 def speak(espeak: str, name: str, out: Path) -> None:
-    """Has espeak-ng say one clip's word into the WAV `out`."""
+    """Has espeak-ng say one clip's word into the WAV `out`, followed by a pause and the
+    carrier syllable (SSML), so the word is said as inside a sentence (`first_word`)."""
     voice = "en" if name.startswith("en/") else "id"
-    command = [espeak, "-v", voice, "-s", str(SPEED_WPM), "-w", str(out), spoken_text(name)]
+    ssml = (
+        f'<speak>{escape(spoken_text(name))}<break time="{CARRIER_PAUSE_MS}ms"/> {CARRIER}</speak>'
+    )
+    command = [espeak, "-m", "-v", voice, "-s", str(speed_wpm(name)), "-w", str(out), ssml]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
@@ -212,6 +299,16 @@ def speak(espeak: str, name: str, out: Path) -> None:
     if done.returncode != 0 or not out.is_file():
         detail = done.stderr.strip() or f"exit status {done.returncode}"
         raise GeneratorError(f"espeak-ng failed on clip {name!r} (voice {voice}): {detail}")
+
+
+def word_clip(name: str, raw: Path) -> Clip:
+    """The clip of `name` from what espeak-ng said (`speak`): the word alone, trimmed,
+    at the pack's loudness."""
+    try:
+        word = first_word(read_clip(raw))
+    except GeneratorError as e:
+        raise GeneratorError(f"clip {name!r}: {e}") from e
+    return normalise(trim(word))
 
 
 def generate(out: Path, english: bool = False) -> list[Path]:
@@ -227,7 +324,7 @@ def generate(out: Path, english: bool = False) -> list[Path]:
                 pass
         for name in names:
             path = out / clip_file(name)
-            write_clip(path, normalise(trim(read_clip(raw[name]))))
+            write_clip(path, word_clip(name, raw[name]))
             written.append(path)
     path = out / clip_file(CHIME)
     write_clip(path, chime())

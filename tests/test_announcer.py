@@ -6,11 +6,12 @@ driver, with a pack of short generated tones (real time, well under a second).
 """
 
 import itertools
+import logging
 import math
 import os
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -21,12 +22,17 @@ from contract.errors import AntreError
 from contract.messages import CallEvent
 from display.announcer import (
     Announcer,
+    Cue,
+    Pauses,
     PygameClipPlayer,
     announcement_clips,
+    announcement_seconds,
     english_number_words,
+    timeline,
 )
 from display.voice import VoicePack, clip_file, required_clips
 from display.voice_pack_generator import Clip, write_clip
+from tests.announcer_fixtures import Clock, FakePlayer, StuckPlayer
 
 FPS = 30
 CHIME_AND_INTRO = ["chime", "nomor", "antrean"]
@@ -53,53 +59,20 @@ def call(
     )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-
-class FakePlayer:
-    """Plays each clip for `seconds` of fake time; notes any clip started over another."""
-
-    def __init__(self, clock: Clock, seconds: float = 0.3) -> None:
-        self.clock = clock
-        self.seconds = seconds
-        self.until = -math.inf
-        self.plays: list[tuple[float, str]] = []
-        self.overlaps: list[str] = []
-
-    def play(self, name: str) -> None:
-        if self.busy():
-            self.overlaps.append(name)
-        self.plays.append((self.clock.now, name))
-        self.until = self.clock.now + self.seconds
-
-    def busy(self) -> bool:
-        return self.clock.now < self.until
-
-    def names(self) -> list[str]:
-        return [name for _, name in self.plays]
-
-
-class StuckPlayer(FakePlayer):
-    """An audio device that never reports the end of a clip."""
-
-    def busy(self) -> bool:
-        return bool(self.plays)
-
-
-def run(announcer: Announcer, clock: Clock, seconds: float) -> list[str | None]:
+def run(announcer: Announcer, clock: Clock, seconds: float, fps: float = FPS) -> list[str | None]:
     """Runs the main loop for `seconds` of fake time; returns `speaking` at each frame."""
     seen: list[str | None] = []
     end = clock.now + seconds
     while clock.now < end:
         announcer.update(clock.now)
         seen.append(announcer.speaking)
-        clock.now += 1 / FPS
+        clock.now += 1 / fps
     return seen
 
 
-def run_until_idle(announcer: Announcer, clock: Clock, limit: float = 120.0) -> list[str | None]:
+def run_until_idle(
+    announcer: Announcer, clock: Clock, limit: float = 120.0, fps: float = FPS
+) -> list[str | None]:
     seen: list[str | None] = []
     end = clock.now + limit
     while clock.now < end:
@@ -107,7 +80,7 @@ def run_until_idle(announcer: Announcer, clock: Clock, limit: float = 120.0) -> 
         seen.append(announcer.speaking)
         if announcer.idle:
             return seen
-        clock.now += 1 / FPS
+        clock.now += 1 / fps
     raise AssertionError(f"still speaking after {limit} s")
 
 
@@ -336,16 +309,84 @@ def test_english_is_spoken_after_the_indonesian(clock: Clock) -> None:
 
 
 def test_a_stuck_audio_device_does_not_stop_the_announcements(clock: Clock) -> None:
-    # GIVEN a player that never reports a clip as finished
+    # GIVEN a player that never reports an announcement as finished
     player = StuckPlayer(clock)
-    announcer = Announcer(player, clip_timeout=2.0)
-    announcer.announce(call("A023", 5))
+    announcer = Announcer(player, clip_timeout=2.0, call_gap=0.5)
+    first, second = call("A023", 5), call("B110", 12)
+    announcer.announce(first)
+    announcer.announce(second)
     # WHEN the main loop runs on
     run_until_idle(announcer, clock, limit=60)
-    # THEN every clip was still given its turn, one per timeout
-    assert player.names() == announcement_clips(call("A023", 5), english=False)
-    starts = [t for t, _ in player.plays]
-    assert all(b - a >= 2.0 for a, b in itertools.pairwise(starts))
+    # THEN both were still played, the second once the first's end plus the timeout passed
+    (start_1, cues_1), (start_2, _) = player.announcements
+    end_1 = start_1 + cues_1[-1].at + player.length(cues_1[-1].name)
+    assert start_2 >= end_1 + 2.0 + 0.5
+    assert [call_id for call_id, _ in announcer.spoken] == [first.id, second.id]
+
+
+def test_a_call_is_logged_when_it_starts_and_when_it_ends(
+    player: FakePlayer, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a call announced
+    caplog.set_level(logging.INFO, logger="display.announcer")
+    announcer = Announcer(player)
+    announcer.announce(call("A023", 5, call_id="c-7"))
+    # WHEN its first clip is played
+    run(announcer, clock, 1 / FPS)
+    # THEN the log already says it is being announced, with its words
+    assert "announcing c-7 (" in caplog.text
+    assert "nomor antrean a dua puluh tiga silakan menuju loket lima" in caplog.text
+
+
+# -- word boundaries ---------------------------------------------------------------------
+
+LENGTHS = {"chime": 0.55, "nomor": 0.31, "antrean": 0.47, "a": 0.153, "dua": 0.251}
+
+
+@pytest.mark.parametrize("fps", [30, 7, 61])
+def test_words_follow_each_other_to_the_sample_whatever_the_frame_rate(
+    clock: Clock, fps: int
+) -> None:
+    # GIVEN clips of uneven lengths, none a whole number of frames
+    player = FakePlayer(clock, seconds=0.2371, lengths=LENGTHS)
+    pauses = Pauses(word=0.0, chime=0.06, phrase=0.14)
+    announcer = Announcer(player, pauses=pauses)
+    # WHEN a call is announced with the loop at `fps` frames a second
+    clock.now = 0.013
+    announcer.announce(call("A023", 5))
+    run_until_idle(announcer, clock, fps=fps)
+    # THEN each word starts when the one before it ends, plus the pause between them:
+    # not at the next frame
+    starts = [at for at, _ in player.plays]
+    names = player.names()
+    for i in range(1, len(names)):
+        pause = (
+            pauses.chime
+            if names[i - 1] == "chime"
+            else pauses.phrase
+            if names[i] == "silakan"
+            else pauses.word
+        )
+        expected = starts[i - 1] + player.length(names[i - 1]) + pause
+        assert starts[i] == pytest.approx(expected, abs=1e-9), names[i]
+    # AND the whole call is one announcement, started on the first frame
+    assert len(player.announcements) == 1
+    assert player.announcements[0][0] == pytest.approx(0.013)
+
+
+def test_the_pauses_fall_between_the_parts_of_an_announcement() -> None:
+    pauses = Pauses(word=0.01, chime=0.1, phrase=0.2, language=0.5)
+    full = announcement_clips(call("A023", 5), english=True)
+    cues, seconds = timeline(full, lambda name: 1.0, pauses)
+    gaps = {
+        cue.name: round(cue.at - before.at - 1.0, 6) for before, cue in itertools.pairwise(cues)
+    }
+    assert gaps["nomor"] == 0.1  # after the chime
+    assert gaps["silakan"] == 0.2  # between the ticket and the counter
+    assert gaps["en/number"] == 0.5  # before the English
+    assert gaps["en/please-go-to"] == 0.2
+    assert gaps["antrean"] == gaps["dua"] == gaps["menuju"] == 0.01
+    assert seconds == pytest.approx(cues[-1].at + 1.0)
 
 
 # -- the real mixer ----------------------------------------------------------------------
@@ -382,19 +423,22 @@ def mixer(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 class RecordingPlayer:
-    """Passes clips to the real player, noting when each started and whether the
-    channel was still busy with the one before."""
+    """Passes announcements to the real player, noting when each started and whether
+    the channel was still busy with the one before."""
 
     def __init__(self, inner: PygameClipPlayer) -> None:
         self.inner = inner
-        self.plays: list[tuple[float, str]] = []
+        self.plays: list[tuple[float, list[str]]] = []
         self.overlaps: list[str] = []
 
-    def play(self, name: str) -> None:
+    def length(self, name: str) -> float:
+        return self.inner.length(name)
+
+    def play(self, cues: Sequence[Cue]) -> None:
         if self.inner.busy():
-            self.overlaps.append(name)
-        self.plays.append((time.monotonic(), name))
-        self.inner.play(name)
+            self.overlaps.append(cues[0].name)
+        self.plays.append((time.monotonic(), [cue.name for cue in cues]))
+        self.inner.play(cues)
 
     def busy(self) -> bool:
         return self.inner.busy()
@@ -404,7 +448,7 @@ class RecordingPlayer:
 def test_two_calls_on_the_real_mixer_are_spoken_one_after_the_other(tone_pack: Path) -> None:
     # GIVEN the real mixer playing a pack of 30 ms tones, and two calls at once
     player = RecordingPlayer(PygameClipPlayer(VoicePack.load(tone_pack, english=True)))
-    announcer = Announcer(player, clip_gap=0.0, call_gap=0.05)
+    announcer = Announcer(player, call_gap=0.05)
     first, second = call("A023", 5), call("B110", 12)
     announcer.announce(first)
     announcer.announce(second)
@@ -414,32 +458,53 @@ def test_two_calls_on_the_real_mixer_are_spoken_one_after_the_other(tone_pack: P
         assert time.monotonic() < deadline, "the mixer never finished"
         announcer.update(time.monotonic())
         time.sleep(0.002)
-    # THEN every clip of the first call was played, then every clip of the second
-    names = [name for _, name in player.plays]
-    assert names == announcement_clips(first, english=False) + announcement_clips(
-        second, english=False
-    )
-    # AND each clip started only once the channel had finished the one before
+    # THEN each call was played as one sound, the first then the second
+    assert [names for _, names in player.plays] == [
+        announcement_clips(first, english=False),
+        announcement_clips(second, english=False),
+    ]
+    # AND the second started only once the channel had finished the first
     assert player.overlaps == []
-    starts = [t for t, _ in player.plays]
-    # (The dummy driver mixes ahead by up to a buffer, 12 ms: hence the half.)
-    assert all(b - a >= TONE_SECONDS / 2 for a, b in itertools.pairwise(starts))
+    (start_1, names_1), (start_2, _) = player.plays
+    assert start_2 - start_1 >= announcement_seconds(names_1, player.length, announcer.pauses)
     assert [call_id for call_id, _ in announcer.spoken] == [first.id, second.id]
+
+
+@pytest.mark.usefixtures("mixer")
+def test_the_real_player_lays_each_clip_at_its_sample(tone_pack: Path) -> None:
+    # GIVEN the real player and the timeline of a call
+    pack = VoicePack.load(tone_pack, english=False)
+    player = PygameClipPlayer(pack)
+    clips = announcement_clips(call("A023", 5), english=False)
+    cues, seconds = timeline(clips, player.length, Pauses(word=0.01, chime=0.1, phrase=0.2))
+    # WHEN the announcement is composed into one sound
+    samples = player.compose(cues)
+    # THEN each clip's samples begin at the frame of its offset, silence between them
+    rate = 22050
+    for cue in cues:
+        raw = pygame.mixer.Sound(pack.path(cue.name)).get_raw()
+        start = round(cue.at * rate) * 2
+        assert samples[start : start + len(raw)] == raw, cue.name
+    assert len(samples) / 2 / rate == pytest.approx(seconds, abs=1 / rate)
+    gap_start = round((cues[0].at + player.length("chime")) * rate) * 2
+    assert samples[gap_start : round(cues[1].at * rate) * 2].strip(b"\x00") == b""
 
 
 @pytest.mark.usefixtures("mixer")
 def test_the_real_player_loads_every_clip(tone_pack: Path) -> None:
     # GIVEN a pack without English, and a real player on it
     player = PygameClipPlayer(VoicePack.load(tone_pack, english=False))
+    assert player.length("chime") == pytest.approx(TONE_SECONDS, abs=1 / 22050)
     # WHEN a clip is played THEN the channel is busy with it, then free again
-    player.play("chime")
+    player.play([Cue("chime", 0.0)])
     assert player.busy()
     deadline = time.monotonic() + 2
     while player.busy():
         assert time.monotonic() < deadline
         time.sleep(0.005)
     # AND a clip the pack was not loaded with is skipped, not a crash
-    player.play("en/counter")
+    assert player.length("en/counter") == 0.0
+    player.play([Cue("en/counter", 0.0)])
     assert not player.busy()
 
 

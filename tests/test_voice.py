@@ -7,12 +7,16 @@ work on a copy.
 
 import math
 import shutil
+import subprocess
+import tempfile
 import wave
 from array import array
 from pathlib import Path
 
 import pytest
 
+from contract.messages import CallEvent
+from display.announcer import Pauses, announcement_clips, announcement_seconds
 from display.voice import (
     ENGLISH_CLIPS,
     REQUIRED_CLIPS,
@@ -21,7 +25,15 @@ from display.voice import (
     clip_file,
     required_clips,
 )
-from display.voice_pack_generator import main, read_clip
+from display.voice_pack_generator import (
+    GeneratorError,
+    first_word,
+    main,
+    normalise,
+    read_clip,
+    speed_wpm,
+    trim,
+)
 
 FULL_SCALE = 32767
 
@@ -104,8 +116,53 @@ def test_generated_word_clips_are_trimmed(espeak_pack: Path) -> None:
         # THEN there is hardly any: at most 25 ms either side
         assert lead <= 0.025, (name, lead)
         assert tail <= 0.025, (name, tail)
-        # AND the word itself is still there: longer than a fifth of a second
-        assert len(clip.samples) / clip.rate > 0.2, name
+        # AND the word itself is still there (the carrier syllable after it is not): a
+        # letter is a tenth of a second or more, no word reaches a second
+        assert 0.1 < len(clip.samples) / clip.rate < 1.0, name
+
+
+def test_generated_words_are_shorter_than_espeak_saying_each_alone(espeak_pack: Path) -> None:
+    # GIVEN the words of "A023, loket 5" from the pack, and espeak-ng saying each alone at
+    # the same pace (it stretches the last syllable of an utterance)
+    words = ["nomor", "antrean", "a", "dua", "puluh", "tiga", "silakan", "menuju", "loket"]
+    alone = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for word in words:
+            wav = Path(scratch) / f"{word}.wav"
+            speed = str(speed_wpm(word))
+            subprocess.run(["espeak-ng", "-v", "id", "-s", speed, "-w", str(wav), word], check=True)
+            alone.append(normalise(trim(read_clip(wav))))
+    packed = [read_clip(espeak_pack / clip_file(word)) for word in words]
+    # THEN together the pack's words are at least 5 % shorter (cut from before a pause,
+    # they are said as inside a sentence)
+    assert sum(len(c.samples) for c in packed) < 0.95 * sum(len(c.samples) for c in alone)
+    # AND a clip with no pause in it cannot be cut (the carrier was not found)
+    with pytest.raises(GeneratorError, match="no pause"):
+        first_word(alone[0])
+
+
+def test_a_typical_call_from_the_generated_pack_lasts_at_most_four_seconds(
+    espeak_pack: Path,
+) -> None:
+    # GIVEN the generated pack's clip lengths and the announcer's pauses
+    def length(name: str) -> float:
+        clip = read_clip(espeak_pack / clip_file(name))
+        return len(clip.samples) / clip.rate
+
+    event = CallEvent(
+        id="c",
+        kind="called",
+        number="A023",
+        service="A",
+        counter=5,
+        counter_name="Loket 5",
+        at="2026-12-07T09:00:00+08:00",
+    )
+    # WHEN "A023, loket 5" is laid out
+    seconds = announcement_seconds(announcement_clips(event), length, Pauses())
+    # THEN it lasts at most 4.0 s, chime included, and the chime at most 0.8 s (#16)
+    assert seconds <= 4.0
+    assert length("chime") <= 0.8
 
 
 def test_generated_clips_have_similar_loudness(espeak_pack: Path) -> None:
@@ -130,13 +187,14 @@ def test_chime_is_a_high_tone_then_a_lower_one(espeak_pack: Path) -> None:
     # GIVEN the generated chime
     clip = read_clip(espeak_pack / "chime.wav")
     rate = clip.rate
-    ding = clip.samples[int(0.05 * rate) : int(0.40 * rate)]
-    dong = clip.samples[int(0.70 * rate) : int(1.20 * rate)]
+    ding = clip.samples[int(0.02 * rate) : int(0.18 * rate)]
+    dong = clip.samples[int(0.24 * rate) : int(0.45 * rate)]
     # WHEN the strength of 660 Hz and 550 Hz is measured early and late
     # THEN first the 660 Hz tone dominates, then the 550 Hz one
     assert tone_power(ding, rate, 660) > 10 * tone_power(ding, rate, 550)
     assert tone_power(dong, rate, 550) > 10 * tone_power(dong, rate, 660)
-    # AND it fades out rather than stopping with a click
+    # AND it is short (#16: at most 0.8 s), and fades out rather than stopping with a click
+    assert len(clip.samples) / rate <= 0.8
     assert max(abs(x) for x in clip.samples[-50:]) < FULL_SCALE // 100
 
 
