@@ -11,8 +11,18 @@ An announcement is played as one sound: its clips laid end to end at offsets com
 from their lengths and the pauses between them (`timeline`), so a word follows the one
 before it to the sample, never a frame late.
 
+When calls pile up (a burst: many counters calling at once), the queue is kept short
+rather than long (docs/display.md, "Bursts"):
+
+- while `backlog` calls (two) or more wait behind it, a call is said in its short form,
+  "a dua puluh tiga, loket lima": no "nomor antrean" and "silakan menuju", no English,
+  no repetition, and no chime but for the first call of the burst; the English of a
+  call being said is dropped, in the pause before it, once that many calls wait;
+- a call whose turn comes more than `max_wait` seconds after it arrived is not said at
+  all: it was on the board when it came, and a clerk has stopped waiting for it.
+
 The scheduling knows nothing of pygame: it drives a `ClipPlayer` (how long a clip lasts;
-play an announcement; whether it is still playing). `PygameClipPlayer` is the
+play an announcement; stop it; whether it is still playing). `PygameClipPlayer` is the
 real one.
 """
 
@@ -20,7 +30,7 @@ import logging
 import os
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -87,6 +97,17 @@ def announcement_clips(
     return clips
 
 
+def short_clips(
+    call: CallEvent, *, counter_words: Callable[[int], Sequence[str]] = number_words
+) -> list[str]:
+    """The short form said while other calls wait (no chime; the announcer adds it to
+    the first call of a burst): the ticket, "loket", the counter: "a dua puluh tiga,
+    loket lima". The same words as the full form, fewer of them."""
+    if call.counter < 0:
+        raise ValueError(f"counter number {call.counter} cannot be read")
+    return [*ticket_words(call.number), "loket", *counter_words(call.counter)]
+
+
 def english_ticket_words(number: str) -> list[str]:
     """A ticket in English clips, as printed: "A023" -> a, zero, two, three.
 
@@ -124,8 +145,8 @@ class Pauses:
 
     `word` between two words of a phrase (a clip carries a few milliseconds of its own at
     each end); `chime` after the chime; `phrase` where the ticket ends and the counter
-    begins ("...tiga | silakan menuju loket lima"), so that the two numbers never run
-    together; `language` before the English.
+    begins ("...tiga | silakan menuju loket lima", "...tiga | loket lima"), so that the
+    two numbers never run together; `language` before the English.
     """
 
     word: float = 0.0
@@ -139,7 +160,7 @@ class Pauses:
             return self.chime
         if name == ENGLISH_START:
             return self.language
-        if name in ("silakan", "en/please-go-to"):
+        if name in ("silakan", "en/please-go-to") or (name == "loket" and previous != "menuju"):
             return self.phrase
         return self.word
 
@@ -195,6 +216,10 @@ class ClipPlayer(Protocol):
         """Starts an announcement: each clip at its offset, as one sound."""
         ...
 
+    def stop(self) -> None:
+        """Cuts the announcement being played short."""
+        ...
+
     def busy(self) -> bool:
         """True while an announcement is being played."""
         ...
@@ -207,6 +232,10 @@ class _Utterance:
     clips: list[str]
     # How many more times the whole announcement is said after this one.
     repeats_left: int
+    # The short form, said while other calls wait; empty: the full one.
+    short: list[str] = field(default_factory=list)
+    # When the call was queued (the announcer's clock): None until the next update.
+    queued_at: float | None = None
 
 
 @dataclass(slots=True)
@@ -218,13 +247,19 @@ class _Playing:
     cues: list[Cue]
     started: float
     ends: float
+    # The pause before the English (start, end; from `started`) and the index of its
+    # first clip; None without English.
+    english: tuple[float, float, int] | None = None
 
 
 class Announcer:
-    """Speaks calls in arrival order, one at a time, each `repeat` times in a row.
+    """Speaks calls in arrival order, one at a time, each `repeat` times in a row; says
+    them shorter while `backlog` or more others wait, and skips the ones left waiting
+    longer than `max_wait`.
 
     Seconds: `pauses` within an announcement, `repeat_gap` before a repetition,
-    `call_gap` between two calls. `clip_timeout` is how long past its end an announcement may
+    `call_gap` between two calls, `burst_gap` between two calls in a burst (no chime
+    marks them then). `clip_timeout` is how long past its end an announcement may
     still be reported playing before the announcer moves on regardless (an audio device
     that stopped reporting must not silence every later call).
     """
@@ -232,9 +267,10 @@ class Announcer:
     # How many call ids are remembered to refuse duplicates; far more than one display
     # sees on a day, small enough for a process that runs for months.
     REMEMBERED_IDS = 10_000
-    # How many of the latest announcements `spoken` keeps: enough for the display's loop
-    # to log them and for a self-test to check them. All of them, over the months a
-    # display runs, would grow it by some 600 bytes a call (bench/footprint_bench.py).
+    # How many of the latest announcements `spoken` keeps, and of the calls `skipped`:
+    # enough for the display's loop to log them and for a self-test to check them. All of
+    # them, over the months a display runs, would grow it by some 600 bytes a call
+    # (bench/footprint_bench.py).
     REMEMBERED_SPOKEN = 100
 
     def __init__(
@@ -246,6 +282,9 @@ class Announcer:
         pauses: Pauses | None = None,
         repeat_gap: float = 0.6,
         call_gap: float = 0.8,
+        burst_gap: float = 0.3,
+        backlog: int = 2,
+        max_wait: float = 60.0,
         clip_timeout: float = 2.0,
         counter_words: Callable[[int], Sequence[str]] = number_words,
     ) -> None:
@@ -257,14 +296,21 @@ class Announcer:
         self.pauses = pauses or Pauses()
         self.repeat_gap = repeat_gap
         self.call_gap = call_gap
+        self.burst_gap = burst_gap
+        self.backlog = backlog
+        self.max_wait = max_wait
         self.clip_timeout = clip_timeout
         self._counter_words = counter_words
         self._waiting: deque[_Utterance] = deque()
+        # Queued since the last update, still without their time.
+        self._unstamped: list[_Utterance] = []
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._playing: _Playing | None = None
         # The utterance being said (between its repetitions too).
         self._current: _Utterance | None = None
         self._not_before = -float("inf")
+        # True from a call said while others waited until a call said with none waiting.
+        self._in_burst = False
         # The id of the call being spoken (from its first clip to the end of its last
         # repetition), for the screen's highlight.
         self.speaking: str | None = None
@@ -273,6 +319,10 @@ class Announcer:
         # one since the start.
         self.spoken: list[tuple[str, list[str]]] = []
         self.spoken_count = 0
+        # The latest calls not said because they waited too long, oldest first;
+        # `skipped_count` counts every one since the start.
+        self.skipped: deque[str] = deque(maxlen=self.REMEMBERED_SPOKEN)
+        self.skipped_count = 0
 
     @property
     def pending(self) -> int:
@@ -280,13 +330,19 @@ class Announcer:
         return len(self._waiting)
 
     @property
+    def crowded(self) -> bool:
+        """True while `backlog` or more calls wait: calls are said in the short form."""
+        return len(self._waiting) >= self.backlog
+
+    @property
     def idle(self) -> bool:
         """True when nothing is being spoken and nothing waits."""
         return self._current is None and not self._waiting
 
-    def announce(self, call: CallEvent) -> bool:
-        """Queues a call; False (and nothing queued) for an id already announced or a
-        call that cannot be read aloud (logged)."""
+    def announce(self, call: CallEvent, now: float | None = None) -> bool:
+        """Queues a call, arrived at `now` (the clock `update` is given; by default, the
+        time of the next update); False (and nothing queued) for an id already announced
+        or a call that cannot be read aloud (logged)."""
         if call.id in self._seen:
             return False
         self._remember(call.id)
@@ -294,16 +350,25 @@ class Announcer:
             clips = announcement_clips(
                 call, english=self.english, counter_words=self._counter_words
             )
+            short = short_clips(call, counter_words=self._counter_words)
         except ValueError as e:
             log.error("call %s (%s) cannot be announced: %s", call.id, call.number, e)
             return False
-        self._waiting.append(_Utterance(call.id, clips, self.repeat - 1))
+        utterance = _Utterance(call.id, clips, self.repeat - 1, short, now)
+        self._waiting.append(utterance)
+        if now is None:
+            self._unstamped.append(utterance)
         return True
 
     def update(self, now: float) -> None:
         """Moves the announcements on; call it every frame with `time.monotonic()`."""
+        for utterance in self._unstamped:
+            if utterance.queued_at is None:
+                utterance.queued_at = now
+        self._unstamped.clear()
         playing = self._playing
         if playing is not None:
+            self._maybe_drop_english(playing, now)
             if now < playing.ends:
                 return
             if self._player.busy() and now < playing.ends + self.clip_timeout:
@@ -313,24 +378,78 @@ class Announcer:
         if now < self._not_before:
             return
         if self._current is None:
-            if not self._waiting:
+            self._current = self._next(now)
+            if self._current is None:
                 return
-            self._current = self._waiting.popleft()
             self.speaking = self._current.call_id
         self._start(self._current, now)
 
+    # -- the policy --
+
+    def _next(self, now: float) -> _Utterance | None:
+        """The next call to say; the ones that waited too long are skipped (logged)."""
+        while self._waiting:
+            utterance = self._waiting.popleft()
+            waited = now - (utterance.queued_at if utterance.queued_at is not None else now)
+            if waited <= self.max_wait:
+                return utterance
+            self.skipped.append(utterance.call_id)
+            self.skipped_count += 1
+            log.warning(
+                "not announcing %s: it waited %.0f s (more than %.0f s), shown only",
+                utterance.call_id,
+                waited,
+                self.max_wait,
+            )
+        return None
+
     def _start(self, utterance: _Utterance, now: float) -> None:
-        clips = utterance.clips
+        if self.crowded and utterance.short:
+            # Others wait: the short form, once; the chime only to open the burst.
+            clips = utterance.short if self._in_burst else [CHIME, *utterance.short]
+            utterance.repeats_left = 0
+            self._in_burst = True
+        else:
+            clips = utterance.clips
+            self._in_burst = False
         cues, seconds = timeline(clips, self._player.length, self.pauses)
+        waited = now - (utterance.queued_at if utterance.queued_at is not None else now)
         log.info(
-            "announcing %s (%.1f s, %d waiting): %s",
+            "announcing %s after %.1f s (%.1f s, %d waiting): %s",
             utterance.call_id,
+            waited,
             seconds,
             len(self._waiting),
             " ".join(clips),
         )
         self._player.play(cues)
-        self._playing = _Playing(utterance, list(clips), cues, now, now + seconds)
+        self._playing = _Playing(
+            utterance, list(clips), cues, now, now + seconds, self._english_pause(cues)
+        )
+
+    def _english_pause(self, cues: list[Cue]) -> tuple[float, float, int] | None:
+        first = next((i for i, c in enumerate(cues) if c.name == ENGLISH_START), None)
+        if not first:
+            return None
+        before = cues[first - 1]
+        return before.at + self._player.length(before.name), cues[first].at, first
+
+    def _maybe_drop_english(self, playing: _Playing, now: float) -> None:
+        """Cuts the English of the announcement being played once another call waits,
+        in the pause before it (never in a word)."""
+        if playing.english is None or not self.crowded:
+            return
+        pause_start, pause_end, first = playing.english
+        if not pause_start <= now - playing.started < pause_end:
+            return
+        self._player.stop()
+        playing.english = None
+        playing.clips = playing.clips[:first]
+        playing.utterance.repeats_left = 0
+        playing.ends = now
+        log.info(
+            "dropped the English of %s: %d calls wait", playing.utterance.call_id, self.pending
+        )
 
     def _said(self, playing: _Playing, now: float) -> None:
         current = playing.utterance
@@ -339,13 +458,13 @@ class Announcer:
         if len(self.spoken) > 2 * self.REMEMBERED_SPOKEN:
             # Cut by half at a time: deleting a list's head one entry at a time is dear.
             del self.spoken[: -self.REMEMBERED_SPOKEN]
-        if current.repeats_left > 0:
+        if current.repeats_left > 0 and not self.crowded:
             current.repeats_left -= 1
             self._not_before = now + self.repeat_gap
             return
         self._current = None
         self.speaking = None
-        self._not_before = now + self.call_gap
+        self._not_before = now + (self.burst_gap if self._in_burst else self.call_gap)
 
     def _remember(self, call_id: str) -> None:
         self._seen[call_id] = None
@@ -421,6 +540,9 @@ class PygameClipPlayer:
             return
         self._sound = pygame.mixer.Sound(buffer=samples)
         self._channel.play(self._sound)
+
+    def stop(self) -> None:
+        self._channel.stop()
 
     def busy(self) -> bool:
         return bool(self._channel.get_busy())

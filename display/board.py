@@ -5,9 +5,14 @@ held. A call event is announced once by its id; the recent calls found in a reta
 state (after a start or a reboot, and after the link comes back) are shown but never
 announced: a number called while the display was away is on the board for the citizen
 who looks, but never spoken late.
+
+The board lists the five newest calls. A call pushed off it (by newer ones, or by a
+recall of its number) may still wait to be spoken in a burst: it is held out of sight
+and put back on top while it is spoken, so the number heard is always the number seen.
 """
 
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -18,6 +23,10 @@ from display.model import CallShown, ScreenModel, WaitingShown
 RECENT_SHOWN = 4
 # A new call stays highlighted this long, and for as long as it is being spoken.
 HIGHLIGHT_SECONDS = 6.0
+# How long a call pushed off the board is held in case it is still to be spoken: longer
+# than a call waits to be spoken (`Announcer.max_wait`, 60 s) plus the longest
+# announcement, so the held calls are a few seconds' worth, whatever the day's total.
+HELD_SECONDS = 120.0
 
 
 class Board:
@@ -32,6 +41,8 @@ class Board:
         self.state: QueueState | None = None
         self._calls: list[CallShown] = []
         self._arrived: dict[str, float] = {}
+        # Calls pushed off the board, oldest first, with their arrival: (call, now).
+        self._held: OrderedDict[str, tuple[CallShown, float]] = OrderedDict()
         self._catching_up = False
 
     def reconnected(self) -> None:
@@ -59,22 +70,36 @@ class Board:
         if not self._announce(call):
             return False
         # A recall shows the number once, on top, not twice.
-        self._calls = [c for c in self._calls if c.number != call.number]
-        self._calls.insert(0, self._shown(call))
+        calls = [self._shown(call), *self._calls]
+        self._calls = [c for c in calls[1:] if c.number != call.number]
+        self._calls.insert(0, calls[0])
         del self._calls[RECENT_SHOWN + 1 :]
         self._arrived[call.id] = now
+        shown = {c.id for c in self._calls}
+        for gone in calls:
+            if gone.id not in shown:
+                self._held[gone.id] = (gone, self._arrived.get(gone.id, now))
+        while self._held and next(iter(self._held.values()))[1] < now - HELD_SECONDS:
+            self._held.popitem(last=False)
         # Only the calls on the board are looked up: forget the others, or a display that
         # runs for months keeps every call's id (bench/footprint_bench.py).
-        shown = {c.id for c in self._calls}
         self._arrived = {i: at for i, at in self._arrived.items() if i in shown}
         return True
 
     def model(
         self, wall: dt.datetime, now: float, speaking: str | None, offline: bool
     ) -> ScreenModel:
-        """The screen model: the call being spoken (or else the newest) on top."""
+        """The screen model: the call being spoken (or else the newest) on top, even
+        when newer calls pushed it off the board."""
         calls = list(self._calls)
-        top = next((c for c in calls if c.id == speaking), calls[0] if calls else None)
+        top = next((c for c in calls if c.id == speaking), None)
+        if top is None and speaking is not None and speaking in self._held:
+            top = self._held[speaking][0]
+            # Calls are spoken in order: those held before it are said or skipped.
+            while next(iter(self._held)) != speaking:
+                self._held.popitem(last=False)
+        if top is None:
+            top = calls[0] if calls else None
         rest = tuple(c for c in calls if c is not top)[:RECENT_SHOWN]
         highlight = top is not None and (
             top.id == speaking or now - self._arrived.get(top.id, -1e9) < HIGHLIGHT_SECONDS

@@ -17,6 +17,8 @@ from pathlib import Path
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contract.errors import AntreError
 from contract.messages import CallEvent
@@ -28,6 +30,7 @@ from display.announcer import (
     announcement_clips,
     announcement_seconds,
     english_number_words,
+    short_clips,
     timeline,
 )
 from display.voice import VoicePack, clip_file, required_clips
@@ -334,7 +337,7 @@ def test_a_call_is_logged_when_it_starts_and_when_it_ends(
     # WHEN its first clip is played
     run(announcer, clock, 1 / FPS)
     # THEN the log already says it is being announced, with its words
-    assert "announcing c-7 (" in caplog.text
+    assert "announcing c-7 after 0.0 s" in caplog.text
     assert "nomor antrean a dua puluh tiga silakan menuju loket lima" in caplog.text
 
 
@@ -387,6 +390,139 @@ def test_the_pauses_fall_between_the_parts_of_an_announcement() -> None:
     assert gaps["en/please-go-to"] == 0.2
     assert gaps["antrean"] == gaps["dua"] == gaps["menuju"] == 0.01
     assert seconds == pytest.approx(cues[-1].at + 1.0)
+    # AND in the short form, between the ticket and "loket"
+    short_cues, _ = timeline(short_clips(call("A023", 5)), lambda name: 1.0, pauses)
+    loket = next(c for c in short_cues if c.name == "loket")
+    assert loket.at == pytest.approx(4 * 1.0 + 3 * 0.01 + 0.2)
+
+
+# -- bursts ------------------------------------------------------------------------------
+
+
+def test_the_short_form_has_the_same_words_fewer_of_them() -> None:
+    assert short_clips(call("A023", 5)) == ["a", "dua", "puluh", "tiga", "loket", "lima"]
+    assert short_clips(call("Q999", 23)) == [
+        *["ki", "sembilan", "ratus", "sembilan", "puluh", "sembilan"],
+        *["loket", "dua", "puluh", "tiga"],
+    ]
+    assert set(short_clips(call("B110", 12))) <= set(announcement_clips(call("B110", 12)))
+
+
+def test_a_burst_is_said_short_in_order_each_call_once(clock: Clock) -> None:
+    # GIVEN ten calls within ten seconds, on an English display
+    player = FakePlayer(clock, seconds=0.3)
+    announcer = Announcer(player, english=True)
+    calls = [call(f"A{i:03d}", 1 + i, call_id=f"c{i}") for i in range(10)]
+    for event in calls:
+        announcer.announce(event, clock.now)
+        run(announcer, clock, 1.0)
+    run_until_idle(announcer, clock)
+    # THEN each was said once, in order, and none overlapped
+    said = [call_id for call_id, _ in announcer.spoken]
+    assert said == [event.id for event in calls]
+    assert player.overlaps == []
+    # AND those said while two or more waited were said short, without English; the chime
+    # opened the burst only
+    forms = dict(announcer.spoken)
+    short = [i for i, event in enumerate(calls) if "nomor" not in forms[event.id]]
+    assert short, "no call was shortened"
+    for i in short:
+        clips = forms[calls[i].id]
+        assert clips[-len(short_clips(calls[i])) :] == short_clips(calls[i])
+        assert not any(name.startswith("en/") for name in clips)
+    chimed_short = [i for i in short if forms[calls[i].id][0] == "chime"]
+    assert chimed_short == [short[0]]
+    # AND the last call, with nobody waiting behind it, was said in full, English included
+    assert forms[calls[-1].id] == announcement_clips(calls[-1], english=True)
+
+
+def test_english_is_dropped_between_the_languages_once_calls_wait(clock: Clock) -> None:
+    # GIVEN a call being said on an English display
+    player = FakePlayer(clock, seconds=0.3)
+    announcer = Announcer(player, english=True)
+    first = call("A023", 5)
+    announcer.announce(first)
+    run(announcer, clock, 1.0)
+    # WHEN two more calls come during its Indonesian
+    announcer.announce(call("B001", 2))
+    announcer.announce(call("C002", 3))
+    run_until_idle(announcer, clock)
+    # THEN its English was cut, in the pause before it (no English word was started)
+    indonesian = announcement_clips(first, english=False)
+    assert announcer.spoken[0] == (first.id, indonesian)
+    (start, cues), *_ = player.announcements
+    english = next(c for c in cues if c.name == "en/number")
+    indonesian_end = cues[len(indonesian) - 1].at + 0.3
+    assert len(player.stops) == 1
+    assert start + indonesian_end <= player.stops[0] < start + english.at
+    assert not any(name.startswith("en/") for name in player.names()[: len(indonesian) + 1])
+
+
+def test_a_call_left_waiting_too_long_is_not_said(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN calls of 1 s clips (each call about 12 s long) and a wait of at most 20 s
+    player = FakePlayer(clock, seconds=1.0)
+    announcer = Announcer(player, max_wait=20.0)
+    calls = [call(f"A{i:03d}", 1 + i, call_id=f"c{i}") for i in range(8)]
+    # WHEN eight come at once
+    for event in calls:
+        announcer.announce(event, clock.now)
+    run_until_idle(announcer, clock, limit=300)
+    # THEN the ones whose turn came more than 20 s after they arrived were not said, and
+    # were logged; the others were, in order, each once
+    said = [call_id for call_id, _ in announcer.spoken]
+    assert announcer.skipped_count == len(announcer.skipped) > 0
+    assert said + list(announcer.skipped) == [event.id for event in calls]
+    starts = [at for at, cues in player.announcements]
+    assert max(starts) <= 20.0 + 1 / FPS
+    assert f"not announcing {announcer.skipped[0]}: it waited" in caplog.text
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrivals=st.lists(st.floats(0.0, 30.0), min_size=1, max_size=30).map(sorted),
+    seconds=st.floats(0.05, 0.6),
+    english=st.booleans(),
+    repeat=st.integers(1, 2),
+    max_wait=st.floats(5.0, 60.0),
+)
+def test_whatever_the_burst_each_call_is_said_once_in_order_or_skipped_when_stale(
+    arrivals: list[float], seconds: float, english: bool, repeat: int, max_wait: float
+) -> None:
+    clock = Clock()
+    player = FakePlayer(clock, seconds=seconds)
+    announcer = Announcer(player, english=english, repeat=repeat, max_wait=max_wait)
+    ids = [f"c{i}" for i in range(len(arrivals))]
+    arrived: dict[str, float] = {}
+    started: dict[str, float] = {}
+    waiting = list(zip(arrivals, ids, strict=True))
+    while waiting or not announcer.idle:
+        while waiting and waiting[0][0] <= clock.now:
+            _, call_id = waiting.pop(0)
+            arrived[call_id] = clock.now
+            announcer.announce(call("A023", 5, call_id=call_id))
+        announcer.update(clock.now)
+        if announcer.speaking is not None:
+            started.setdefault(announcer.speaking, clock.now)
+        clock.now += 1 / FPS
+        assert clock.now < 2000
+    said = list(dict.fromkeys(call_id for call_id, _ in announcer.spoken))
+    # Never two at once; every call either said or skipped, in arrival order
+    assert player.overlaps == []
+    assert sorted(said + list(announcer.skipped)) == sorted(ids)
+    assert said == [i for i in ids if i in said]
+    assert list(announcer.skipped) == [i for i in ids if i in announcer.skipped]
+    # A call said twice only as its own repetition, never after another call
+    runs = [
+        call_id
+        for i, (call_id, _) in enumerate(announcer.spoken)
+        if i == 0 or announcer.spoken[i - 1][0] != call_id
+    ]
+    assert runs == said
+    # Each said call started within the longest wait (and a frame) of arriving
+    for call_id in said:
+        assert started[call_id] - arrived[call_id] <= max_wait + 1 / FPS
 
 
 # -- the real mixer ----------------------------------------------------------------------
@@ -439,6 +575,9 @@ class RecordingPlayer:
             self.overlaps.append(cues[0].name)
         self.plays.append((time.monotonic(), [cue.name for cue in cues]))
         self.inner.play(cues)
+
+    def stop(self) -> None:
+        self.inner.stop()
 
     def busy(self) -> bool:
         return self.inner.busy()
@@ -505,6 +644,10 @@ def test_the_real_player_loads_every_clip(tone_pack: Path) -> None:
     # AND a clip the pack was not loaded with is skipped, not a crash
     assert player.length("en/counter") == 0.0
     player.play([Cue("en/counter", 0.0)])
+    assert not player.busy()
+    # AND an announcement can be cut short
+    player.play([Cue("chime", 0.0), Cue("nomor", 1.0)])
+    player.stop()
     assert not player.busy()
 
 

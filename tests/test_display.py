@@ -19,10 +19,12 @@ import pygame
 from contract.clock import SimulatedClock
 from contract.messages import CallEvent, CounterCommand, QueueState, ServiceView, encode
 from contract.site import Site
-from display.board import Board
+from display.announcer import Announcer
+from display.board import HELD_SECONDS, Board
 from display.main import LobbyDisplay, Options, display_link
 from display.voice import VoicePack
 from display.voice_pack_generator import write_silent_pack
+from tests.announcer_fixtures import Clock, FakePlayer
 from tests.broker_fixtures import Provisioned
 from tests.central_fixtures import MONDAY_MORNING, CentralProcess, Device, Kiosk
 
@@ -171,6 +173,77 @@ def test_the_call_being_spoken_is_the_one_on_top(board: tuple[Board, Spoken]) ->
     model = screen.model(NOW, 1.2, "one", offline=False)
     assert model.newest is not None
     assert (model.newest.number, model.highlight) == ("A001", True)
+
+
+def test_the_call_being_spoken_stays_on_top_when_newer_ones_push_it_off_the_board(
+    board: tuple[Board, Spoken],
+) -> None:
+    # GIVEN A001 waiting to be spoken, then six newer calls: the board lists five
+    screen, _ = board
+    screen.take_call(call("A001", call_id="one"), now=1.0)
+    for i in range(2, 8):
+        screen.take_call(call(f"A00{i}", call_id=f"c{i}"), now=1.0 + i / 10)
+    assert "A001" not in {c.number for c in screen.model(NOW, 2.0, None, False).recent}
+    # WHEN its turn comes to be spoken
+    model = screen.model(NOW, 2.0, "one", offline=False)
+    # THEN it is on top, highlighted, with the four newest below it
+    assert model.newest is not None
+    assert (model.newest.number, model.highlight) == ("A001", True)
+    assert [c.number for c in model.recent] == ["A007", "A006", "A005", "A004"]
+    # AND once it has been spoken, the newest is on top again
+    after = screen.model(NOW, 30.0, None, offline=False)
+    assert after.newest is not None
+    assert after.newest.number == "A007"
+
+
+def test_a_call_pushed_off_the_board_is_held_only_for_a_while(
+    board: tuple[Board, Spoken],
+) -> None:
+    # GIVEN a call pushed off the board by newer ones
+    screen, _ = board
+    screen.take_call(call("A001", call_id="one"), now=0.0)
+    for i in range(2, 8):
+        screen.take_call(call(f"A00{i}", call_id=f"c{i}"), now=1.0)
+    # WHEN calls go on coming for longer than a call may wait to be spoken
+    for i in range(8, 20):
+        screen.take_call(call(f"A0{i:02d}", call_id=f"c{i}"), now=HELD_SECONDS * i / 10)
+    # THEN it is forgotten: a display that runs for months holds no more than a while's
+    model = screen.model(NOW, HELD_SECONDS * 2, "one", offline=False)
+    assert model.newest is not None
+    assert model.newest.number == "A019"
+    assert Announcer(FakePlayer(Clock())).max_wait + 15 < HELD_SECONDS
+
+
+def test_in_a_burst_the_call_heard_is_the_call_on_top_and_the_stale_ones_are_shown(
+    example_site: Site,
+) -> None:
+    # GIVEN the board and the announcer of an English display, calls of 0.5 s clips
+    lobby = next(d for d in example_site.displays if d.id == "display-lobby")
+    clock = Clock()
+    announcer = Announcer(FakePlayer(clock, seconds=0.5), english=True, max_wait=30.0)
+    screen = Board(example_site, lobby, announcer.announce)
+    # WHEN twelve counters call within three seconds
+    calls = [call(f"A{i:03d}", 1 + i, call_id=f"c{i}") for i in range(12)]
+    shown: set[str] = set()
+    frames = 0
+    while calls or not announcer.idle:
+        if calls and frames % 8 == 0:
+            screen.take_call(calls.pop(0), clock.now)
+        announcer.update(clock.now)
+        model = screen.model(NOW, clock.now, announcer.speaking, offline=False)
+        assert model.newest is not None
+        shown |= {model.newest.id, *(c.id for c in model.recent)}
+        # THEN at every frame the call being spoken is the one on top
+        if announcer.speaking is not None:
+            assert (model.newest.id, model.highlight) == (announcer.speaking, True)
+        clock.now += 1 / 30
+        frames += 1
+        assert clock.now < 300
+    # AND calls left waiting too long were not spoken, but had been on the screen
+    assert announcer.skipped_count > 0
+    assert set(announcer.skipped) <= shown
+    spoken = [call_id for call_id, _ in announcer.spoken]
+    assert spoken + list(announcer.skipped) == [f"c{i}" for i in range(12)]
 
 
 def test_a_zone_display_shows_and_announces_only_its_services(example_site: Site) -> None:
