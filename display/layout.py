@@ -34,12 +34,21 @@ WAITING_LABEL = ("MENUNGGU", "WAITING")
 OFFLINE_LABEL = ("TERPUTUS", "OFFLINE")
 NO_CALL_YET = "BELUM ADA PANGGILAN"
 ARROW = "\u2192"
+ELLIPSIS = "\u2026"
 
 RECENT_ROWS = 4
 # A waiting column holds at most this many rows; a second column opens beyond it.
 WAITING_ROWS_PER_COLUMN = 12
 # Rows are never taller than this share of the list, so two services do not look huge.
 WAITING_MIN_ROWS = 6
+# A counter's name is never drawn smaller than this share of the screen height (a font
+# size of 49 px at 1080 lines, 35 at 768: capitals about 2.3 cm tall on a 55-inch TV),
+# a little under the size of the recent calls' "LOKET 5", so that it can be read from
+# the back of the hall; a longer name is wrapped, then abbreviated (`counter_names`).
+COUNTER_MIN_SHARE = 0.045
+# A word of a counter's name longer than this is shortened to its first letters and a
+# full stop when the name must be abbreviated ("PRIORITAS" -> "PRIOR.").
+ABBREVIATED_LETTERS = 5
 
 
 def clock_text(now: dt.datetime) -> str:
@@ -62,6 +71,39 @@ def time_text(now: dt.datetime) -> str:
 def counter_text(call: CallShown) -> str:
     """ "→ LOKET 5"."""
     return f"{ARROW} {call.counter_name.upper()}"
+
+
+def counter_names(text: str) -> list[str]:
+    """A counter's text ("→ LOKET PRIORITAS LANSIA 12"), then ever shorter forms of it
+    for a box it does not fit, keeping its first word and any word with a digit (the
+    counter's number):
+
+    - its long words abbreviated: "→ LOKET PRIOR. LANSIA 12";
+    - its other words dropped: "→ LOKET … 12" (only if the name has a number).
+    """
+    words = text.split()
+    if not words:
+        return [text]
+    arrow = words[0] == ARROW
+    head = words[: 2 if arrow else 1]
+    rest = words[len(head) :]
+
+    def kept(word: str) -> bool:
+        return any(c.isdigit() for c in word)
+
+    def short(word: str) -> str:
+        if kept(word) or len(word) <= ABBREVIATED_LETTERS + 1:
+            return word
+        return word[:ABBREVIATED_LETTERS] + "."
+
+    names = [" ".join(words)]
+    abbreviated = " ".join([*head, *(short(w) for w in rest)])
+    if abbreviated not in names:
+        names.append(abbreviated)
+    numbers = [w for w in rest if kept(w)]
+    if numbers and len(numbers) < len(rest):
+        names.append(" ".join([*head, ELLIPSIS, *numbers]))
+    return names
 
 
 def halves(text: str) -> tuple[str, str]:
@@ -92,6 +134,8 @@ class Layout:
 
     size: tuple[int, int]
     margin: int
+    # The smallest font size of a counter's name (COUNTER_MIN_SHARE).
+    counter_min_size: int
     header: pygame.Rect
     site_name: pygame.Rect
     offline_badge: pygame.Rect
@@ -155,6 +199,7 @@ class Layout:
         return cls(
             size=(width, height),
             margin=m,
+            counter_min_size=max(10, round(height * COUNTER_MIN_SHARE)),
             header=header,
             site_name=site_name,
             offline_badge=offline_badge,

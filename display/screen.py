@@ -27,6 +27,7 @@ from display.layout import (
     WAITING_ROWS_PER_COLUMN,
     Layout,
     clock_text,
+    counter_names,
     counter_text,
     date_text,
     day_text,
@@ -34,8 +35,8 @@ from display.layout import (
     time_text,
     waiting_parts,
 )
-from display.model import ScreenModel, WaitingShown
-from display.text_render import Colour, TextRenderer, default_font_path
+from display.model import CallShown, ScreenModel, WaitingShown
+from display.text_render import Align, Colour, Fitted, TextRenderer, default_font_path
 
 # High contrast for a lobby TV read from ten metres: a dark background, white and
 # yellow text, and one bright panel for the call being made.
@@ -234,7 +235,7 @@ class Screen:
             self.text.draw(NO_CALL_YET, box, label[0], bg, tight=True)
             return
         self.text.draw(call.number, layout.newest_number, number_fg, bg, tight=True)
-        self.text.draw(counter_text(call), layout.newest_counter, counter_fg, bg, tight=True)
+        self._draw_counter(call, layout.newest_counter, counter_fg, bg, "center")
 
     def _paint_recent(self, model: ScreenModel, rect: pygame.Rect) -> None:
         layout = self.layout
@@ -247,7 +248,56 @@ class Screen:
             number = pygame.Rect(row.x, row.centery - text_h // 2, row.w * 2 // 5, text_h)
             counter = pygame.Rect(number.right, number.y, row.right - number.right, text_h)
             self.text.draw(call.number, number, ACCENT, PANEL_BG, align="left", tight=True)
-            self.text.draw(counter_text(call), counter, TEXT, PANEL_BG, align="left", tight=True)
+            self._draw_counter(call, counter, TEXT, PANEL_BG, "left")
+
+    def counter_lines(self, call: CallShown, box: pygame.Rect) -> list[Fitted]:
+        """The counter of `call` as it fits `box`, in one line or two, at one size that is
+        never below the layout's `counter_min_size`: the name itself if it fits so, on
+        one line or broken in two (the larger), else its abbreviations (`counter_names`),
+        else the shortest of them cut with "…"."""
+        smallest = self.layout.counter_min_size
+        names = counter_names(counter_text(call))
+        for name in names:
+            lines = self._one_or_two_lines(name, box)
+            if lines[0].size >= smallest and all(
+                line.text == part
+                for line, part in zip(lines, self._parts(name, lines), strict=True)
+            ):
+                return lines
+        return [
+            self.text.fit(names[-1], box.w, box.h, tight=True, min_size=smallest, max_size=smallest)
+        ]
+
+    def _one_or_two_lines(self, text: str, box: pygame.Rect) -> list[Fitted]:
+        one = self.text.fit(text, box.w, box.h, tight=True)
+        first, second = halves(text)
+        if not second:
+            return [one]
+        line_h = (box.h - box.h // 10) // 2
+        size = min(self.text.fit(part, box.w, line_h, tight=True).size for part in (first, second))
+        if size <= one.size:
+            return [one]
+        return [
+            self.text.fit(part, box.w, line_h, tight=True, min_size=size, max_size=size)
+            for part in (first, second)
+        ]
+
+    @staticmethod
+    def _parts(text: str, lines: list[Fitted]) -> tuple[str, ...]:
+        return (text,) if len(lines) == 1 else halves(text)
+
+    def _draw_counter(
+        self, call: CallShown, box: pygame.Rect, fg: Colour, bg: Colour, align: Align
+    ) -> None:
+        lines = self.counter_lines(call, box)
+        if len(lines) == 1:
+            self.text.blit(lines[0], box, fg, bg, align)
+            return
+        line_h = (box.h - box.h // 10) // 2
+        top = pygame.Rect(box.x, box.y, box.w, line_h)
+        bottom = pygame.Rect(box.x, box.bottom - line_h, box.w, line_h)
+        for line, line_box in zip(lines, (top, bottom), strict=True):
+            self.text.blit(line, line_box, fg, bg, align)
 
     def _paint_waiting(self, model: ScreenModel, rect: pygame.Rect) -> None:
         layout = self.layout

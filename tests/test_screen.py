@@ -21,7 +21,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
 import pytest
 
-from display.layout import Layout, clock_text
+from display.layout import Layout, clock_text, counter_names
 from display.model import CallShown, ScreenModel, WaitingShown
 from display.screen import (
     ACCENT,
@@ -339,6 +339,86 @@ def test_long_number_and_counter_fit_the_newest_panel(screen: Screen) -> None:
     assert everything is not None
     assert number.h > layout.newest_number.h // 2  # still large
     assert strictly_inside(everything, layout.newest)
+
+
+VERY_LONG_COUNTER = "Loket Pelayanan Prioritas Lansia, Ibu Hamil dan Penyandang Disabilitas 12"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Loket 5",
+        "Loket Prioritas",
+        "Loket Pelayanan Khusus Lansia 12",
+        VERY_LONG_COUNTER,
+        "Meja Informasi dan Pengaduan Masyarakat Mal Pelayanan Publik Kota Samarinda",
+        "Loket" + "X" * 80,
+    ],
+)
+def test_a_counter_name_is_never_drawn_below_the_readable_size(screen: Screen, name: str) -> None:
+    # GIVEN a call at a counter with this name, in the newest panel and in a recent row
+    shown = replace(call("A023", 12), counter_name=name)
+    layout = screen.layout
+    row = layout.recent_rows[0]
+    text_h = row.h * 13 // 20
+    boxes = {
+        "newest": layout.newest_counter,
+        "recent": pygame.Rect(row.x + row.w * 2 // 5, row.y, row.w - row.w * 2 // 5, text_h),
+    }
+    for where, box in boxes.items():
+        # WHEN it is fitted
+        lines = screen.counter_lines(shown, box)
+        # THEN on one line or two, at one size never below the minimum, each line as
+        # wide as the box at most
+        assert 1 <= len(lines) <= 2, where
+        assert len({line.size for line in lines}) == 1, where
+        assert lines[0].size >= layout.counter_min_size, (where, lines)
+        for line in lines:
+            assert line.area.w <= box.w, (where, line.text)
+        # AND a short name is shown whole, a long one wrapped or abbreviated
+        text = " ".join(line.text for line in lines)
+        if name == "Loket 5":
+            assert text == "\u2192 LOKET 5"
+        assert text.startswith("\u2192 LOKET") or text.startswith("\u2192 MEJA"), text
+
+
+def test_a_long_counter_name_wraps_in_the_newest_panel_and_keeps_its_number(
+    screen: Screen,
+) -> None:
+    # GIVEN a long counter name whose number is at its end
+    shown = replace(call("A023", 12), counter_name="Loket Pelayanan Khusus Lansia 12")
+    # WHEN it is fitted to the newest panel and to a recent row
+    newest = screen.counter_lines(shown, screen.layout.newest_counter)
+    very_long = replace(shown, counter_name=VERY_LONG_COUNTER)
+    row = screen.layout.recent_rows[0]
+    recent = screen.counter_lines(very_long, pygame.Rect(0, 0, row.w * 3 // 5, row.h * 13 // 20))
+    # THEN the panel wraps it onto two lines, whole
+    assert [line.text for line in newest] == ["\u2192 LOKET PELAYANAN", "KHUSUS LANSIA 12"]
+    # AND the row abbreviates it, the counter's number kept
+    assert len(recent) == 1
+    assert recent[0].text.endswith(" 12"), recent[0].text
+
+
+def test_a_long_counter_name_is_painted_inside_its_panel(screen: Screen) -> None:
+    shown = replace(call("A023", 12), counter_name=VERY_LONG_COUNTER)
+    screen.paint(full_model(newest=shown, recent=(shown,), waiting=()))
+    everything = ink(screen.surface, screen.layout.newest, HIGHLIGHT_TEXT)
+    assert everything is not None
+    assert strictly_inside(everything, screen.layout.newest)
+    listed = ink(screen.surface, screen.layout.recent, TEXT)
+    assert listed is not None
+    assert strictly_inside(listed, screen.layout.recent)
+
+
+def test_counter_names_abbreviate_keeping_the_first_word_and_the_number() -> None:
+    assert counter_names("\u2192 LOKET 5") == ["\u2192 LOKET 5"]
+    assert counter_names("\u2192 LOKET PRIORITAS LANSIA 12") == [
+        "\u2192 LOKET PRIORITAS LANSIA 12",
+        "\u2192 LOKET PRIOR. LANSIA 12",
+        "\u2192 LOKET \u2026 12",
+    ]
+    # Without a number, nothing is dropped: the words are shortened
+    assert counter_names("\u2192 MEJA INFORMASI") == ["\u2192 MEJA INFORMASI", "\u2192 MEJA INFOR."]
 
 
 def test_long_service_names_fit_the_waiting_panel(screen: Screen) -> None:
