@@ -4,6 +4,7 @@ from bench import (
     announcement_bench,
     display_bench,
     engine_bench,
+    footprint_bench,
     kiosk_bench,
     live_pages_bench,
     mqtt_bench,
@@ -23,6 +24,8 @@ def main() -> None:
     announcement_bench.main()
     print()
     system_bench.main()
+    print()
+    footprint_bench.main()
     print()
     live_pages_bench.main()
 
