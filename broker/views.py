@@ -108,10 +108,11 @@ def queue_state(
     last_called: dict[str, str] = {}
     for call in recent:
         last_called.setdefault(call.service, call.number)
-    tickets = {t.id: t for t in engine.tickets()}
     counters = []
     for state in sorted(engine.counters(), key=lambda c: c.number):
-        serving = tickets.get(state.current) if state.current else None
+        # Only the tickets being served: a copy of the whole day at every publication
+        # made each request dearer as the day went on.
+        serving = engine.ticket(state.current) if state.current else None
         counters.append(
             CounterView(
                 number=state.number,
