@@ -656,3 +656,18 @@ def test_the_real_player_needs_the_mixer(tone_pack: Path) -> None:
     pygame.mixer.quit()
     with pytest.raises(AntreError, match=r"pygame\.mixer is not initialised"):
         PygameClipPlayer(VoicePack.load(tone_pack))
+
+
+def test_a_display_that_runs_for_months_keeps_a_bounded_record_of_what_it_said(
+    player: FakePlayer, clock: Clock
+) -> None:
+    # GIVEN a display announcing call after call, each to the end (a long day, then more)
+    announcer = Announcer(player, call_gap=0.0)
+    calls = 3 * announcer.REMEMBERED_SPOKEN + 7
+    for n in range(calls):
+        assert announcer.announce(call(f"A{n % 900 + 100}", 5, call_id=f"call-{n}"))
+        run_until_idle(announcer, clock)
+    # THEN every call was spoken and counted, but only the latest are kept in memory
+    assert announcer.spoken_count == calls
+    assert len(announcer.spoken) <= 2 * announcer.REMEMBERED_SPOKEN
+    assert announcer.spoken[-1][0] == f"call-{calls - 1}"

@@ -393,3 +393,16 @@ def test_a_display_whose_link_drops_shows_the_calls_it_missed_without_speaking_t
     for _ in range(30):
         lobby.step(time.monotonic())
     assert lobby.announcer.spoken == []
+
+
+def test_a_board_that_runs_for_months_remembers_only_the_calls_it_may_still_show(
+    board: tuple[Board, Spoken],
+) -> None:
+    # GIVEN a call every second for a long day
+    screen, _ = board
+    for n in range(2000):
+        screen.take_call(call(f"A{n % 900 + 100}", call_id=f"call-{n}"), now=float(n))
+    # THEN it keeps the arrival of the calls on the board and holds the ones pushed off
+    # only for HELD_SECONDS: nothing grows with the day
+    assert len(screen._arrived) <= 6
+    assert len(screen._held) <= HELD_SECONDS + 1
