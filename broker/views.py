@@ -18,6 +18,9 @@ from contract.hours import wait_across_breaks
 from contract.messages import CallEvent, CounterView, QueueState, ServiceView, TicketInfo
 from contract.site import Site
 
+# A wait's range is printed in steps of this many minutes, rounded outwards: "20-35 menit".
+RANGE_STEP_MINUTES = 5
+
 
 def ticket_info(
     engine: QueueEngine,
@@ -29,18 +32,26 @@ def ticket_info(
     """A ticket with its place in the queue, as the engine stands at `now`.
 
     Its estimated wait is the engine's (the work ahead) with the breaks on its way added
-    (`contract.hours.wait_across_breaks`). With `links`, it carries the address of its
-    public page (the ticket's QR code). `position`: the ticket's place when already known
-    (`QueueEngine.positions`); the engine is not read for it then.
+    (`contract.hours.wait_across_breaks`), in whole minutes rounded up; so is its range,
+    rounded out to `RANGE_STEP_MINUTES` ("20-35 menit"). With `links`, it carries the
+    address of its public page (the ticket's QR code). `position`: the ticket's place when
+    already known (`WaitingNow.positions`); the engine is not read for it then.
     """
     site = engine.site
     service = site.services_by_prefix[ticket.service]
     if position is None and ticket.state is TicketState.WAITING:
-        position = engine.position(ticket.id)
+        position = engine.position(ticket.id, now)
     if ticket.state is not TicketState.WAITING:
         position = None
-    work = position.wait if position else None
-    wait = wait_across_breaks(site, service, now, work) if work is not None else None
+
+    def minutes(work: dt.timedelta | None) -> float | None:
+        if work is None:
+            return None
+        return wait_across_breaks(site, service, now, work).total_seconds() / 60
+
+    wait = minutes(position.wait) if position else None
+    low = minutes(position.low) if position else None
+    high = minutes(position.high) if position else None
     return TicketInfo(
         id=ticket.id,
         number=ticket.number,
@@ -51,10 +62,16 @@ def ticket_info(
         state=ticket.state.value,
         issued_at=_local(site, ticket.issued_at),
         ahead=position.ahead if position else 0,
-        wait_minutes=math.ceil(wait.total_seconds() / 60) if wait is not None else None,
+        wait_minutes=math.ceil(wait) if wait is not None else None,
         counters=[c.number for c in site.counters_serving(ticket.service)],
         counter=ticket.counter,
         url=links.url(ticket.id) if links is not None else "",
+        wait_min_minutes=(
+            math.floor(low / RANGE_STEP_MINUTES) * RANGE_STEP_MINUTES if low is not None else None
+        ),
+        wait_max_minutes=(
+            math.ceil(high / RANGE_STEP_MINUTES) * RANGE_STEP_MINUTES if high is not None else None
+        ),
     )
 
 

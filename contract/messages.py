@@ -125,6 +125,11 @@ class TicketInfo(Struct, kw_only=True):
     counter: int | None = None
     # The ticket's public status page (its QR code); empty when the central has none.
     url: str = ""
+    # The range the real wait should fall in, 8 times in 10, in whole minutes (steps of
+    # five: 20 and 35 for "20-35 menit"); `wait_minutes` lies within it. None when there
+    # is no estimate, and from a central older than the range.
+    wait_min_minutes: int | None = None
+    wait_max_minutes: int | None = None
 
 
 class Answer(_Message):

@@ -107,7 +107,8 @@ def ticket_layout(
         blocks += _lines(OFFLINE_LINE, columns, bold=True)
     else:
         blocks += _lines(f"Di depan Anda: {ticket.ahead} orang", columns)
-        blocks += _lines(f"Perkiraan tunggu: {wait_text(ticket.wait_minutes)}", columns)
+        wait = wait_text(ticket.wait_minutes, ticket.wait_min_minutes, ticket.wait_max_minutes)
+        blocks += _lines(f"Perkiraan tunggu: {wait}", columns)
     if ticket.counters:
         blocks += _lines("Loket: " + ", ".join(str(n) for n in ticket.counters), columns)
     blocks.append(Feed())
@@ -162,10 +163,14 @@ def number_size(columns: int, number: str) -> int:
     return max(1, min(MAX_NUMBER_SIZE, columns // chars))
 
 
-def wait_text(minutes: int | None) -> str:
-    """The estimate: "± 20 menit", "± 1 jam 5 menit", or "belum tersedia" when unknown."""
+def wait_text(minutes: int | None, low: int | None = None, high: int | None = None) -> str:
+    """The estimate: the range the wait should fall in, "20-35 menit" (in minutes even past
+    an hour, so it stays short: "95-130 menit"); "belum tersedia" when unknown. From a
+    central that sends no range, the single figure: "± 20 menit", "± 1 jam 5 menit"."""
     if minutes is None:
         return "belum tersedia"
+    if low is not None and high is not None:
+        return "segera" if high <= 0 else f"{low}-{high} menit"
     if minutes <= 0:
         return "segera"
     hours, rest = divmod(minutes, 60)

@@ -26,7 +26,7 @@ from pathlib import Path
 from broker.engine.tickets import Ticket, TicketState
 from broker.mosquitto_runner import LOCALHOST, MosquittoRunner, free_port
 from broker.provision import provision
-from broker.store.sqlite_store import SqliteStore
+from broker.store.sqlite_store import EventRecord, SqliteStore
 from contract.clock import SimulatedClock
 from contract.credentials import Credentials
 from contract.errors import AntreError
@@ -80,6 +80,8 @@ class DayRun:
     folder: Path
     issued: list[Issued] = field(default_factory=list)
     tickets: dict[str, Ticket] = field(default_factory=dict)
+    # The central's history of the day, as it saved it (for the old estimate's figures).
+    events: list[EventRecord] = field(default_factory=list)
     history: list[Sample] = field(default_factory=list)
     calls_heard: int = 0
     # The display's last state against the central's saved one: (service, shown, saved).
@@ -132,7 +134,7 @@ def play(plan: DayPlan, site_file: Path, folder: Path, speed: float) -> DayRun:
         run.calls_heard = len(observer.called_at)
         shown = observer.state
         stop_process(central)
-        run.tickets = _saved_tickets(database, plan)
+        run.tickets, run.events = _saved_day(database, plan)
         if shown is not None:
             run.display_mismatches = _compare(shown.services, run.tickets, plan)
     run.wall_seconds = time.perf_counter() - started
@@ -341,10 +343,11 @@ def _first_state(
             raise SimulationError(f"the central did not publish its state:\n{log}")
 
 
-def _saved_tickets(database: Path, plan: DayPlan) -> dict[str, Ticket]:
+def _saved_day(database: Path, plan: DayPlan) -> tuple[dict[str, Ticket], list[EventRecord]]:
     store = SqliteStore(database)
     try:
-        return {ticket.number: ticket for ticket in store.tickets_of(plan.day)}
+        tickets = {ticket.number: ticket for ticket in store.tickets_of(plan.day)}
+        return tickets, store.events(plan.day)
     finally:
         store.close()
 

@@ -1,10 +1,15 @@
 """The day's figures: waits per service, the estimates' error, the queues over the day.
 
 A ticket's real wait runs from its issue to its first call, both as the central saved
-them. Its estimate is the `wait_minutes` printed on it (the kiosk's answer). The error
-is estimate minus real wait: positive when the ticket promised a longer wait than came
-(bias), and its absolute value averaged (mean absolute error, MAE). Tickets never
-called (still waiting when the day was stopped) have no real wait and are left out.
+them. Its estimate is the `wait_minutes` printed on it (the kiosk's answer), and its
+range the `wait_min_minutes`-`wait_max_minutes` printed beside ("20-35 menit"). The
+error is estimate minus real wait: positive when the ticket promised a longer wait than
+came (bias), and its absolute value averaged (mean absolute error, MAE). The range's
+coverage is the share of tickets whose real wait fell inside it. Both are set against
+the goals of issue #16 (coverage at least 80 %, MAE at most 5 minutes) and against the
+estimate the central printed before the range (`OldEstimate`), recomputed from the
+day's saved history. Tickets never called (still waiting when the day was stopped) have
+no real wait and are left out.
 
 Written to the report folder: `report.md` (the tables), `queue-lengths.svg` (the chart),
 `tickets.csv` (one row per ticket) and `summary.json` (everything, for programs).
@@ -22,7 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from broker.engine.tickets import TicketState
+from broker.engine.events import EventKind
+from broker.engine.tickets import Ticket, TicketState
+from broker.store.sqlite_store import EventRecord
+from contract.hours import wait_across_breaks
+from contract.site import Site
 from simulation.chart import Line, line_chart
 from simulation.link import Sample
 from simulation.mall import DayRun
@@ -32,6 +41,10 @@ CHART_STEP_MINUTES = 5
 CHART_SERVICES = 5
 # States a ticket may end the simulated day in: served, skipped or still waiting.
 ACCOUNTED = {TicketState.FINISHED, TicketState.SKIPPED, TicketState.WAITING}
+# What the estimate should achieve (issue #16): the printed range holds the real wait for
+# at least this share of tickets, and the point estimate is off by at most this on average.
+COVERAGE_GOAL = 0.80
+MAE_GOAL_MINUTES = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +62,11 @@ class TicketRow:
     called_at: dt.datetime | None
     counter: int | None
     state: str
+    # The printed range ("20-35 menit"): None when the ticket had no estimate.
+    low: int | None = None
+    high: int | None = None
+    # What the central printed before the range, for the same ticket (`OldEstimate`).
+    old_estimate: int | None = None
 
     @property
     def wait(self) -> float | None:
@@ -65,16 +83,76 @@ class TicketRow:
             return None
         return self.estimate - wait
 
+    @property
+    def in_range(self) -> bool | None:
+        """Whether the real wait fell within the printed range; None if either is unknown."""
+        wait = self.wait
+        if wait is None or self.low is None or self.high is None:
+            return None
+        return self.low <= wait <= self.high
+
+    @property
+    def old_error(self) -> float | None:
+        """The old estimate minus the real wait, in minutes; None if either is unknown."""
+        wait = self.wait
+        if wait is None or self.old_estimate is None:
+            return None
+        return self.old_estimate - wait
+
+
+class OldEstimate:
+    """The wait the central printed before the range (issue #16, item 6): people ahead x
+    the mean of the service's last `estimate_window` service times (its
+    `expected_service_minutes` before any) / its open counters, a counter shared by n
+    services counting as 1/n, with the breaks on the way added; in whole minutes rounded
+    up. Recomputed from the day's saved tickets and history, as the central stood when
+    each ticket was issued."""
+
+    def __init__(self, site: Site, tickets: Iterable[Ticket], events: Iterable[EventRecord]):
+        self.site = site
+        self.finished = sorted(
+            (ticket.closed_at, ticket.service, (ticket.closed_at - ticket.called_at))
+            for ticket in tickets
+            if ticket.state is TicketState.FINISHED and ticket.called_at and ticket.closed_at
+        )
+        self.pauses = sorted(
+            (event.at, event.counter, event.kind is EventKind.PAUSED)
+            for event in events
+            if event.kind in (EventKind.PAUSED, EventKind.RESUMED) and event.counter is not None
+        )
+
+    def __call__(self, service: str, issued_at: dt.datetime, ahead: int) -> int | None:
+        spec = self.site.services_by_prefix[service]
+        paused = {number: stop for at, number, stop in self.pauses if at <= issued_at}
+        capacity = sum(
+            1 / len(counter.services)
+            for counter in self.site.counters_serving(service)
+            if not paused.get(counter.number, False)
+        )
+        if capacity == 0:
+            return None
+        recent = [
+            took.total_seconds() / 60
+            for closed, prefix, took in self.finished
+            if prefix == service and closed <= issued_at
+        ][-self.site.queue.estimate_window :]
+        minutes = sum(recent) / len(recent) if recent else spec.expected_service_minutes
+        work = dt.timedelta(minutes=ahead * minutes / capacity)
+        wait = wait_across_breaks(self.site, spec, issued_at, work)
+        return math.ceil(wait.total_seconds() / 60)
+
 
 def rows_of(run: DayRun) -> list[TicketRow]:
     """Every ticket issued to a citizen, with the central's saved times."""
     zone = run.plan.site.site.timezone
+    old = OldEstimate(run.plan.site, run.tickets.values(), run.events)
     rows = []
     for issued in run.issued:
         info = issued.answer.ticket
         if info is None:
             continue
         saved = run.tickets.get(info.number)
+        issued_at = saved.issued_at if saved else dt.datetime.fromisoformat(info.issued_at)
         rows.append(
             TicketRow(
                 number=info.number,
@@ -82,14 +160,15 @@ def rows_of(run: DayRun) -> list[TicketRow]:
                 priority=info.priority,
                 no_show=issued.citizen.no_show,
                 kiosk=issued.citizen.kiosk,
-                issued_at=(
-                    saved.issued_at if saved else dt.datetime.fromisoformat(info.issued_at)
-                ).astimezone(zone),
+                issued_at=issued_at.astimezone(zone),
                 ahead=info.ahead,
                 estimate=info.wait_minutes,
                 called_at=saved.called_at.astimezone(zone) if saved and saved.called_at else None,
                 counter=saved.counter if saved else None,
                 state=saved.state.value if saved else "missing",
+                low=info.wait_min_minutes,
+                high=info.wait_max_minutes,
+                old_estimate=old(info.service, issued_at, info.ahead),
             )
         )
     return rows
@@ -107,12 +186,36 @@ def _p90(values: Sequence[float]) -> float | None:
     return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
 
 
-def _errors(rows: Iterable[TicketRow]) -> dict[str, Any]:
+def _errors(rows: Sequence[TicketRow]) -> dict[str, Any]:
     errors = [row.error for row in rows if row.error is not None]
+    inside = [row.in_range for row in rows if row.in_range is not None]
+    widths = [
+        row.high - row.low
+        for row in rows
+        if row.in_range is not None and row.high is not None and row.low is not None
+    ]
+    old = [row.old_error for row in rows if row.old_error is not None]
     return {
         "estimate_n": len(errors),
         "estimate_mae": _mean([abs(e) for e in errors]),
         "estimate_bias": _mean(errors),
+        # The share of tickets whose real wait fell within the printed range, and the
+        # range's mean width (minutes).
+        "estimate_coverage": _mean([1.0 if hit else 0.0 for hit in inside]),
+        "estimate_width": _mean(widths),
+        "old_estimate_mae": _mean([abs(e) for e in old]),
+        "old_estimate_bias": _mean(old),
+    }
+
+
+def _goals(overall: dict[str, Any]) -> dict[str, Any]:
+    """The goals of issue #16 and whether the day met them."""
+    coverage, mae = overall["estimate_coverage"], overall["estimate_mae"]
+    return {
+        "coverage": COVERAGE_GOAL,
+        "mae_minutes": MAE_GOAL_MINUTES,
+        "coverage_met": coverage is not None and coverage >= COVERAGE_GOAL,
+        "mae_met": mae is not None and mae <= MAE_GOAL_MINUTES,
     }
 
 
@@ -157,6 +260,13 @@ def summarize(run: DayRun) -> dict[str, Any]:
         own = [row for row in rows if row.issued_at.hour == hour]
         hours.append({"hour": hour, "issued": len(own), **_waits(own), **_errors(own)})
     errors = [row.error for row in rows if row.error is not None]
+    overall = {
+        **_waits(rows),
+        **_errors(rows),
+        "estimate_within_5_minutes": (
+            sum(1 for e in errors if abs(e) <= 5) / len(errors) if errors else None
+        ),
+    }
     total = _total_waiting(run.history, plan.services)
     peak = max(total, key=lambda point: point[1], default=None)
     return {
@@ -179,13 +289,8 @@ def summarize(run: DayRun) -> dict[str, Any]:
         "numbers_unique": len(numbers) == len(answered),
         "all_accounted": accounted,
         "latest_press_seconds": max((i.late_seconds for i in run.issued), default=0.0),
-        "overall": {
-            **_waits(rows),
-            **_errors(rows),
-            "estimate_within_5_minutes": (
-                sum(1 for e in errors if abs(e) <= 5) / len(errors) if errors else None
-            ),
-        },
+        "overall": overall,
+        "goals": _goals(overall),
         "services": services,
         "hours": hours,
         "peak_waiting": {"count": peak[1], "at": peak[0].isoformat()} if peak else None,
@@ -279,19 +384,47 @@ def _signed(value: float | None) -> str:
     return "-" if value is None else f"{value:+.1f}"
 
 
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def goals_line(summary: dict[str, Any]) -> str:
+    """The estimate's day against the goals of issue #16, and the old estimate's."""
+    overall, goals = summary["overall"], summary["goals"]
+    return (
+        f"The range holds the real wait for {_share(overall['estimate_coverage'])} of "
+        f"tickets (goal: at least {goals['coverage']:.0%}: "
+        f"{'met' if goals['coverage_met'] else 'NOT met'}); the estimate is off by "
+        f"{_minutes(overall['estimate_mae'])} min on average (goal: at most "
+        f"{goals['mae_minutes']:g}: {'met' if goals['mae_met'] else 'NOT met'}), bias "
+        f"{_signed(overall['estimate_bias'])} min. The old estimate (one number, before "
+        f"the range): off by {_minutes(overall['old_estimate_mae'])} min, bias "
+        f"{_signed(overall['old_estimate_bias'])} min."
+    )
+
+
 def table(summary: dict[str, Any]) -> str:
     """The summary as a plain-text table (what the command prints)."""
+    estimate = (
+        f"{'est MAE':>7} {'bias':>6} {'in range':>8} {'width':>5} | {'old MAE':>7} {'bias':>6}"
+    )
     lines = [
         f"{'service':<8} {'issued':>6} {'served':>6} {'skip':>4} {'left':>4} | "
-        f"{'wait mean':>9} {'p90':>6} | {'est MAE':>7} {'bias':>6} {'n':>4}",
+        f"{'wait mean':>9} {'p90':>6} | {estimate} | {'n':>4}",
     ]
+
+    def figures(part: dict[str, Any]) -> str:
+        return (
+            f"{_minutes(part['estimate_mae']):>7} {_signed(part['estimate_bias']):>6} "
+            f"{_share(part['estimate_coverage']):>8} {_minutes(part['estimate_width']):>5} | "
+            f"{_minutes(part['old_estimate_mae']):>7} {_signed(part['old_estimate_bias']):>6}"
+        )
 
     def row(label: str, part: dict[str, Any]) -> str:
         return (
             f"{label:<8} {part['issued']:>6} {part['finished']:>6} {part['skipped']:>4} "
             f"{part['waiting_at_end']:>4} | {_minutes(part['wait_mean']):>9} "
-            f"{_minutes(part['wait_p90']):>6} | {_minutes(part['estimate_mae']):>7} "
-            f"{_signed(part['estimate_bias']):>6} {part['estimate_n']:>4}"
+            f"{_minutes(part['wait_p90']):>6} | {figures(part)} | {part['estimate_n']:>4}"
         )
 
     for service in summary["services"]:
@@ -311,13 +444,29 @@ def table(summary: dict[str, Any]) -> str:
         )
     )
     lines.append("")
-    lines.append(f"{'issued at':<9} {'issued':>6} | {'wait mean':>9} | {'est MAE':>7} {'bias':>6}")
+    lines.append(f"{'issued at':<9} {'issued':>6} | {'wait mean':>9} | {estimate}")
     for hour in summary["hours"]:
         lines.append(
             f"{hour['hour']:02d}:00    {hour['issued']:>6} | {_minutes(hour['wait_mean']):>9} | "
-            f"{_minutes(hour['estimate_mae']):>7} {_signed(hour['estimate_bias']):>6}"
+            f"{figures(hour)}"
         )
+    goals = summary["goals"]
+    lines += [
+        "",
+        f"goal     in range >= {goals['coverage']:.0%}, est MAE <= {goals['mae_minutes']:g} min: "
+        f"{_share(overall['estimate_coverage'])} "
+        f"({'met' if goals['coverage_met'] else 'NOT met'}), "
+        f"{_minutes(overall['estimate_mae'])} min ({'met' if goals['mae_met'] else 'NOT met'})",
+    ]
     return "\n".join(lines)
+
+
+def _md_figures(part: dict[str, Any]) -> str:
+    return (
+        f"{_minutes(part['estimate_mae'])} | {_signed(part['estimate_bias'])} | "
+        f"{_share(part['estimate_coverage'])} | {_minutes(part['estimate_width'])} | "
+        f"{_minutes(part['old_estimate_mae'])} | {_signed(part['old_estimate_bias'])}"
+    )
 
 
 def _markdown(summary: dict[str, Any]) -> str:
@@ -342,6 +491,7 @@ def _markdown(summary: dict[str, Any]) -> str:
         f"{_minutes(overall['estimate_mae'])} min, bias {_signed(overall['estimate_bias'])} min "
         "(positive: the ticket said longer than it was)"
         + (f", {within:.0%} within 5 minutes." if within is not None else "."),
+        f"- {goals_line(summary)}",
         (
             f"- The longest queue: {peak['count']} waiting at {peak['at'][11:16]}."
             if peak
@@ -357,35 +507,47 @@ def _markdown(summary: dict[str, Any]) -> str:
         "## Per service (minutes)",
         "",
         "| service | true mean service | issued | served | skipped | left waiting | wait mean "
-        "| wait p90 | estimate MAE | estimate bias | n |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| wait p90 | estimate MAE | estimate bias | in range | range width | old MAE "
+        "| old bias | n |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: | ---: |",
     ]
     for s in summary["services"]:
         parts.append(
             f"| {s['prefix']} {s['name']} | {s['true_minutes']:g} | {s['issued']} | "
             f"{s['finished']} | {s['skipped']} | {s['waiting_at_end']} | "
-            f"{_minutes(s['wait_mean'])} | {_minutes(s['wait_p90'])} | "
-            f"{_minutes(s['estimate_mae'])} | {_signed(s['estimate_bias'])} | {s['estimate_n']} |"
+            f"{_minutes(s['wait_mean'])} | {_minutes(s['wait_p90'])} | {_md_figures(s)} | "
+            f"{s['estimate_n']} |"
         )
+    parts.append(
+        f"| all | | {summary['issued']} | | | | {_minutes(overall['wait_mean'])} | "
+        f"{_minutes(overall['wait_p90'])} | {_md_figures(overall)} | {overall['estimate_n']} |"
+    )
     parts += [
         "",
         "## Estimate error by the hour the ticket was issued (minutes)",
         "",
-        "| hour | issued | wait mean | wait p90 | estimate MAE | estimate bias |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| hour | issued | wait mean | wait p90 | estimate MAE | estimate bias | in range "
+        "| range width | old MAE | old bias |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for h in summary["hours"]:
         parts.append(
             f"| {h['hour']:02d}:00 | {h['issued']} | {_minutes(h['wait_mean'])} | "
-            f"{_minutes(h['wait_p90'])} | {_minutes(h['estimate_mae'])} | "
-            f"{_signed(h['estimate_bias'])} |"
+            f"{_minutes(h['wait_p90'])} | {_md_figures(h)} |"
         )
     parts += [
         "",
-        "The estimate is people ahead times the mean of the service's last service times, "
-        "over its open counters, with any break on its way added (`docs/queue-rules.md`). "
-        "It knows nothing of the no-shows that shorten a queue, and until a service has "
-        "finished someone it uses the site's `expected_service_minutes`.",
+        "The estimate (`docs/queue-rules.md`, Estimates) lets each citizen ahead, and those "
+        "of the services sharing the counters, go in turn to the counter free first, at "
+        "the mean of the service's recent service times (the site's "
+        "`expected_service_minutes` counting as two of them), a citizen already at a "
+        "counter taking what is left of the mean; breaks on the way are added. The range "
+        "is that +/- 1.28 standard deviations of the service times ahead and of the "
+        "mean's own doubt, and 2 minutes, rounded out to 5 minutes. It knows nothing of "
+        "the no-shows that shorten a queue, nor of the priority citizens who will come "
+        "and go first. The old estimate, for comparison: people ahead times the mean of "
+        "the service's last `estimate_window` service times, over its open counters.",
         "",
     ]
     return "\n".join(parts)
@@ -404,6 +566,9 @@ def _csv(rows: Sequence[TicketRow], path: Path) -> None:
                 "issued_at",
                 "ahead",
                 "estimate_minutes",
+                "estimate_low_minutes",
+                "estimate_high_minutes",
+                "old_estimate_minutes",
                 "called_at",
                 "counter",
                 "wait_minutes",
@@ -422,6 +587,9 @@ def _csv(rows: Sequence[TicketRow], path: Path) -> None:
                     row.issued_at.isoformat(timespec="seconds"),
                     row.ahead,
                     "" if row.estimate is None else row.estimate,
+                    "" if row.low is None else row.low,
+                    "" if row.high is None else row.high,
+                    "" if row.old_estimate is None else row.old_estimate,
                     row.called_at.isoformat(timespec="seconds") if row.called_at else "",
                     "" if row.counter is None else row.counter,
                     "" if row.wait is None else f"{row.wait:.2f}",

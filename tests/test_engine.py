@@ -366,17 +366,67 @@ def test_people_ahead_count_priority_for_everyone_and_regulars_for_regulars(
 
 
 def test_the_estimate_starts_from_the_expected_time_then_learns(engine: QueueEngine) -> None:
-    # GIVEN A expects 6 minutes a citizen; counter 1 serves A, counter 2 shares A with B
+    # GIVEN A expects 6 minutes a citizen; counter 1 serves A, counter 2 shares A with B;
+    # counter 2 is away, so A has one counter
+    applied(engine, engine.pause(2, at(9)))
     for minute in range(4):
         issue(engine, "A", at(9, minute))
-    # THEN with 1.5 counters for A, three people ahead wait 3 x 6 / 1.5 = 12 minutes
-    assert engine.estimate_wait("A", 3) == dt.timedelta(minutes=12)
-    # WHEN two citizens are served in 3 minutes each
+    # THEN three people ahead wait three times 6 minutes
+    assert engine.estimate_wait("A", 3) == dt.timedelta(minutes=18)
+    # WHEN two citizens are served in 3 minutes each, and a third is called
     call(engine, 1, at(10))
     call(engine, 1, at(10, 3))
     call(engine, 1, at(10, 6))
-    # THEN the estimate uses the real time: 3 x 3 / 1.5 = 6 minutes
-    assert engine.estimate_wait("A", 3) == dt.timedelta(minutes=6)
+    # THEN the mean learns from them, the site's 6 minutes counting as two times seen:
+    # (2 x 6 + 3 + 3) / 4 = 4.5 minutes a citizen; the one at the counter since 10:06
+    # is done at 10:10:30, and the last ticket (nobody else ahead) is called then
+    last = engine.tickets()[-1]
+    assert engine.position(last.id, at(10, 6)).wait == dt.timedelta(minutes=4.5)
+    assert engine.estimate_wait("A", 1) == dt.timedelta(minutes=9)
+
+
+def test_the_time_a_citizen_has_been_at_the_counter_counts(engine: QueueEngine) -> None:
+    # GIVEN counter 1 alone serves A (6 minutes a citizen); A001 is called at 9:00
+    applied(engine, engine.pause(2, at(9)))
+    issue(engine, "A", at(9))
+    waiting = issue(engine, "A", at(9))
+    call(engine, 1, at(9))
+    # THEN A002 waits for what is left of A001's 6 minutes: 2 at 9:04
+    assert engine.position(waiting.id, at(9, 4)).wait == dt.timedelta(minutes=2)
+    # AND someone slow is not taken to be nearly done: a quarter of the mean at least
+    assert engine.position(waiting.id, at(9, 10)).wait == dt.timedelta(minutes=1.5)
+    # AND without a time, the estimate is as of the last event (the call at 9:00)
+    assert engine.position(waiting.id).wait == dt.timedelta(minutes=6)
+
+
+def test_a_shared_counter_serves_the_oldest_of_its_services_first(engine: QueueEngine) -> None:
+    # GIVEN two A tickets, then a B ticket: counter 2 serves both A and B
+    issue(engine, "A", at(9))
+    issue(engine, "A", at(9, 1))
+    b = issue(engine, "B", at(9, 2))
+    # THEN B001 has nobody of its own service ahead, but waits for the A citizen counter 2
+    # calls first (counter 1 takes the other): A's 6 minutes
+    position = engine.position(b.id)
+    assert position.ahead == 0
+    assert position.wait == dt.timedelta(minutes=6)
+
+
+def test_the_range_holds_the_estimate_and_widens_down_the_line(engine: QueueEngine) -> None:
+    # GIVEN five A tickets (counters 1 and 2 free)
+    tickets = [issue(engine, "A", at(9, minute)) for minute in range(5)]
+    positions = [engine.position(t.id) for t in tickets]
+    # THEN every range holds its estimate, and the later a ticket, the wider its range
+    widths = []
+    for position in positions:
+        assert position.wait is not None
+        assert position.low is not None
+        assert position.high is not None
+        assert dt.timedelta(0) <= position.low <= position.wait <= position.high
+        widths.append(position.high - position.low)
+    assert widths == sorted(widths)
+    assert widths[-1] > widths[0]
+    # AND the range is at least a couple of minutes either side, even with nobody ahead
+    assert widths[0] >= dt.timedelta(minutes=2)
 
 
 def test_no_estimate_when_every_counter_of_the_service_is_paused(engine: QueueEngine) -> None:

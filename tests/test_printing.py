@@ -56,9 +56,11 @@ def ticket(**changes: object) -> TicketInfo:
         state="waiting",
         issued_at="2026-11-30T09:12:00+08:00",
         ahead=4,
-        wait_minutes=20,
+        wait_minutes=24,
         counters=[1, 2],
         url=URL,
+        wait_min_minutes=20,
+        wait_max_minutes=35,
     )
     return msgspec.structs.replace(base, **changes)
 
@@ -147,7 +149,7 @@ def test_every_line_of_an_80_mm_ticket_fits_48_columns(example_site: Site) -> No
 
 def test_the_ticket_says_what_a_citizen_needs(example_site: Site) -> None:
     # GIVEN an 80 mm printer
-    # WHEN ticket A023 (4 ahead, about 20 minutes, counters 1 and 2) is printed
+    # WHEN ticket A023 (4 ahead, 20 to 35 minutes, counters 1 and 2) is printed
     ops = print_on(example_site, PRINTER_80)
     printed = texts(ops)
     # THEN it names the site, agency, service and counters, and gives the estimate
@@ -157,7 +159,7 @@ def test_the_ticket_says_what_a_citizen_needs(example_site: Site) -> None:
         "Paspor (permohonan baru dan penggantian)",
         "NOMOR ANTREAN",
         "Di depan Anda: 4 orang",
-        "Perkiraan tunggu: +/- 20 menit",
+        "Perkiraan tunggu: 20-35 menit",
         "Loket: 1, 2",
     ):
         assert line in printed
@@ -300,7 +302,8 @@ def test_an_offline_ticket_says_so_and_gives_no_estimate(example_site: Site) -> 
 def test_an_unknown_wait_is_not_available_yet(example_site: Site) -> None:
     # GIVEN a ticket whose wait cannot be estimated (no open counter)
     # WHEN it is printed online
-    ops = print_on(example_site, PRINTER_80, ticket(wait_minutes=None))
+    unknown = ticket(wait_minutes=None, wait_min_minutes=None, wait_max_minutes=None)
+    ops = print_on(example_site, PRINTER_80, unknown)
     # THEN the estimate line says it is not available yet
     assert the_line(ops, "Perkiraan tunggu") == "Perkiraan tunggu: belum tersedia"
 
@@ -309,14 +312,46 @@ def test_an_unknown_wait_is_not_available_yet(example_site: Site) -> None:
     ("minutes", "expected"),
     [(0, "segera"), (7, "+/- 7 menit"), (60, "+/- 1 jam"), (95, "+/- 1 jam 35 menit")],
 )
-def test_the_estimate_reads_in_minutes_and_hours(
+def test_a_central_without_the_range_gets_its_one_figure_printed(
     example_site: Site, minutes: int, expected: str
 ) -> None:
-    # GIVEN a ticket with an estimated wait of `minutes`
+    # GIVEN a ticket from a central older than the range: an estimated wait of `minutes`
+    info = ticket(wait_minutes=minutes, wait_min_minutes=None, wait_max_minutes=None)
     # WHEN it is printed
-    ops = print_on(example_site, PRINTER_80, ticket(wait_minutes=minutes))
+    ops = print_on(example_site, PRINTER_80, info)
     # THEN the estimate reads naturally
     assert the_line(ops, "Perkiraan tunggu") == f"Perkiraan tunggu: {expected}"
+
+
+@pytest.mark.parametrize(
+    ("wait", "low", "high", "expected"),
+    [
+        (2, 0, 5, "0-5 menit"),
+        (24, 20, 35, "20-35 menit"),
+        (104, 90, 125, "90-125 menit"),
+        (0, 0, 0, "segera"),
+    ],
+)
+def test_the_estimate_is_printed_as_a_range(
+    example_site: Site, wait: int, low: int, high: int, expected: str
+) -> None:
+    # GIVEN a ticket whose wait should fall between `low` and `high` minutes
+    info = ticket(wait_minutes=wait, wait_min_minutes=low, wait_max_minutes=high)
+    # WHEN it is printed on either width
+    for printer in (PRINTER_80, PRINTER_58):
+        ops = print_on(example_site, printer, info)
+        # THEN the line gives the range, on one line even at 32 columns
+        assert the_line(ops, "Perkiraan tunggu") == f"Perkiraan tunggu: {expected}"
+        assert max(line.columns for line in lines(ops)) <= printer.line_columns
+
+
+def test_the_longest_range_still_fits_one_58_mm_line(example_site: Site) -> None:
+    # GIVEN a wait of hours, as after a long morning queue and the lunch break
+    info = ticket(wait_minutes=250, wait_min_minutes=195, wait_max_minutes=310)
+    # WHEN it is printed on 58 mm paper (32 columns)
+    ops = print_on(example_site, PRINTER_58, info)
+    # THEN "Perkiraan tunggu: 195-310 menit" (31 characters) is one line, not wrapped
+    assert the_line(ops, "Perkiraan tunggu") == "Perkiraan tunggu: 195-310 menit"
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,9 @@ real SQLite file, restarting it at random, and checks after every step:
 - two counters never hold the same ticket, and a called ticket is held by its counter;
 - a ticket that reached a final state never leaves it, and a closed day has only
   final tickets;
-- nothing acknowledged is lost across a close and reopen.
+- nothing acknowledged is lost across a close and reopen;
+- every waiting ticket's wait range holds its estimate, never below zero, in the engine
+  and as printed (whole minutes, steps of five).
 """
 
 import datetime as dt
@@ -24,6 +26,7 @@ from broker.engine.engine import Decision, QueueEngine, Refused
 from broker.engine.tickets import FINAL_STATES, TicketState
 from broker.queue_service import Operation, QueueService
 from broker.store.sqlite_store import SqliteStore
+from broker.views import RANGE_STEP_MINUTES, ticket_info
 from contract.site_loader import load_site
 from tests.conftest import EXAMPLE_SITE, MONDAY, at
 
@@ -221,6 +224,30 @@ class MppDay(RuleBasedStateMachine):
         assert self.engine.waiting_now().positions() == {
             i: self.engine.position(i) for i in waiting
         }
+
+    @invariant()
+    def the_range_holds_the_estimate(self) -> None:
+        zero = dt.timedelta(0)
+        for ticket in self.engine.tickets():
+            if ticket.state is not TicketState.WAITING:
+                continue
+            position = self.engine.position(ticket.id, self.now)
+            if position.wait is None:
+                assert position.low is None
+                assert position.high is None
+                continue
+            assert position.low is not None
+            assert position.high is not None
+            assert zero <= position.low <= position.wait <= position.high
+            info = ticket_info(self.engine, ticket, self.now)
+            low, wait, high = info.wait_min_minutes, info.wait_minutes, info.wait_max_minutes
+            assert low is not None
+            assert wait is not None
+            assert high is not None
+            assert 0 <= low <= wait <= high
+            assert low % RANGE_STEP_MINUTES == 0
+            assert high % RANGE_STEP_MINUTES == 0
+            assert high > 0
 
     @invariant()
     def final_states_are_final(self) -> None:

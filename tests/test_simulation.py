@@ -12,12 +12,17 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from broker.engine.tickets import TicketState
-from broker.store.sqlite_store import SqliteStore
+import pytest
+
+from broker.engine.events import EventKind
+from broker.engine.tickets import Ticket, TicketState
+from broker.store.sqlite_store import EventRecord, SqliteStore
 from contract.site_loader import load_site
 from simulation.__main__ import main
 from simulation.plan import NO_SHOW_SHARE, PRIORITY_SHARE, plan_day
+from simulation.report import OldEstimate
 from tests.broker_fixtures import EXAMPLE_SITE
+from tests.conftest import at
 
 SERVICES = ["B", "H", "I", "N"]
 MONDAY = dt.date(2026, 11, 30)
@@ -53,7 +58,9 @@ def test_the_plan_is_seeded_and_shaped_like_a_morning() -> None:
     assert mean["A"] > 2 * mean["N"]
 
 
-def test_a_short_simulated_day_accounts_for_every_ticket(tmp_path: Path) -> None:
+def test_a_short_simulated_day_accounts_for_every_ticket(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "report"
     # WHEN a short morning is played through Mosquitto and the central
     code = main(
@@ -111,9 +118,69 @@ def test_a_short_simulated_day_accounts_for_every_ticket(tmp_path: Path) -> None
     assert overall["wait_p90"] >= overall["wait_mean"]
     assert [s["prefix"] for s in summary["services"]] == SERVICES
     assert {h["hour"] for h in summary["hours"]} >= {8, 9}
+    # AND so is the range's coverage, beside the goals and the old estimate's figures
+    assert 0 <= overall["estimate_coverage"] <= 1
+    assert overall["estimate_width"] >= 5
+    assert math.isfinite(overall["old_estimate_mae"])
+    assert math.isfinite(overall["old_estimate_bias"])
+    goals = summary["goals"]
+    assert (goals["coverage"], goals["mae_minutes"]) == (0.8, 5.0)
+    assert goals["coverage_met"] == (overall["estimate_coverage"] >= 0.8)
+    assert goals["mae_met"] == (overall["estimate_mae"] <= 5.0)
+    for part in [*summary["services"], *summary["hours"]]:
+        for key in ("estimate_mae", "estimate_coverage", "estimate_width", "old_estimate_mae"):
+            assert key in part, key
+    # AND every printed range holds its point estimate
+    estimated = [row for row in rows if row["estimate_minutes"]]
+    assert estimated
+    for row in estimated:
+        low, point, high = (
+            int(row[key])
+            for key in ("estimate_low_minutes", "estimate_minutes", "estimate_high_minutes")
+        )
+        assert 0 <= low <= point <= high
+        assert row["old_estimate_minutes"] != ""
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "estimate MAE" in report
+    assert "| in range | range width | old MAE | old bias |" in report
+    assert "goal: at least 80%" in report
     assert "queue-lengths.svg" in report
+    printed = capsys.readouterr().out
+    assert "in range width | old MAE" in printed
+    assert "goal     in range >= 80%, est MAE <= 5 min:" in printed
+    assert "The range holds the real wait for" in printed
     # AND the display heard every call and ends showing the central's queues
     assert summary["display"]["calls_heard"] == summary["display"]["calls_saved"]
     assert summary["display"]["mismatches"] == []
+
+
+def test_the_old_estimate_is_recomputed_as_the_central_printed_it() -> None:
+    # GIVEN two passports done in 4 and 8 minutes before 10:00, and counter 2 (of A's two)
+    # paused at 9:30
+    site = load_site(EXAMPLE_SITE)
+
+    def done(seq: int, called: dt.datetime, minutes: float) -> Ticket:
+        return Ticket(
+            id=f"2026-11-30/A{seq:03d}",
+            day=MONDAY,
+            number=f"A{seq:03d}",
+            prefix="A",
+            seq=seq,
+            service="A",
+            priority=False,
+            state=TicketState.FINISHED,
+            issued_at=called,
+            called_at=called,
+            closed_at=called + dt.timedelta(minutes=minutes),
+        )
+
+    tickets = [done(1, at(9), 4), done(2, at(9, 10), 8), done(3, at(10, 30), 30)]
+    pause = EventRecord(1, at(9, 30), MONDAY, EventKind.PAUSED, "", None, None, None, None, 2, "")
+    old = OldEstimate(site, tickets, [pause])
+    # THEN at 10:00 three ahead waited 3 x 6 minutes at the one counter left
+    assert old("A", at(10), 3) == 18
+    # AND before anyone was done, the site's 10 minutes over both counters
+    assert old("A", at(8, 30), 3) == 15
+    # AND with a 30-minute passport in the last three, 98 minutes of work at 11:40 ran
+    # past the ishoma: its hour was added
+    assert old("A", at(11, 40), 7) == math.ceil(7 * (4 + 8 + 30) / 3 + 60)

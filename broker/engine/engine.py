@@ -24,7 +24,21 @@ from broker.engine.tickets import (
     ticket_id,
     ticket_number,
 )
-from broker.engine.waiting import Position, QueueKey, WaitingLine, WaitingNow, wait_for
+from broker.engine.waiting import (
+    KEPT_WINDOWS,
+    CounterNow,
+    Pace,
+    Position,
+    QueueKey,
+    WaitingLine,
+    WaitingNow,
+    break_starts,
+    call_order,
+    estimate_queue,
+    position_of,
+    service_times,
+    share_counters,
+)
 from contract.errors import AntreError
 from contract.hours import issuing_refusal, service_day
 from contract.reasons import Reason, reason_text
@@ -97,6 +111,10 @@ class QueueEngine:
         self._last_seq: dict[str, int] = {}
         self._issued: dict[str, int] = {}
         self._durations: dict[str, deque[float]] = {}
+        # The latest event's time: what the estimates are reckoned at when not told.
+        self._as_of: dt.datetime | None = None
+        self._grouped: list[tuple[frozenset[str], frozenset[int]]] = []
+        self._grouped_site: Site | None = None
         # While set, no number is given (see `number_after`).
         self.numbering_held = False
         self._reset_day(day)
@@ -144,11 +162,13 @@ class QueueEngine:
         """Tickets issued today under a prefix and not cancelled: what the quota counts."""
         return self._issued[prefix]
 
-    def position(self, ticket_id_: str) -> Position:
+    def position(self, ticket_id_: str, now: dt.datetime | None = None) -> Position:
         """People ahead of a waiting ticket in its service, and its estimated wait.
 
         A priority ticket has only older priority tickets ahead; a regular ticket has
         every priority ticket and older regular ones (the interleave only helps it).
+        The wait is reckoned at `now`, or at the last event when not given (the time a
+        citizen at a counter has been there counts).
         """
         ticket = self.ticket(ticket_id_)
         if ticket.state is not TicketState.WAITING:
@@ -157,43 +177,94 @@ class QueueEngine:
         ahead = self._count_before(lines.line(ticket.priority), ticket.queue_key)
         if not ticket.priority:
             ahead += len(lines.priority)
-        return Position(ahead=ahead, wait=self.estimate_wait(ticket.service, ahead))
+        services, numbers = self._group_of(ticket.service)
+        waiting = [
+            self._tickets[i]
+            for service in services
+            for line in (self._lines[service].priority, self._lines[service].regular)
+            for i in line.ids()
+        ]
+        waiting.sort(key=call_order)
+        queue = [(t.id, t.service) for t in waiting]
+        estimates = estimate_queue(self._pace(services, numbers, now), queue)
+        return position_of(ahead, estimates[ticket.id])
 
     def waiting_now(self) -> "WaitingNow":
         """A copy of who waits where, cheap enough to take under the queue's lock; every
         waiting ticket's `position` comes from the copy (`WaitingNow.positions`), in one
-        pass, after the lock is let go: what hundreds of open ticket pages ask at once."""
+        pass, after the lock is let go: what hundreds of open ticket pages ask at once.
+        Its estimates are reckoned at the last event."""
         return WaitingNow(
             dict(self._tickets),
             {
-                service: (lines.priority.ids(), lines.regular.ids(), self._pace(service))
+                service: (lines.priority.ids(), lines.regular.ids())
                 for service, lines in self._lines.items()
             },
+            [
+                (services, self._pace(services, numbers, None))
+                for services, numbers in self._groups()
+            ],
         )
 
     def estimate_wait(self, service: str, ahead: int) -> dt.timedelta | None:
-        """Wait for someone with `ahead` people in front, from recent service times.
+        """The wait of someone joining the service's line behind `ahead` citizens of its
+        own (and nobody of the services sharing its counters), at the last event. None
+        when no counter serving the service is open."""
+        services, numbers = self._group_of(service)
+        queue = [(str(n), service) for n in range(ahead + 1)]
+        estimate = estimate_queue(self._pace(services, numbers, None), queue)[str(ahead)]
+        return dt.timedelta(minutes=estimate.wait) if estimate is not None else None
 
-        A counter shared by several services counts as a share of one. None when no
-        counter serving the service is open.
-        """
-        return wait_for(ahead, self._pace(service))
+    def _groups(self) -> list[tuple[frozenset[str], frozenset[int]]]:
+        """The services sharing counters, with their counters (for the site as it is now:
+        a live edit may change what a counter serves)."""
+        if self._grouped_site is not self.site:
+            self._grouped = share_counters(self.site)
+            self._grouped_site = self.site
+        return self._grouped
 
-    def _pace(self, service: str) -> tuple[float, float] | None:
-        """(minutes a citizen takes, open counters' capacity) of a service; None: closed."""
-        capacity = sum(
-            1 / len(counter.services)
-            for counter in self.site.counters_serving(service)
-            if not self._counters[counter.number].paused
-        )
-        if capacity == 0:
-            return None
-        recent = self._durations[service]
-        if recent:
-            minutes = sum(recent) / len(recent)
-        else:
-            minutes = self.site.services_by_prefix[service].expected_service_minutes
-        return minutes, capacity
+    def _group_of(self, service: str) -> tuple[frozenset[str], frozenset[int]]:
+        return next(group for group in self._groups() if service in group[0])
+
+    def _pace(
+        self, services: frozenset[str], numbers: frozenset[int], now: dt.datetime | None
+    ) -> Pace:
+        """What the estimates of a group of services are made of, at `now` (None: at the
+        last event)."""
+        at = now if now is not None else self._as_of
+        window = self.site.queue.estimate_window
+        times = {
+            service: service_times(
+                self._durations[service],
+                self.site.services_by_prefix[service].expected_service_minutes,
+                window,
+            )
+            for service in services
+        }
+        counters = []
+        for number in sorted(numbers):
+            state = self._counters[number]
+            if state.paused:
+                continue
+            current = self._tickets.get(state.current) if state.current else None
+            serving, elapsed = None, 0.0
+            if current is not None and current.service in times:
+                serving = current.service
+                if at is not None and current.called_at is not None:
+                    elapsed = max(0.0, (at - current.called_at).total_seconds() / 60)
+            counters.append(
+                CounterNow(
+                    number,
+                    tuple(self.site.counters_by_number[number].services),
+                    serving,
+                    elapsed,
+                )
+            )
+        breaks = {
+            service: break_starts(self.site, self.site.services_by_prefix[service], at)
+            for service in services
+        }
+        return Pace(times, counters, breaks)
 
     def _quota_left(self, service: str) -> int | None:
         quota = self.site.services_by_prefix[service].daily_quota
@@ -478,6 +549,7 @@ class QueueEngine:
         for event in events:
             if event.kind is EventKind.DAY_STARTED:
                 self._reset_day(event.day)
+            self._as_of = event.at if self._as_of is None else max(self._as_of, event.at)
             if event.ticket is not None:
                 self._put_ticket(event.ticket)
             if event.counter is not None:
@@ -491,6 +563,9 @@ class QueueEngine:
             if ticket.day != self.day:
                 raise ValueError(f"ticket {ticket.id} is not of {self.day}")
             self._put_ticket(ticket)
+            times = (ticket.called_at, ticket.skipped_at, ticket.returned_at, ticket.closed_at)
+            latest = max([ticket.issued_at, *(t for t in times if t is not None)])
+            self._as_of = latest if self._as_of is None else max(self._as_of, latest)
         for counter in counters:
             if counter.number in self._counters:
                 self._counters[counter.number] = counter
@@ -524,8 +599,9 @@ class QueueEngine:
         self._lines = {prefix: _ServiceLines() for prefix in prefixes}
         self._last_seq = dict.fromkeys(prefixes, 0)
         self._issued = dict.fromkeys(prefixes, 0)
-        window = self.site.queue.estimate_window
-        self._durations = {prefix: deque(maxlen=window) for prefix in prefixes}
+        kept = KEPT_WINDOWS * self.site.queue.estimate_window
+        self._durations = {prefix: deque(maxlen=kept) for prefix in prefixes}
+        self._as_of = None
 
     # -- helpers -------------------------------------------------------------------
 

@@ -151,11 +151,11 @@ def _describe(info: TicketInfo, lang: str) -> TicketView:
         counter = f"{t('counter', lang)} {info.counter}"
     if state is TicketState.WAITING:
         headline = t("waiting", lang)
-        wait = (
-            f"± {info.wait_minutes} {t('minutes', lang)}"
-            if info.wait_minutes is not None
-            else t("unknown", lang)
-        )
+        wait = t("unknown", lang)
+        if info.wait_min_minutes is not None and info.wait_max_minutes is not None:
+            wait = f"{info.wait_min_minutes}-{info.wait_max_minutes} {t('minutes', lang)}"
+        elif info.wait_minutes is not None:  # from a central older than the range
+            wait = f"± {info.wait_minutes} {t('minutes', lang)}"
         if info.ahead == 0 or info.wait_minutes == 0:  # "segera", never "± 0 menit"
             wait = t("soon", lang)
         return TicketView(
