@@ -42,6 +42,8 @@ def central(provisioned: Provisioned, tmp_path: Path) -> Iterator[Central]:
     clock = Clock(at(9, 30))
     service = QueueService(provisioned.site, store, clock)
     made = Central(provisioned.site, service, provisioned.credentials["central"], clock=clock)
+    # As after its first connection: Mosquitto knew no number beyond the file's.
+    service.resume_numbering({})
     yield made
     made.survey.store.close()
     store.close()
