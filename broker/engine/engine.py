@@ -172,7 +172,7 @@ class QueueEngine:
         """
         ticket = self.ticket(ticket_id_)
         if ticket.state is not TicketState.WAITING:
-            return Position(ahead=0, wait=None)
+            return Position(ahead=0)
         lines = self._lines[ticket.service]
         ahead = self._count_before(lines.line(ticket.priority), ticket.queue_key)
         if not ticket.priority:

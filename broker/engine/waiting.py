@@ -89,13 +89,25 @@ class Position:
 
     `wait` is of open counter time (breaks not added: see `broker.views.ticket_info`);
     `low` and `high` bound the range the real wait should fall in, 8 times in 10.
-    All three are None when no counter serving the ticket's service is open.
+    All three are None when no counter serving the ticket's service is open. They are
+    made from `estimate` when read: the live pages place every waiting ticket after each
+    change but show only a few, and a time span costs more to make than the sum.
     """
 
     ahead: int
-    wait: dt.timedelta | None
-    low: dt.timedelta | None = None
-    high: dt.timedelta | None = None
+    estimate: "Estimate | None" = None
+
+    @property
+    def wait(self) -> dt.timedelta | None:
+        return _minutes(self.estimate.wait) if self.estimate else None
+
+    @property
+    def low(self) -> dt.timedelta | None:
+        return _minutes(self.estimate.low) if self.estimate else None
+
+    @property
+    def high(self) -> dt.timedelta | None:
+        return _minutes(self.estimate.high) if self.estimate else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +211,11 @@ def estimate_queue(pace: Pace, queue: Sequence[tuple[str, str]]) -> dict[str, Es
         variance += times.sd**2 / 2
     found: dict[str, Estimate | None] = {}
     shared = max(1, len(pace.counters))
+    able_for: dict[str, list[int]] = {}
     for ticket_id_, service in queue:
-        able = [c.number for c in pace.counters if service in c.services]
+        able = able_for.get(service)
+        if able is None:
+            able = able_for[service] = [c.number for c in pace.counters if service in c.services]
         if not able:
             found[ticket_id_] = None
             continue
@@ -222,7 +237,7 @@ def estimate_queue(pace: Pace, queue: Sequence[tuple[str, str]]) -> dict[str, Es
 
 
 def _minutes(value: float) -> dt.timedelta:
-    return dt.timedelta(minutes=value)
+    return dt.timedelta(0, value * 60)
 
 
 def call_order(ticket: Ticket) -> tuple[bool, QueueKey]:
@@ -232,9 +247,7 @@ def call_order(ticket: Ticket) -> tuple[bool, QueueKey]:
 
 def position_of(ahead: int, estimate: Estimate | None) -> Position:
     """A place in the line with its estimate as time spans."""
-    if estimate is None:
-        return Position(ahead, None)
-    return Position(ahead, _minutes(estimate.wait), _minutes(estimate.low), _minutes(estimate.high))
+    return Position(ahead, estimate)
 
 
 def share_counters(site: Site) -> list[tuple[frozenset[str], frozenset[int]]]:
