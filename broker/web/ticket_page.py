@@ -7,6 +7,7 @@ server-sent events, and without script it simply refreshes itself.
 
 import datetime as dt
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ from flask import Blueprint, Flask, Response, abort, render_template
 
 from broker.engine.tickets import Ticket, TicketState
 from broker.engine.waiting import Position
-from broker.views import ticket_info
+from broker.views import RANGE_STEP_MINUTES, ticket_info
 from broker.web.context import WebContext, context
 from broker.web.i18n import language, t
 from broker.web.live import add_feed, live_response
@@ -66,10 +67,26 @@ def _info(found: tuple[_Snapshot, Ticket], ctx: WebContext) -> TicketInfo:
 
 def _key(found: tuple[_Snapshot, Ticket]) -> tuple[object, ...]:
     """What the ticket's page shows depends on, and nothing more: its state, counter,
-    place and the minute (a wait crosses a break as time passes)."""
+    people ahead, its estimate to the minute (the range to its 5-minute steps) and the
+    minute (a wait crosses a break as time passes).
+
+    The estimates move a little with every change anywhere in the hall: keyed on their
+    exact values, every open page would be rendered again after each call."""
     snapshot, ticket = found
     minute = snapshot.now.replace(second=0, microsecond=0)
-    return (ticket.id, ticket.state, ticket.counter, snapshot.positions.get(ticket.id), minute)
+    position = snapshot.positions.get(ticket.id)
+    shown: tuple[object, ...] = ()
+    if position is not None:
+        estimate = position.estimate
+        shown = (position.ahead,)
+        if estimate is not None:
+            step = RANGE_STEP_MINUTES
+            shown += (
+                math.ceil(estimate.wait),
+                math.floor(estimate.low / step),
+                math.ceil(estimate.high / step),
+            )
+    return (ticket.id, ticket.state, ticket.counter, shown, minute)
 
 
 @dataclass(frozen=True, slots=True)
