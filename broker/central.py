@@ -316,7 +316,9 @@ class Central:
                 self._publish_state()
                 return
             if isinstance(item, _Inbound):
-                if self._numbers_learned or self._before_requests(item):
+                if item.topic == self.topics.state:
+                    self._retained(item)
+                elif self._numbers_learned or self._is_status(item):
                     self._take(item)
                 else:
                     self._held_back.append(item)
@@ -328,12 +330,15 @@ class Central:
                 self.client.ack(item.mid, item.qos)
         self._publish_changes()
 
-    def _before_requests(self, message: _Inbound) -> bool:
-        """A status or the retained state: taken while the requests are held back."""
-        if message.topic == self.topics.state:
+    def _retained(self, message: _Inbound) -> None:
+        """The queue state Mosquitto kept (our own): read until the numbers are learned;
+        after that only a reconnect's copy of what we published, and nothing to do."""
+        if not self._numbers_learned:
             self._retained_state = state_or_none(message.payload)
-            self.client.ack(message.mid, message.qos)
-            return False
+        self.client.ack(message.mid, message.qos)
+
+    def _is_status(self, message: _Inbound) -> bool:
+        """A device's status: taken while the requests are held back."""
         parsed = self.topics.parse(message.topic)
         return parsed is not None and parsed[0] == t.STATUS
 
