@@ -185,7 +185,9 @@ class QueueEngine:
             for i in line.ids()
         ]
         waiting.sort(key=call_order)
-        queue = [(t.id, t.service) for t in waiting]
+        # The estimate reckons the queue in calling order: who comes after does not count.
+        mine = call_order(ticket)
+        queue = [(t.id, t.service) for t in waiting if call_order(t) <= mine]
         estimates = estimate_queue(self._pace(services, numbers, now), queue)
         return position_of(ahead, estimates[ticket.id])
 
