@@ -12,7 +12,7 @@ from contract.gpio_self_test import ButtonSpec, walk_buttons
 from contract.self_test import Outcome, SelfTest, Technician, confirmed, now_text
 from contract.site import Kiosk, Site
 from kiosk.printer import PrinterFault, TicketPrinter
-from kiosk.ticket_layout import test_ticket_layout
+from kiosk.ticket_layout import self_test_ticket_layout
 
 
 def run_self_test(setup: SelfTestSetup[Kiosk], printer: TicketPrinter) -> int:
@@ -85,7 +85,7 @@ def _printer(
     test.add("printer", Outcome.PASSED, f"{health} ({where})")
     technician.say("Mencetak tiket uji / printing a test ticket")
     try:
-        printer.print_blocks(test_ticket_layout(site, kiosk.id, config))
+        printer.print_blocks(self_test_ticket_layout(site, kiosk.id, config))
     except PrinterFault as fault:
         test.add("tiket uji / test ticket", Outcome.FAILED, str(fault))
         return

@@ -123,7 +123,7 @@ def ticket_layout(
     return blocks
 
 
-def test_ticket_layout(site: Site, kiosk_id: str, printer: Printer) -> list[Block]:
+def self_test_ticket_layout(site: Site, kiosk_id: str, printer: Printer) -> list[Block]:
     """The self-test's ticket: the printer's settings, a column ruler to check the
     width, the large number, a QR code with a test address, and the cut or tear line."""
     columns = printer.line_columns
