@@ -24,6 +24,7 @@ from contract.messages import (
     Answer,
     BadMessage,
     CancelTicket,
+    CheckIn,
     CounterCommand,
     IssueOffline,
     IssueTicket,
@@ -235,6 +236,8 @@ def _kiosk_operation(request: KioskRequest, kiosk_id: str) -> Operation:
     if isinstance(request, ReserveNumbers):
         service, count = request.service, request.count
         return lambda engine, now: engine.reserve(service, count, now, actor=kiosk_id)
+    if isinstance(request, CheckIn):
+        return _checking_in(request)
     ticket_id, printed, priority = request.ticket, request.issued_at, request.priority
     return lambda engine, now: engine.issue_reserved(
         ticket_id, printed, now, priority=priority, actor=kiosk_id
@@ -252,6 +255,16 @@ def _issuing(request: IssueTicket, kiosk_id: str) -> Operation:
         return engine.issue(service, now, priority=priority, actor=kiosk_id)
 
     return issue
+
+
+def _checking_in(request: CheckIn) -> Operation:
+    code = request.code
+
+    def check_in(engine: QueueEngine, now: dt.datetime) -> Decision:
+        # No bookings are kept yet: every code is unknown.
+        raise Refused(Reason.UNKNOWN_BOOKING, code)
+
+    return check_in
 
 
 def _cancelling(request: CancelTicket, kiosk_id: str) -> Operation:

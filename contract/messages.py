@@ -83,7 +83,16 @@ class IssueOffline(_Message, tag_field="type", tag="issue_offline"):
     priority: bool = False
 
 
-KioskRequest = IssueTicket | CancelTicket | ReserveNumbers | IssueOffline
+class CheckIn(_Message, tag_field="type", tag="check_in"):
+    """A citizen who booked scanned their booking's code (QR or barcode) at the kiosk."""
+
+    id: RequestId
+    # The code as the scanner read it, e.g. "RSV-7K3M9Q2X"; the central reads it loosely
+    # (case, spaces and a missing prefix), the kiosk sends what it read.
+    code: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+KioskRequest = IssueTicket | CancelTicket | ReserveNumbers | IssueOffline | CheckIn
 
 
 # -- counter -> central -----------------------------------------------------------------
@@ -130,6 +139,9 @@ class TicketInfo(Struct, kw_only=True):
     # is no estimate, and from a central older than the range.
     wait_min_minutes: int | None = None
     wait_max_minutes: int | None = None
+    # A booked citizen's ticket (after `check_in`): the booking's slot, "HH:MM" in the
+    # site's time, printed on the ticket. None for a walk-in.
+    slot: str | None = None
 
 
 class Answer(_Message):
@@ -144,6 +156,9 @@ class Answer(_Message):
     ticket: TicketInfo | None = None
     # The numbers set aside by a `reserve` request.
     reserved: list[TicketInfo] = []
+    # A `check_in` refused as `too_early`: from when the booking can check in, ISO 8601
+    # with the site's offset.
+    check_in_from: str | None = None
 
 
 # -- central -> everyone ----------------------------------------------------------------
@@ -247,7 +262,7 @@ def decode(payload: bytes, kind: type[M]) -> M:
 
 
 def decode_kiosk_request(payload: bytes) -> KioskRequest:
-    """Reads a kiosk's request: an issue or a cancel, told apart by `type`."""
+    """Reads a kiosk's request, its kind told apart by `type`."""
     request: KioskRequest = _decode(payload, KioskRequest)
     return request
 

@@ -36,6 +36,13 @@ class Reason(StrEnum):
     # An offline ticket's print time is not on its day, in its hours, or before it arrived.
     IMPLAUSIBLE_TIME = "implausible_time"
     UNAVAILABLE = "unavailable"
+    # A `check_in` refused: see docs/protocol.md.
+    UNKNOWN_BOOKING = "unknown_booking"
+    NOT_TODAY = "not_today"
+    TOO_EARLY = "too_early"
+    TOO_LATE = "too_late"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    BOOKING_CANCELLED = "booking_cancelled"
 
 
 # (Bahasa Indonesia, English)
@@ -88,6 +95,12 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
         "Sistem antrean sedang gangguan, silakan hubungi petugas",
         "The queue system has a fault; please ask a member of staff",
     ),
+    Reason.UNKNOWN_BOOKING: ("Kode booking tidak dikenal", "Unknown booking code"),
+    Reason.NOT_TODAY: ("Booking ini bukan untuk hari ini", "This booking is not for today"),
+    Reason.TOO_EARLY: ("Terlalu awal untuk check-in", "Too early to check in"),
+    Reason.TOO_LATE: ("Waktu check-in sudah lewat", "Too late to check in"),
+    Reason.ALREADY_CHECKED_IN: ("Booking ini sudah check-in", "This booking has checked in"),
+    Reason.BOOKING_CANCELLED: ("Booking ini sudah dibatalkan", "This booking was cancelled"),
 }
 
 
