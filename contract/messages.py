@@ -87,9 +87,15 @@ class CheckIn(_Message, tag_field="type", tag="check_in"):
     """A citizen who booked scanned their booking's code (QR or barcode) at the kiosk."""
 
     id: RequestId
-    # The code as the scanner read it, e.g. "RSV-7K3M9Q2X"; the central reads it loosely
-    # (case, spaces and a missing prefix), the kiosk sends what it read.
+    # The code as the scanner read it, e.g. "E-7K3M9Q" (`contract.booking_code`); the
+    # central reads it loosely, the kiosk sends what it read.
     code: Annotated[str, Meta(min_length=1, max_length=64)]
+    # Sent late, from the kiosk's outbox, when the central could not be reached at the
+    # scan: the kiosk printed `offline_ticket` (already sent as `issue_offline`) from its
+    # reserve of the code's service, and the booking is tied to that ticket, its window
+    # judged at `scanned_at` (the kiosk's clock). See docs/kiosk.md.
+    offline_ticket: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    scanned_at: Annotated[dt.datetime, Meta(tz=True)] | None = None
 
 
 KioskRequest = IssueTicket | CancelTicket | ReserveNumbers | IssueOffline | CheckIn
