@@ -34,6 +34,7 @@ from paho.mqtt.properties import Properties
 from broker.engine.engine import Decision
 from broker.engine.events import EventKind
 from broker.engine.tickets import ticket_number
+from broker.hub_link.sender import HubSender
 from broker.numbering import known_numbers, state_or_none
 from broker.queue_service import Clock, QueueService
 from broker.requests import Reply, RequestHandler
@@ -122,8 +123,11 @@ class Central:
         clock: Clock = system_clock,
         links: TicketLinks | None = None,
         notifier: Notifier | None = None,
+        hub: HubSender | None = None,
     ) -> None:
         self.site = site
+        # Sends the history to the region's hub (a site file's [hub]); None: no hub.
+        self.hub = hub
         self.service = service
         self.topics = Topics(site.site.id)
         self.handler = RequestHandler(service, links)
@@ -268,6 +272,9 @@ class Central:
     def serve(self) -> None:
         """Works through the inbox until `stop`; then says goodbye and disconnects."""
         self.start()
+        if self.hub is not None:
+            self.service.subscribe(self.hub.wake)
+            self.hub.start()
         try:
             while not self._stopping.is_set():
                 # Only this loop pings and beats: if it hangs, systemd restarts the central,
@@ -283,6 +290,8 @@ class Central:
         finally:
             self._notifier.stopping()
             self._say_goodbye()
+            if self.hub is not None:
+                self.hub.stop()
             self.survey.store.close()
 
     def set_notice(self, text: str) -> None:
@@ -308,6 +317,8 @@ class Central:
             if isinstance(item, _SiteEdited):
                 self.site = item.site
                 self.handler.site = item.site
+                if self.hub is not None:
+                    self.hub.site_changed(item.site)
                 self._publish_state()
                 return
             if isinstance(item, _Notice):
@@ -452,6 +463,8 @@ class Central:
             return
         before = self.devices.get(device)
         self.devices[device] = status
+        if self.hub is not None and (before is None or before.state != status.state):
+            self.hub.devices_changed({d: s.state.value for d, s in self.devices.items()})
         printer = printer_health(status.health.get(HealthKey.PRINTER))
         lost = DeviceState.LOST
         if status.state is lost and (before is None or before.state is not lost):

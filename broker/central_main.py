@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from broker.central import Central
+from broker.hub_link.sender import HubSender
 from broker.queue_service import QueueService
 from broker.site_overrides import SETTING as SITE_OVERRIDES
 from broker.site_overrides import site_at_start
@@ -65,7 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     queue = QueueService(site, store, clock)
     # systemd (Type=notify): READY=1 once the web server is up and Mosquitto connected.
     notifier = Notifier.from_environment()
-    central = Central(site, queue, credentials, clock=clock, links=links, notifier=notifier)
+    hub_link = site.hub_link
+    hub = (
+        HubSender(site, credentials, args.db, resend_seconds=hub_link.resend_seconds, clock=clock)
+        if hub_link is not None
+        else None
+    )
+    central = Central(
+        site, queue, credentials, clock=clock, links=links, notifier=notifier, hub=hub
+    )
     web = None
     if args.web_port is not None:
         web = _web(site, file_site, queue, central, links, Path(args.db), secrets, args)

@@ -304,6 +304,27 @@ SURVEY_BUTTON_KEYS = (
 )
 
 
+class HubConnection(_Config, frozen=True):
+    """The region's hub this site sends its history to (`contract.hub_stream`).
+
+    The site's Mosquitto bridges the site's two hub topics to the hub's broker over TLS
+    (`antre-provision` writes the bridge); the central sends its records and resends
+    from the hub's acknowledgement.
+    """
+
+    # The hub's MQTT broker, as the site reaches it.
+    host: Annotated[str, Meta(min_length=1, max_length=253, pattern=r"^[^\s\"]+$")]
+    # The CA certificate (PEM) that signed the hub broker's certificate.
+    ca_file: Annotated[str, Meta(min_length=1)]
+    # The site's credential on the hub (username, password), from the hub's administrator.
+    credentials: Annotated[str, Meta(min_length=1)]
+    port: Annotated[int, Meta(ge=1, le=65535)] = 8883
+    # With no acknowledgement advancing this long, the central sends again from the last.
+    resend_seconds: Annotated[float, Meta(ge=1, le=3600)] = 30.0
+    # False keeps the section but sends nothing: the central behaves as with none.
+    enabled: bool = True
+
+
 class Site(_Config, frozen=True):
     """A whole site configuration file."""
 
@@ -317,6 +338,12 @@ class Site(_Config, frozen=True):
     kiosks: list[Kiosk] = []
     displays: list[Display] = []
     survey_units: list[SurveyUnit] = []
+    hub: HubConnection | None = None
+
+    @cached_property
+    def hub_link(self) -> HubConnection | None:
+        """The hub section when it is enabled: the central sends only then."""
+        return self.hub if self.hub is not None and self.hub.enabled else None
 
     @cached_property
     def services_by_prefix(self) -> dict[str, Service]:

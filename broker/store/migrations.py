@@ -49,6 +49,20 @@ def migrate(connection: sqlite3.Connection, up_to: int | None = None) -> int:
 
 
 def _statements(sql: str) -> list[str]:
-    """Splits a migration file into statements (our files hold no ';' in strings)."""
+    """Splits a migration file into statements; a trigger's body stays whole.
+
+    `sqlite3.complete_statement` knows that a `;` inside CREATE TRIGGER ... END does not
+    end it (our files hold no ';' in strings or comments).
+    """
     lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+    statements: list[str] = []
+    pending = ""
+    for part in "\n".join(lines).split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip().removesuffix(";").strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        statements.append(pending.strip().removesuffix(";").strip())
+    return statements
