@@ -33,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from broker.hub_link.bridge import CA_NAME, bridge_conf_text, central_hub_rules, read_bridge
 from broker.tls import WEB_DIR, TlsError, TlsFiles, ensure_tls, openssl_tool
 from contract import topics
 from contract.credentials import Credentials, credentials_toml, load_credentials
@@ -116,7 +117,8 @@ def counter_username(number: int) -> str:
 def site_users(site: Site, source: str | None = None) -> list[User]:
     """The MQTT users of a site: the central, kiosks, displays, counters, survey units."""
     t = Topics(site.site.id)
-    users = [User(topics.CENTRAL_ID, (("readwrite", f"{t.root}/#"),))]
+    central_rules = (("readwrite", f"{t.root}/#"), *central_hub_rules(site))
+    users = [User(topics.CENTRAL_ID, central_rules)]
     keys = [""]
     for i, kiosk in enumerate(site.kiosks):
         k = kiosk.id
@@ -202,6 +204,8 @@ def provision(
     if tls:
         openssl_tool()
     tls_files = TlsFiles.of(directory) if tls else None
+    # The hub's credential and CA are read before anything is written, like the rest.
+    bridge = read_bridge(site, source)
     tls_ca = str(tls_files.ca_cert) if tls_files else None
     credentials_dir = directory / CREDENTIALS_DIR
     mosquitto_dir = directory / MOSQUITTO_DIR
@@ -262,7 +266,14 @@ def provision(
         tool, directory, report.passwd, [(u.username, credentials[u.username]) for u in users]
     )
     _write_atomic(report.acl, acl_text(site, users), 0o644)
-    _write_atomic(report.conf, conf_text(site, report, port, bind_address, tls_files), 0o644)
+    conf = conf_text(site, report, port, bind_address, tls_files)
+    if bridge is None:
+        _write_atomic(report.conf, conf, 0o644)
+    else:
+        hub_ca = mosquitto_dir / CA_NAME
+        _write_atomic(hub_ca, bridge.ca_text, 0o644)
+        # The bridge's password is in it: the configuration is Mosquitto's alone then.
+        _write_atomic(report.conf, conf + bridge_conf_text(bridge, hub_ca), 0o600)
     return report
 
 

@@ -34,9 +34,16 @@ MONDAY_MORNING = "2026-11-30T09:00:00+08:00"
 class CentralProcess:
     """`antre-central` in a child process, with its log in a file."""
 
-    def __init__(self, provisioned: Provisioned, db: Path, web_port: int | None = None) -> None:
+    def __init__(
+        self,
+        provisioned: Provisioned,
+        db: Path,
+        web_port: int | None = None,
+        site_file: Path = EXAMPLE_SITE,
+    ) -> None:
         self.provisioned = provisioned
         self.db = db
+        self.site_file = site_file
         self.web_port = web_port
         self.log_path = db.parent / "central.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -54,7 +61,7 @@ class CentralProcess:
             "-m",
             "broker.central_main",
             "--site",
-            str(EXAMPLE_SITE),
+            str(self.site_file),
             "--credentials",
             str(self.provisioned.directory / "credentials" / "central.toml"),
             "--db",

@@ -78,3 +78,17 @@ def test_a_lost_connection_sends_the_flight_again() -> None:
     assert w.due(5, now=0.0) == Span(0, 5)
     w.rewind()
     assert w.due(5, now=0.1) == Span(0, 5)
+
+
+def test_nothing_is_sent_or_resent_while_the_bridge_is_down() -> None:
+    # GIVEN 1..5 in flight when the bridge to the hub goes down
+    w = window(resend=30.0)
+    w.learned(0, now=0.0)
+    assert w.due(5, now=0.0) == Span(0, 5)
+    w.bridge(up=False, now=1.0)
+    # WHEN much time passes and records pile up: nothing goes
+    assert w.due(50, now=1000.0) is None
+    assert w.resends == 0
+    # THEN once it is up again, everything after the acknowledgement goes
+    w.bridge(up=True, now=1001.0)
+    assert w.due(50, now=1001.0) == Span(0, 10)

@@ -25,6 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.properties import Properties
 
 from broker.hub_link import bodies
+from broker.hub_link.bridge import bridge_state_topic
 from broker.hub_link.stream import HubStream
 from broker.hub_link.window import SendWindow, Span
 from contract.clock import system_clock
@@ -56,6 +57,7 @@ class HubSender:
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.topics = HubTopics(site.site.id)
+        self.bridge_topic = bridge_state_topic(site.site.id)
         self.stream = HubStream(database)
         self.window = SendWindow(window_records, resend_seconds)
         self._credentials = credentials
@@ -198,7 +200,7 @@ class HubSender:
         with self._lock:
             # A new connection: what was in flight on the old one may never have left.
             self.window.rewind()
-        client.subscribe(self.topics.acked, qos=1)
+        client.subscribe([(self.topics.acked, 1), (self.bridge_topic, 1)])
         _, mid = client.subscribe(self.topics.acked, qos=1)
         self._learning_mid = mid if mid is not None else -1
 
@@ -216,6 +218,13 @@ class HubSender:
             self._wake.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if message.topic == self.bridge_topic:
+            up = bytes(message.payload) == b"1"
+            log.info("hub link: the bridge to the hub is %s", "up" if up else "down")
+            with self._lock:
+                self.window.bridge(up, time.monotonic())
+            self._wake.set()
+            return
         try:
             acked = msgspec.json.decode(message.payload, type=Acked)
         except msgspec.DecodeError as e:

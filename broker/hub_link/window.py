@@ -5,7 +5,9 @@ The site keeps at most `size` records beyond that in flight. When the acknowledg
 not advanced for `resend_seconds` while records are in flight, one of them was lost on
 the way (a bridge drops queued messages, the hub restarted): everything after the
 acknowledgement is sent again. An acknowledgement that goes back (a hub restored from a
-backup) is believed: the site sends again from there. `now` is any monotonic clock.
+backup) is believed: the site sends again from there. While the bridge to the hub is
+known to be down nothing is sent: resends would only heap up in its queue; once it is up
+again, what was in flight goes again. `now` is any monotonic clock.
 """
 
 from dataclasses import dataclass
@@ -31,6 +33,8 @@ class SendWindow:
     # When the acknowledgement last advanced, or records were first put in flight.
     progress_at: float = 0.0
     resends: int = 0
+    # As the site's Mosquitto last said; up when it never said (no bridge state known).
+    bridge_up: bool = True
 
     def learned(self, up_to: int, now: float) -> None:
         """The retained acknowledgement, or 0 when the hub has none: sending may start."""
@@ -50,6 +54,13 @@ class SendWindow:
             self.sent_up_to = up_to
         self.acked = up_to
 
+    def bridge(self, up: bool, now: float) -> None:
+        """The bridge to the hub went up or down."""
+        if up and not self.bridge_up:
+            self.rewind()
+            self.progress_at = now
+        self.bridge_up = up
+
     def rewind(self) -> None:
         """What was in flight may be lost (the local broker went away): send it again."""
         if self.acked is not None:
@@ -61,7 +72,7 @@ class SendWindow:
     def due(self, last_seq: int, now: float) -> Span | None:
         """The records to send now, given the highest sequence the stream holds; the
         window counts them as sent."""
-        if self.acked is None:
+        if self.acked is None or not self.bridge_up:
             return None
         if self.in_flight() > 0 and now - self.progress_at >= self.resend_seconds:
             self.sent_up_to = self.acked
