@@ -28,6 +28,12 @@ def summary(site: Site) -> str:
         f"{_count(len(site.survey_units), 'survey unit', 'survey units')}",
         "",
     ]
+    if site.hub is not None:
+        state = "enabled" if site.hub.enabled else "disabled"
+        lines[-1:-1] = [
+            f"hub: {site.hub.host}:{site.hub.port} ({state}, "
+            f"resend after {site.hub.resend_seconds:g} s)"
+        ]
     rows = [_service_row(site, service) for service in site.services]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)] if rows else []
     for row in rows:

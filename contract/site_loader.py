@@ -150,6 +150,12 @@ def find_problems(site: Site) -> Iterable[tuple[str, str]]:
         )
         yield from _reused("pin", [(f"{where}.{key}", pin) for key, pin in unit.pins()])
 
+    if site.hub is not None:
+        # The files are read by antre-provision, wherever it runs from.
+        for key in ("ca_file", "credentials"):
+            if not getattr(site.hub, key).startswith("/"):
+                yield f"hub.{key}", "must be an absolute path (/etc/antre/...)"
+
 
 def _reused(noun: str, entries: Sequence[tuple[str, object]]) -> Iterable[tuple[str, str]]:
     """One problem for each (key, value) whose value an earlier key already took."""

@@ -308,3 +308,16 @@ def test_example_csv_is_the_shared_catalogue_copy() -> None:
     lines = CATALOGUE.read_text(encoding="utf-8").splitlines()
     assert lines[0] == HEADER.strip()
     assert len(lines) == 25
+
+
+def test_check_config_names_the_hub(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """GIVEN the example with a [hub] WHEN checked THEN the summary says where it sends."""
+    site = tmp_path / "site.toml"
+    site.write_text(
+        EXAMPLE.read_text(encoding="utf-8")
+        + '\n[hub]\nhost = "hub.example.id"\nca_file = "/etc/antre/hub-ca.crt"\n'
+        'credentials = "/etc/antre/hub.toml"\nresend_seconds = 45\n',
+        encoding="utf-8",
+    )
+    assert check_config([str(site)]) == 0
+    assert "hub: hub.example.id:8883 (enabled, resend after 45 s)" in capsys.readouterr().out

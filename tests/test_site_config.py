@@ -333,6 +333,52 @@ BROKEN = [
 ]
 
 
+# --- the [hub] section ----------------------------------------------------------------------
+
+HUB = """
+[hub]
+host = "hub.kaltim.example.id"
+ca_file = "/etc/antre/hub-ca.crt"
+credentials = "/etc/antre/hub-credentials.toml"
+"""
+
+
+def test_a_hub_section_loads_with_its_defaults() -> None:
+    """GIVEN the small site with a [hub] naming only host and files WHEN parsed THEN TLS's
+    port, a 30 s resend and enabled are taken, and the central would send."""
+    site = parse_site(SMALL_SITE + HUB, source="uji.toml")
+    assert site.hub is not None
+    assert (site.hub.port, site.hub.resend_seconds, site.hub.enabled) == (8883, 30.0, True)
+    assert site.hub_link is site.hub
+
+
+def test_a_disabled_hub_section_is_no_link() -> None:
+    site = parse_site(SMALL_SITE + HUB + "enabled = false\n", source="uji.toml")
+    assert site.hub is not None
+    assert site.hub_link is None
+    assert parse_site(SMALL_SITE, source="uji.toml").hub_link is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "problem"),
+    [
+        ('credentials = "/etc/antre/hub-credentials.toml"\n', "", "hub.credentials", "missing"),
+        ('"/etc/antre/hub-ca.crt"', '"hub-ca.crt"', "hub.ca_file", "absolute path"),
+        ('host = "hub.kaltim.example.id"', 'host = "hub kaltim"', "hub.host", "matching regex"),
+        ("[hub]\n", "[hub]\nport = 0\n", "hub.port", ">= 1"),
+        ("[hub]\n", "[hub]\nresend_seconds = 0.1\n", "hub.resend_seconds", ">= 1"),
+        ("[hub]\n", "[hub]\nusername = 'x'\n", "hub.username", "unknown field"),
+    ],
+)
+def test_a_broken_hub_section_is_refused_naming_the_key(
+    old: str, new: str, key: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_site(SMALL_SITE + HUB.replace(old, new), source="uji.toml")
+    assert caught.value.key == key
+    assert problem in caught.value.problem
+
+
 @pytest.mark.parametrize(("old", "new", "key", "problem"), BROKEN)
 def test_broken_site_is_refused_naming_the_key(old: str, new: str, key: str, problem: str) -> None:
     """GIVEN a copy of the small site with one mistake WHEN parsed THEN a ConfigError names
