@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from broker.hub_link.stream import HubStream
 from broker.provision import provision
 from broker.queue_service import QueueService
 from broker.store.sqlite_store import SqliteStore
-from contract.hub_stream import QueueEvent, Record
+from contract.hub_stream import Acked, HubTopics, QueueEvent, Record
 from contract.site_loader import load_site
 from tests.broker_fixtures import (
     EXAMPLE_SITE,
@@ -182,3 +183,26 @@ def test_an_uplink_cut_while_serving_loses_and_doubles_nothing(hub_site: HubSite
     assert held_during_cut < len(records)
     assert hub_site.peer.stored(SITE) == records
     assert [r.seq for r in hub_site.peer.stored(SITE)] == list(range(1, len(records) + 1))
+
+
+def test_a_bad_acknowledgement_is_dropped_and_sending_goes_on(hub_site: HubSite) -> None:
+    # GIVEN a linked site
+    hub_site.start_central()
+    issue_tickets(hub_site, 2, "before")
+    hub_site.wait_all_acknowledged()
+    # WHEN the hub's side sends garbage, and an acknowledgement naming another site, on
+    # this site's acked topic
+    acked_topic = HubTopics(SITE).acked
+    for payload in (b"not json", msgspec.json.encode(Acked(site="balikpapan", up_to=10**6))):
+        hub_site.peer.client.publish(acked_topic, payload, qos=1).wait_for_publish(5)
+    issue_tickets(hub_site, 3, "after")
+    # THEN the central says what it dropped and the hub still gets everything
+    records = hub_site.wait_all_acknowledged()
+    assert hub_site.peer.stored(SITE) == records
+    wait_until(
+        lambda: "dropped an acknowledgement for site 'balikpapan'" in hub_site.central.log(),
+        CATCH_UP,
+        "the central's word on the foreign acknowledgement",
+    )
+    assert "dropped an unreadable acknowledgement" in hub_site.central.log()
+    assert hub_site.central.is_running()
