@@ -15,7 +15,7 @@ from types import FrameType
 
 from broker.central import Central
 from broker.hub_link.sender import HubSender
-from broker.queue_service import QueueService
+from broker.queue_service import Clock, QueueService
 from broker.site_overrides import SETTING as SITE_OVERRIDES
 from broker.site_overrides import site_at_start
 from broker.store.sqlite_store import SqliteStore
@@ -26,7 +26,7 @@ from broker.web.context import WebContext
 from broker.web.live import ChangeHub
 from broker.web.serve import Tls, WebServer
 from contract.clock import SimulatedClock, system_clock
-from contract.credentials import load_credentials
+from contract.credentials import Credentials, load_credentials
 from contract.errors import AntreError
 from contract.logs import configure_logging
 from contract.sd_notify import Notifier
@@ -66,12 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     queue = QueueService(site, store, clock)
     # systemd (Type=notify): READY=1 once the web server is up and Mosquitto connected.
     notifier = Notifier.from_environment()
-    hub_link = site.hub_link
-    hub = (
-        HubSender(site, credentials, args.db, resend_seconds=hub_link.resend_seconds, clock=clock)
-        if hub_link is not None
-        else None
-    )
+    try:
+        hub = _hub_sender(site, credentials, Path(args.db), clock)
+    except AntreError as e:
+        print(f"antre-central: {e}", file=sys.stderr)
+        return 1
     central = Central(
         site, queue, credentials, clock=clock, links=links, notifier=notifier, hub=hub
     )
@@ -137,6 +136,16 @@ def _web(
             database,
         )
     return server
+
+
+def _hub_sender(
+    site: Site, credentials: Credentials, database: Path, clock: Clock
+) -> HubSender | None:
+    """The sender of the history to the region's hub, when the site file names one."""
+    hub = site.enabled_hub
+    if hub is None:
+        return None
+    return HubSender(site, credentials, database, resend_seconds=hub.resend_seconds, clock=clock)
 
 
 def _tls(args: argparse.Namespace) -> Tls | None:

@@ -341,7 +341,7 @@ class Site(_Config, frozen=True):
     hub: HubConnection | None = None
 
     @cached_property
-    def hub_link(self) -> HubConnection | None:
+    def enabled_hub(self) -> HubConnection | None:
         """The hub section when it is enabled: the central sends only then."""
         return self.hub if self.hub is not None and self.hub.enabled else None
 

@@ -349,14 +349,14 @@ def test_a_hub_section_loads_with_its_defaults() -> None:
     site = parse_site(SMALL_SITE + HUB, source="uji.toml")
     assert site.hub is not None
     assert (site.hub.port, site.hub.resend_seconds, site.hub.enabled) == (8883, 30.0, True)
-    assert site.hub_link is site.hub
+    assert site.enabled_hub is site.hub
 
 
 def test_a_disabled_hub_section_is_no_link() -> None:
     site = parse_site(SMALL_SITE + HUB + "enabled = false\n", source="uji.toml")
     assert site.hub is not None
-    assert site.hub_link is None
-    assert parse_site(SMALL_SITE, source="uji.toml").hub_link is None
+    assert site.enabled_hub is None
+    assert parse_site(SMALL_SITE, source="uji.toml").enabled_hub is None
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ def bridge_state_topic(site_id: str) -> str:
 
 def central_hub_rules(site: Site) -> tuple[tuple[str, str], ...]:
     """What the central may do on the hub topics: write its records, read the hub's word."""
-    if site.hub_link is None:
+    if site.enabled_hub is None:
         return ()
     topics = HubTopics(site.site.id)
     return (("write", topics.records), ("read", topics.acked))
@@ -48,7 +48,7 @@ class Bridge:
 
 def read_bridge(site: Site, source: str | None = None) -> Bridge | None:
     """The bridge of an enabled `[hub]` (None without one); `ConfigError` names the file."""
-    hub = site.hub_link
+    hub = site.enabled_hub
     if hub is None:
         return None
     credentials = load_hub_credentials(hub.credentials, site.site.id)
