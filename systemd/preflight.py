@@ -56,6 +56,7 @@ def main(argv: list[str]) -> int:
 def central(site_path: Path, provisioned: Path | None) -> dict[str, str]:
     site = read_toml(site_path, "site file")
     facts = {"SITE_ID": site_id(site, site_path)}
+    hub_files(site, site_path)
     # The last provisioning's broker settings, to keep them on an upgrade.
     previous = provisioned / "credentials" / "central.toml" if provisioned else None
     if previous is not None and previous.exists():
@@ -66,6 +67,21 @@ def central(site_path: Path, provisioned: Path | None) -> dict[str, str]:
             facts["PREVIOUS_PORT"] = str(port)
             facts["PREVIOUS_TLS"] = "1" if credentials.get("tls_ca") else "0"
     return facts
+
+
+def hub_files(site: dict[str, Any], site_path: Path) -> None:
+    """An enabled [hub] names the hub's CA and the site's credential: both must be here
+    (provisioning puts them into the bridge), or nothing is installed."""
+    hub = site.get("hub")
+    if not isinstance(hub, dict) or hub.get("enabled", True) is False:
+        return
+    for key in ("ca_file", "credentials"):
+        name = hub.get(key)
+        if not isinstance(name, str) or not Path(name).is_file():
+            raise Refused(
+                f"{site_path}: hub.{key}: no file {name!r} on this central: put the hub's "
+                "files here first (docs/technician.md, section 13)"
+            )
 
 
 def device(role: str, bundle: Path, into: Path) -> dict[str, str]:
