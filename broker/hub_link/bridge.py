@@ -81,7 +81,10 @@ remote_username {bridge.credentials.username}
 remote_password {bridge.credentials.password}
 remote_clientid antre-site-{bridge.site_id}
 local_clientid antre-bridge-{bridge.site_id}
-# A persistent session on both sides: what is queued survives a reconnect.
+# A persistent session on both sides: what is queued survives a reconnect. While the
+# uplink is down the bridge's queue is bounded by max_queued_messages above; the central
+# keeps at most five batches in flight and waits while the bridge is down, so only a few
+# ever wait there.
 cleansession false
 # Try again soon after the uplink comes back, backing off to half a minute.
 restart_timeout 2 30
