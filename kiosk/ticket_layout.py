@@ -42,7 +42,7 @@ SLOT_LINE = "Jadwal booking {slot} / Booking slot {slot}"
 # A booked citizen's ticket printed offline: the kiosk could not check the code, the
 # central ties the booking to the ticket later; the code lets staff put things right.
 BOOKING_LINE = "Kode booking: {code}"
-BOOKING_NOTICE = "Tunjukkan tiket ini ke petugas bila dipanggil terlambat"
+BOOKING_NOTICE = "Tunjukkan ke petugas bila dipanggil terlambat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +115,10 @@ def ticket_layout(
     blocks.append(Feed())
     blocks += _lines(issued_text(site, ticket.issued_at), columns, align="center")
     if ticket.slot:
-        blocks += _lines(SLOT_LINE.format(slot=ticket.slot), columns, align="center", bold=True)
+        slot = SLOT_LINE.format(slot=ticket.slot)
+        # Too wide for the paper: the two languages on a line each, not broken mid-phrase.
+        for part in [slot] if len(slot) <= columns else slot.split(" / "):
+            blocks += _lines(part, columns, align="center", bold=True)
     blocks.append(rule)
     if offline:
         blocks += _lines(OFFLINE_LINE, columns, bold=True)
