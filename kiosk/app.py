@@ -391,7 +391,9 @@ class KioskApp:
         ticket = answer.ticket
         if not answer.ok or ticket is None:
             if pending.kind == CHECK_IN:
-                self.check_in.refused(pending.service, answer)
+                # An abandoned one's citizen already holds an offline ticket.
+                if pending.state is not RequestState.ABANDONED:
+                    self.check_in.refused(pending.service, answer)
                 return
             log.info("%s: %s refused: %s", self.kiosk.id, pending.service, answer.reason)
             if answer.reason in _DARK_FOR_THE_DAY:

@@ -2,7 +2,8 @@
 
 On a Raspberry Pi the buttons are real; on a laptop, `--pin-factory mock` with
 `--keyboard` takes presses from the terminal (a line "A" presses service A, "*A" the
-priority button then A) and `--printer-file` writes the ESC/POS bytes to a file.
+priority button then A, a longer line is scanned like a booking code, "E-7K3M9Q") and
+`--printer-file` writes the ESC/POS bytes to a file.
 """
 
 import argparse
@@ -150,6 +151,9 @@ def _read_keys(app: KioskApp) -> None:
         service = key.lstrip("*")
         if service in services:
             app.pressed(Press(service, priority))
+        elif len(key) > 2:
+            # Longer than any prefix: what a scanner would read.
+            app.scanned(line.strip())
         elif key:
             print(f"antre-kiosk: no button for {key!r} (buttons: {sorted(services)})")
 
