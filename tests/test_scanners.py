@@ -251,7 +251,7 @@ def test_a_serial_scanner_through_a_pty_is_missing_found_unplugged_and_found_aga
     # WHEN it is unplugged (the pty's far end closes) THEN it has failed
     os.close(master)
     os.close(slave)
-    until(lambda: seen.health[-1] is ScannerHealth.FAILED, what="failed")
+    until(lambda: ScannerHealth.FAILED in seen.health, what="failed")
     # AND WHEN a scanner is back at the path, it is read again
     link.unlink()
     master, slave, name = _pty()
@@ -262,12 +262,10 @@ def test_a_serial_scanner_through_a_pty_is_missing_found_unplugged_and_found_aga
     thread.stop()
     os.close(master)
     os.close(slave)
-    assert seen.health == [
-        ScannerHealth.MISSING,
-        ScannerHealth.OK,
-        ScannerHealth.FAILED,
-        ScannerHealth.OK,
-    ]
+    # (While nothing was at the path between the two pty pairs, it may have been missing.)
+    assert seen.health[:3] == [ScannerHealth.MISSING, ScannerHealth.OK, ScannerHealth.FAILED]
+    assert seen.health[-1] is ScannerHealth.OK
+    assert set(seen.health[3:-1]) <= {ScannerHealth.MISSING}
 
 
 def test_a_keyboard_scanner_reads_recorded_events_from_its_device_file(
