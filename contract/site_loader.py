@@ -154,8 +154,7 @@ def find_problems(site: Site) -> Iterable[tuple[str, str]]:
 
 
 def _scanner_problems(where: str, scanner: Scanner) -> Iterable[tuple[str, str]]:
-    """A scanner's device must be a device file of its kind; keys of the other kind
-    are mistakes, not silently ignored."""
+    """A scanner's device must be a device file of its kind; the other kind's keys are errors."""
     if scanner.type == "keyboard":
         if not scanner.device.startswith("/dev/input/"):
             yield (

@@ -316,8 +316,7 @@ class KioskApp:
         return central_now + dt.timedelta(seconds=timeout)
 
     def issue_offline(self, press: Press, *, booking: str | None = None) -> TicketInfo | None:
-        """Prints a reserved number of the press's service (marked with `booking`, a
-        booking code, at a check-in) and stores its `issue_offline`; None if none printed."""
+        """Prints a reserved number of the service and stores its `issue_offline`; None if none."""
         # The time it is printed: the ticket shows it, and it is the ticket's place.
         now = self.clock()
         reserved = self.outbox.take_reserved(self.today(), press.service, now)
@@ -501,6 +500,10 @@ class KioskApp:
         self._buzz("fault")
         self._publish_status()
 
+    def open_now(self, service: str) -> bool:
+        """Whether the service takes tickets now, as far as the kiosk knows."""
+        return self._refusal(service, self.clock()) is None
+
     def _refusal(self, service: str, now: dt.datetime) -> str | None:
         if self._dark.get(service) == self.today():
             return Reason.QUOTA_FULL.value
@@ -529,8 +532,7 @@ class KioskApp:
             self._light(service, light)
 
     def signal(self, buzz: Buzz, service: str | None) -> None:
-        """Tells the citizen at the scanner no: the beeps, and the service's LED blinking
-        fast for a few seconds (a code for a service on this kiosk)."""
+        """Tells the citizen at the scanner no: beeps, and the service's LED blinking a while."""
         self._buzz(buzz)
         if service in self.services:
             self._signal_until[service] = time.monotonic() + SIGNAL_SECONDS

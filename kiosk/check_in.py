@@ -112,8 +112,9 @@ class CheckInDesk:
     def _offline(self, code: BookingCode) -> None:
         """Prints a reserved number of the code's service, then stores the check-in for it."""
         app = self.app
-        if self._reserved_left(code) == 0:
-            log.warning("%s: no reserved number for booking %s: ask staff", app.kiosk.id, code)
+        # Closed now: the central would refuse the ticket's printing time.
+        if self._reserved_left(code) == 0 or not app.open_now(code.service):
+            log.warning("%s: cannot print offline for booking %s: ask staff", app.kiosk.id, code)
             app.signal(Buzz.ASK_STAFF, code.service)
             return
         ticket = app.issue_offline(Press(code.service, False), booking=str(code))

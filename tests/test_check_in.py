@@ -9,14 +9,17 @@ the central it gives way to the real one.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from gpiozero.pins.mock import MockFactory
 
 from contract.messages import (
     Answer,
@@ -28,11 +31,13 @@ from contract.messages import (
     encode,
 )
 from contract.reasons import Reason
-from contract.site import Scanner
+from contract.site import Scanner, Site
+from kiosk.app import KioskApp
 from kiosk.check_in import CHECK_IN
 from kiosk.link import KioskLink
-from kiosk.outbox import RequestState
-from kiosk.panel import Light
+from kiosk.outbox import Outbox, RequestState
+from kiosk.panel import KioskPanel, Light
+from kiosk.printer import SimulatedPrinter, TicketPrinter
 from kiosk.scanner.thread import ScannerThread
 from kiosk.ticket_layout import BOOKING_NOTICE
 from tests.broker_fixtures import Mosquitto, Provisioned
@@ -76,7 +81,7 @@ def requests(spy: Device, provisioned: Provisioned) -> list[KioskRequest]:
     return [decode_kiosk_request(payload) for payload in payloads]
 
 
-def booked_ticket(slot: str = "09:30") -> TicketInfo:
+def booked_ticket(slot: str | None = "09:30") -> TicketInfo:
     return TicketInfo(
         id="2026-11-30/M004",
         number="M004",
@@ -333,3 +338,39 @@ def test_a_scanner_on_a_pty_checks_in_and_its_loss_leaves_the_buttons_working(
         until(lambda: b"N004" in kiosk.printed(), what="a ticket from a button")
     finally:
         scanner.stop()
+
+
+def test_offline_a_closed_service_is_not_printed_for_even_with_a_reserve(
+    example_site: Site, tmp_path: Path
+) -> None:
+    # GIVEN a kiosk that has never reached the central, holding a reserved M number
+    config = next(k for k in example_site.kiosks if k.id == KIOSK)
+    now = [dt.datetime.fromisoformat("2026-11-30T12:30:00+08:00")]  # the lunch break
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    device = SimulatedPrinter()
+    app = KioskApp(
+        example_site, config, outbox, TicketPrinter(config.printer, example_site, device),
+        lambda: now[0],
+    )  # fmt: skip
+    outbox.add_reserved(app.today(), [booked_ticket(slot=None)])
+    factory = MockFactory()
+    app.panel = KioskPanel(config, app.pressed, pin_factory=factory)
+    try:
+        # WHEN a booked citizen scans during M's break
+        factory.pin(BUZZER).clear_states()
+        app.check_in.scanned(CODE)
+        # THEN "ask staff" (five beeps), nothing printed, the reserved number kept
+        until(lambda: sum(s.state for s in factory.pin(BUZZER).states) == 5, what="5 beeps")
+        assert b"NOMOR ANTREAN" not in device.output
+        assert outbox.reserved_left(app.today(), "M") == 1
+        # AND once M is open again the same scan prints the reserved number with the code
+        now[0] = dt.datetime.fromisoformat("2026-11-30T13:05:00+08:00")
+        app.check_in.scanned(CODE)
+        assert b"M004" in device.output
+        assert CODE.encode() in device.output
+        assert outbox.count(RequestState.PENDING, kind="issue_offline") == 1
+        assert outbox.count(RequestState.PENDING, kind="late_check_in") == 1
+    finally:
+        app.panel.close()
+        factory.close()
+        outbox.close()

@@ -53,11 +53,9 @@ class Typed:
 
 
 def decode_keys(events: Iterable[tuple[int, int, int]], typed: Typed) -> tuple[list[str], Typed]:
-    """The codes completed by `events` (type, code, value) and what is typed after them.
-
-    Only key presses and auto-repeats type; an unknown key types nothing (a scanner set
-    to another layout gives a code that fails to parse, not a crash).
-    """
+    """The codes completed by `events` (type, code, value) and what is typed after them."""
+    # Only key presses and auto-repeats type; an unknown key types nothing (a scanner set
+    # to another layout gives a code that fails to parse, not a crash).
     codes: list[str] = []
     text, shift, overlong = typed.text, set(typed.shift), typed.overlong
     for kind, code, value in events:

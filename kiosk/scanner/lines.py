@@ -10,11 +10,10 @@ MAX_LINE = 64
 
 
 class LineAssembler:
-    """Collects bytes across partial reads and hands out each complete line.
+    """Collects bytes across partial reads and hands out each complete line."""
 
-    CR, LF and CR LF all end a line; empty lines are dropped. A line longer than
-    `max_length` is dropped whole, up to its end, so its tail is not taken for a code.
-    """
+    # CR, LF and CR LF all end a line; empty lines are dropped. A line longer than
+    # `max_length` is dropped whole, up to its end, so its tail is not taken for a code.
 
     def __init__(self, max_length: int = MAX_LINE) -> None:
         self.max_length = max_length

@@ -15,11 +15,10 @@ READ_TIMEOUT = 0.2
 
 
 class ScannerThread:
-    """Runs one scanner: codes go to `on_code`, each change of health to `on_health`.
+    """Runs one scanner: codes go to `on_code`, each change of health to `on_health`."""
 
-    A scanner missing at start or failing later is reported and opened again every
-    `retry_seconds`; both callbacks run on this thread, so keep them cheap.
-    """
+    # A scanner missing at start or failing later is reported and opened again every
+    # `retry_seconds`; both callbacks run on this thread, so they only queue work.
 
     def __init__(
         self,
