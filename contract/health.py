@@ -40,6 +40,16 @@ class PrinterHealth(StrEnum):
 UNPRINTABLE = frozenset({PrinterHealth.PAPER_OUT, PrinterHealth.COVER_OPEN, PrinterHealth.OFFLINE})
 
 
+class ScannerHealth(StrEnum):
+    """A kiosk's scanner, as its status reports it (`HealthKey.SCANNER`)."""
+
+    OK = "ok"
+    # Not there when the kiosk opened it (unplugged, wrong device in the site file).
+    MISSING = "missing"
+    # Opened, then it failed (unplugged while running, a read error): opened again soon.
+    FAILED = "failed"
+
+
 class HealthKey(StrEnum):
     """The figures of `DeviceStatus.health` the central and the console read."""
 
@@ -54,6 +64,8 @@ class HealthKey(StrEnum):
     RESERVED_UP_TO = "reserved_up_to"
     CENTRAL = "central"
     VERSION = "version"
+    # The kiosk's scanner (`ScannerHealth`); absent when it has none.
+    SCANNER = "scanner"
     # The last self-test: "passed 2026-12-07T07:05" or "failed ...: what failed".
     SELF_TEST = "self_test"
 

@@ -215,8 +215,35 @@ class KioskButton(_Config, frozen=True):
     led_pin: Pin | None = None
 
 
+class Scanner(_Config, frozen=True):
+    """A kiosk's QR and barcode scanner, for booked citizens' check-in codes.
+
+    `serial`: a scanner that appears as a serial port (USB CDC-ACM, `/dev/ttyACM0`) and
+    sends each code as a line. `keyboard`: a USB scanner that types like a keyboard,
+    read from its kernel input device (`/dev/input/by-id/...-event-kbd`), grabbed so its
+    keystrokes reach nothing else on the Pi.
+    """
+
+    type: Literal["serial", "keyboard"]
+    device: Annotated[str, Meta(min_length=1, max_length=200)]
+    # serial only: the line speed (9600 when not set).
+    baud: PositiveInt | None = None
+    # keyboard only: take the device for the kiosk alone (EVIOCGRAB; true when not set).
+    grab: bool | None = None
+    # A missing or failed scanner is opened again this often (seconds).
+    retry_seconds: Annotated[float, Meta(ge=0.1, le=600)] = 5.0
+
+    @property
+    def baud_rate(self) -> int:
+        return self.baud if self.baud is not None else 9600
+
+    @property
+    def grabs(self) -> bool:
+        return self.grab if self.grab is not None else True
+
+
 class Kiosk(_Config, frozen=True):
-    """A ticket kiosk: buttons, lights and a printer."""
+    """A ticket kiosk: buttons, lights, a printer and, optionally, a scanner."""
 
     id: Identifier
     printer: Printer
@@ -228,6 +255,8 @@ class Kiosk(_Config, frozen=True):
     buzzer_pin: Pin | None = None
     # One press gives one ticket: presses within this time of the last are ignored.
     cooldown_seconds: Annotated[float, Meta(ge=0, le=60)] = 3.0
+    # Booked citizens scan their booking code here; none: the kiosk has no scanner.
+    scanner: Scanner | None = None
 
     def pins(self) -> list[tuple[str, int]]:
         """Every pin in use with the key that uses it."""

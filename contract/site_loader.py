@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 
 from contract.errors import ConfigError
-from contract.site import WEEKDAYS, Site, site_from_mapping
+from contract.site import WEEKDAYS, Scanner, Site, site_from_mapping
 
 
 def load_site(path: str | Path) -> Site:
@@ -132,6 +132,8 @@ def find_problems(site: Site) -> Iterable[tuple[str, str]]:
         yield from _reused("pin", [(f"{where}.{key}", pin) for key, pin in kiosk.pins()])
         if kiosk.priority_led_pin is not None and kiosk.priority_button_pin is None:
             yield f"{where}.priority_led_pin", "a priority LED needs a priority_button_pin"
+        if kiosk.scanner is not None:
+            yield from _scanner_problems(f"{where}.scanner", kiosk.scanner)
 
     for i, display in enumerate(site.displays):
         for j, prefix in enumerate(display.services):
@@ -155,6 +157,27 @@ def find_problems(site: Site) -> Iterable[tuple[str, str]]:
         for key in ("ca_file", "credentials"):
             if not getattr(site.hub, key).startswith("/"):
                 yield f"hub.{key}", "must be an absolute path (/etc/antre/...)"
+
+
+def _scanner_problems(where: str, scanner: Scanner) -> Iterable[tuple[str, str]]:
+    """A scanner's device must be a device file of its kind; the other kind's keys are errors."""
+    if scanner.type == "keyboard":
+        if not scanner.device.startswith("/dev/input/"):
+            yield (
+                f"{where}.device",
+                f"a keyboard scanner is an input device under /dev/input/ (e.g. "
+                f"/dev/input/by-id/usb-...-event-kbd), not {scanner.device!r}",
+            )
+        if scanner.baud is not None:
+            yield f"{where}.baud", "baud is for a serial scanner; a keyboard scanner has none"
+        return
+    if not scanner.device.startswith("/dev/"):
+        yield (
+            f"{where}.device",
+            f"a serial scanner is a device under /dev/ (e.g. /dev/ttyACM0), not {scanner.device!r}",
+        )
+    if scanner.grab is not None:
+        yield f"{where}.grab", "grab is for a keyboard scanner; a serial port is the kiosk's alone"
 
 
 def _reused(noun: str, entries: Sequence[tuple[str, object]]) -> Iterable[tuple[str, str]]:

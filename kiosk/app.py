@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from contract.central_presence import CentralPresence
-from contract.health import UNPRINTABLE, DeviceState, HealthKey, PrinterHealth
+from contract.health import UNPRINTABLE, DeviceState, HealthKey, PrinterHealth, ScannerHealth
 from contract.hours import issuing_refusal, service_day
 from contract.messages import (
     Answer,
@@ -41,9 +41,10 @@ from contract.presses import Press
 from contract.reasons import Reason
 from contract.sd_notify import Watchdog
 from contract.site import Kiosk, Site
+from kiosk.check_in import CHECK_IN, CheckInDesk
 from kiosk.link import Health
 from kiosk.outbox import Outbox, Pending, RequestState
-from kiosk.panel import Light
+from kiosk.panel import Buzz, Light
 from kiosk.printer import PrinterFault
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ LAST_CHANCE = 5.0
 RESEND_EVERY_SECONDS = 10.0
 # Refusals after which a service stays dark until the next day.
 _DARK_FOR_THE_DAY = {Reason.QUOTA_FULL.value}
+# How long a service's LED blinks fast after a refused check-in of its booking.
+SIGNAL_SECONDS = 3.0
 
 
 class Panel(Protocol):
@@ -65,7 +68,9 @@ class Panel(Protocol):
 
 class Printer(Protocol):
     def health(self) -> PrinterHealth: ...
-    def print_ticket(self, ticket: TicketInfo, *, offline: bool = False) -> None: ...
+    def print_ticket(
+        self, ticket: TicketInfo, *, offline: bool = False, booking: str | None = None
+    ) -> None: ...
 
 
 class Link(Protocol):
@@ -91,7 +96,19 @@ class _CentralStatus:
     status: DeviceStatus
 
 
-_Item = Press | _AnswerArrived | _Connected | _CentralStatus
+@dataclass(frozen=True, slots=True)
+class _Scanned:
+    """What the scanner read, up to its end of line."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _ScannerChanged:
+    health: ScannerHealth
+
+
+_Item = Press | _AnswerArrived | _Connected | _CentralStatus | _Scanned | _ScannerChanged
 
 
 class KioskApp:
@@ -134,6 +151,11 @@ class KioskApp:
         self.presence = CentralPresence()
         # What the lights and the status last said of the central.
         self._central_was_there = False
+        self.check_in = CheckInDesk(self)
+        # None until the scanner's thread reports (and always, without a scanner).
+        self.scanner_health: ScannerHealth | None = None
+        # Services whose LED blinks fast until then (monotonic): a refused check-in.
+        self._signal_until: dict[str, float] = {}
 
     def attach(self, panel: Panel, link: Link) -> None:
         self.panel = panel
@@ -155,6 +177,12 @@ class KioskApp:
 
     def central_status(self, status: DeviceStatus) -> None:
         self._inbox.put(_CentralStatus(status))
+
+    def scanned(self, text: str) -> None:
+        self._inbox.put(_Scanned(text))
+
+    def scanner_changed(self, health: ScannerHealth, detail: str = "") -> None:
+        self._inbox.put(_ScannerChanged(health))
 
     def stop(self) -> None:
         self._stopping.set()
@@ -183,6 +211,11 @@ class KioskApp:
                 self._late_answer(item.answer)
             elif isinstance(item, _CentralStatus):
                 self._central_status(item.status)
+            elif isinstance(item, _Scanned):
+                self.check_in.scanned(item.text)
+            elif isinstance(item, _ScannerChanged):
+                self.scanner_health = item.health
+                self._publish_status()
             else:
                 # Mosquitto keeps what is published for the central while it is away.
                 self._resend_unanswered()
@@ -198,9 +231,9 @@ class KioskApp:
         # A known fault is watched every tick (to light up again the moment a roll goes
         # in); a working printer every `check_seconds`, pressed or not.
         if self.printer_health in UNPRINTABLE or time.monotonic() >= self._printer_check_due:
-            self._check_printer()
+            self.printer_ready()
         self._follow_central()
-        if time.monotonic() >= self._resend_due and self._central_there():
+        if time.monotonic() >= self._resend_due and self.central_there():
             self._resend_unanswered()
         if time.monotonic() >= self._status_due:
             self._publish_status()
@@ -208,30 +241,30 @@ class KioskApp:
 
     def recover(self) -> None:
         """After a restart: print what was answered but not printed."""
-        self.outbox.drop_reserved_before(self._today())
+        self.outbox.drop_reserved_before(self.today())
         for pending in self.outbox.unfinished():
             if pending.state is RequestState.ANSWERED and pending.answer is not None:
                 log.info("%s prints %s, answered before a restart", self.kiosk.id, pending.id)
-                self._act(pending, decode(pending.answer, Answer))
+                self.act(pending, decode(pending.answer, Answer))
 
     # -- a press -----------------------------------------------------------------------
 
     def on_press(self, press: Press) -> None:
         service = press.service
-        if self._refusal(service, self.clock()) is not None or not self._check_printer():
+        if self._refusal(service, self.clock()) is not None or not self.printer_ready():
             self._buzz("refused")
             return
-        has_reserve = self.outbox.reserved_left(self._today(), service) > 0
-        if not self._central_there() and has_reserve:
+        has_reserve = self.outbox.reserved_left(self.today(), service) > 0
+        if not self.central_there() and has_reserve:
             # Asking would only make the citizen wait. (With no reserved number left, or
             # before the kiosk has heard of the central at all, it asks all the same: an
             # answer is the citizen's only chance, and `expires` keeps a late one free.)
             log.warning("%s: the central is away, printing %s offline", self.kiosk.id, service)
-            self._issue_offline(press)
+            self.issue_offline(press)
             return
         # Without a reserved number to fall back on, an answer is the citizen's only
         # chance: the kiosk waits longer for it (a central busy just after start-up).
-        timeout = self.answer_timeout if has_reserve else max(self.answer_timeout, LAST_CHANCE)
+        timeout = self.wait_for(has_reserve)
         request_id = uuid.uuid4().hex
         expires = self._expiry(timeout)
         request = IssueTicket(
@@ -240,16 +273,20 @@ class KioskApp:
         payload = encode(request)
         self.outbox.add(request_id, "issue", service, payload)
         self._light(service, Light.PRINTING)
-        answer = self._send_and_wait(request_id, payload, timeout)
+        answer = self.send_and_wait(request_id, payload, timeout)
         if answer is not None and answer.reason != Reason.EXPIRED.value:
             pending = self.outbox.get(request_id)
             assert pending is not None
-            self._act(pending, answer)
+            self.act(pending, answer)
             return
         self.outbox.set_state(request_id, RequestState.ABANDONED)
-        self._issue_offline(press)
+        self.issue_offline(press)
 
-    def _send_and_wait(self, request_id: str, payload: bytes, timeout: float) -> Answer | None:
+    def wait_for(self, has_reserve: bool) -> float:
+        """How long to wait for the central: longer with no reserved number to fall back on."""
+        return self.answer_timeout if has_reserve else max(self.answer_timeout, LAST_CHANCE)
+
+    def send_and_wait(self, request_id: str, payload: bytes, timeout: float) -> Answer | None:
         """The central's answer, or None when it could not be asked or did not answer."""
         if self.link is None or not self.link.send(payload):
             log.warning("%s: cannot reach Mosquitto, printing offline", self.kiosk.id)
@@ -278,10 +315,11 @@ class KioskApp:
             return None
         return central_now + dt.timedelta(seconds=timeout)
 
-    def _issue_offline(self, press: Press) -> None:
+    def issue_offline(self, press: Press, *, booking: str | None = None) -> TicketInfo | None:
+        """Prints a reserved number of the service and stores its `issue_offline`; None if none."""
         # The time it is printed: the ticket shows it, and it is the ticket's place.
         now = self.clock()
-        reserved = self.outbox.take_reserved(self._today(), press.service, now)
+        reserved = self.outbox.take_reserved(self.today(), press.service, now)
         if reserved is None:
             log.warning(
                 "%s: the central is away and no reserved number is left for %s",
@@ -289,7 +327,7 @@ class KioskApp:
                 press.service,
             )
             self._buzz("refused")
-            return
+            return None
         # On the central's clock where the heartbeat told it: the central refuses a print
         # time more than a little after its own, and a Pi without a clock battery may be
         # far off before it reaches a time server.
@@ -304,16 +342,17 @@ class KioskApp:
         # power cut; a ticket nobody holds merely ends as a no-show.
         self.outbox.add(request_id, "issue_offline", press.service, encode(message))
         try:
-            self.printer.print_ticket(ticket, offline=True)
+            self.printer.print_ticket(ticket, offline=True, booking=booking)
         except PrinterFault as fault:
             self.outbox.set_state(request_id, RequestState.DONE)
             self._printer_failed(fault)
-            return
+            return None
         log.info("%s printed %s offline (reserved number)", self.kiosk.id, ticket.number)
         # Mosquitto keeps it for the central even while the central is away; it is handed
         # in again when the central is back, and the central takes it once.
         if self.link is not None:
             self.link.send(encode(message))
+        return ticket
 
     # -- answers -----------------------------------------------------------------------
 
@@ -323,14 +362,14 @@ class KioskApp:
         pending = self.outbox.get(answer.id)
         if pending is None or pending.state is RequestState.DONE:
             return
-        self._act(pending, answer)
+        self.act(pending, answer)
 
-    def _act(self, pending: Pending, answer: Answer) -> None:
+    def act(self, pending: Pending, answer: Answer) -> None:
         """Does what an answer asks for, then marks its request done."""
-        if pending.kind == "issue":
+        if pending.kind in ("issue", CHECK_IN):
             self._act_on_ticket(pending, answer)
         elif pending.kind == "reserve" and answer.ok:
-            self.outbox.add_reserved(self._today(), answer.reserved)
+            self.outbox.add_reserved(self.today(), answer.reserved)
             self.outbox.set_state(pending.id, RequestState.DONE)
             # Retained: a central restored from an older backup learns them from it.
             self._publish_status()
@@ -350,9 +389,14 @@ class KioskApp:
     def _act_on_ticket(self, pending: Pending, answer: Answer) -> None:
         ticket = answer.ticket
         if not answer.ok or ticket is None:
+            if pending.kind == CHECK_IN:
+                # An abandoned one's citizen already holds an offline ticket.
+                if pending.state is not RequestState.ABANDONED:
+                    self.check_in.refused(pending.service, answer)
+                return
             log.info("%s: %s refused: %s", self.kiosk.id, pending.service, answer.reason)
             if answer.reason in _DARK_FOR_THE_DAY:
-                self._dark[pending.service] = self._today()
+                self._dark[pending.service] = self.today()
             # Nobody waits for an abandoned request, nor for one that expired across a
             # restart of the kiosk (its citizen saw nothing printed).
             if pending.state is not RequestState.ABANDONED and answer.reason != Reason.EXPIRED:
@@ -395,12 +439,12 @@ class KioskApp:
             central_at = None
         self.presence.sign(central_at, self.clock())
 
-    def _central_there(self) -> bool:
+    def central_there(self) -> bool:
         return self.link is not None and self.link.connected and self.presence.there()
 
     def _follow_central(self) -> None:
         """Acts on the central coming back or going away, once per change."""
-        there = self._central_there()
+        there = self.central_there()
         if there == self._central_was_there:
             return
         self._central_was_there = there
@@ -426,21 +470,22 @@ class KioskApp:
 
     def _refill_reserves(self) -> None:
         """Keeps `reserve_pool` numbers per open service set aside for an outage."""
-        if self.link is None or not self._central_there():
+        if self.link is None or not self.central_there():
             return
         now = self.clock()
         waiting = {p.service for p in self.outbox.unfinished() if p.kind == "reserve"}
         for service in self.services:
             if service in waiting or self._refusal(service, now) is not None:
                 continue
-            missing = self.reserve_pool - self.outbox.reserved_left(self._today(), service)
+            missing = self.reserve_pool - self.outbox.reserved_left(self.today(), service)
             if missing > 0:
                 request_id = uuid.uuid4().hex
                 payload = encode(ReserveNumbers(id=request_id, service=service, count=missing))
                 self.outbox.add(request_id, "reserve", service, payload)
                 self.link.send(payload)
 
-    def _check_printer(self) -> bool:
+    def printer_ready(self) -> bool:
+        """Asks the printer how it is; True if it can print."""
         self._printer_check_due = time.monotonic() + self.kiosk.printer.check_seconds
         before = self.printer_health
         self.printer_health = self.printer.health()
@@ -455,25 +500,43 @@ class KioskApp:
         self._buzz("fault")
         self._publish_status()
 
+    def open_now(self, service: str) -> bool:
+        """Whether the service takes tickets now, as far as the kiosk knows."""
+        return self._refusal(service, self.clock()) is None
+
     def _refusal(self, service: str, now: dt.datetime) -> str | None:
-        if self._dark.get(service) == self._today():
+        if self._dark.get(service) == self.today():
             return Reason.QUOTA_FULL.value
         refusal = issuing_refusal(self.site, self.site.services_by_prefix[service], now)
         return refusal.value if refusal else None
 
     def _refresh_lights(self) -> None:
         now = self.clock()
-        online = self._central_there()
+        online = self.central_there()
         for service in self.services:
             if self.printer_health in UNPRINTABLE:
                 light = Light.FAULT
             elif self._refusal(service, now) is not None:
                 light = Light.UNAVAILABLE
-            elif not online and self.outbox.reserved_left(self._today(), service) == 0:
+            elif time.monotonic() < self._signal_until.get(service, 0.0) or (
+                not online and self.outbox.reserved_left(self.today(), service) == 0
+            ):
                 light = Light.FAULT
             else:
                 light = Light.AVAILABLE
             self._light(service, light)
+
+    def show(self, service: str, light: Light) -> None:
+        """Shows a light on a service's LED, if this kiosk has a button for the service."""
+        if service in self.services:
+            self._light(service, light)
+
+    def signal(self, buzz: Buzz, service: str | None) -> None:
+        """Tells the citizen at the scanner no: beeps, and the service's LED blinking a while."""
+        self._buzz(buzz)
+        if service in self.services:
+            self._signal_until[service] = time.monotonic() + SIGNAL_SECONDS
+            self._light(service, Light.FAULT)
 
     def _light(self, service: str, light: Light) -> None:
         if self.panel is not None and self._lights.get(service) != light:
@@ -485,8 +548,8 @@ class KioskApp:
             self.panel.buzz(pattern)
 
     def health(self) -> Health:
-        today = self._today()
-        return {
+        today = self.today()
+        health: Health = {
             HealthKey.PRINTER: self.printer_health.value,
             HealthKey.OUTBOX: self.outbox.count(RequestState.PENDING, RequestState.ANSWERED),
             HealthKey.OFFLINE_PENDING: self.outbox.count(
@@ -494,16 +557,19 @@ class KioskApp:
             ),
             HealthKey.RESERVED: sum(self.outbox.reserved_left(today, s) for s in self.services),
             HealthKey.RESERVED_UP_TO: " ".join(self.outbox.highest_reserved(today)),
-            HealthKey.CENTRAL: self._central_there(),
+            HealthKey.CENTRAL: self.central_there(),
             HealthKey.VERSION: VERSION,
         }
+        if self.scanner_health is not None:
+            health[HealthKey.SCANNER] = self.scanner_health.value
+        return health
 
     def _publish_status(self) -> None:
         self._status_due = time.monotonic() + self.status_every
         if self.link is not None:
             self.link.publish_status(self.health())
 
-    def _today(self) -> dt.date:
+    def today(self) -> dt.date:
         return service_day(self.site, self.clock())
 
 

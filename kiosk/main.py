@@ -2,7 +2,8 @@
 
 On a Raspberry Pi the buttons are real; on a laptop, `--pin-factory mock` with
 `--keyboard` takes presses from the terminal (a line "A" presses service A, "*A" the
-priority button then A) and `--printer-file` writes the ESC/POS bytes to a file.
+priority button then A, a longer line is scanned like a booking code, "E-7K3M9Q") and
+`--printer-file` writes the ESC/POS bytes to a file.
 """
 
 import argparse
@@ -29,6 +30,7 @@ from kiosk.link import KioskLink
 from kiosk.outbox import Outbox
 from kiosk.panel import KioskPanel
 from kiosk.printer import TicketPrinter
+from kiosk.scanner.thread import ScannerThread
 from kiosk.self_test import run_self_test
 
 ROLE: DeviceRole[Kiosk] = DeviceRole(
@@ -83,19 +85,33 @@ def _set_up(setup: DeviceSetup[Kiosk]) -> RunningDevice:
         outbox.close()
         raise
     app.attach(panel, link)
+    # Its own thread: a scanner missing or unplugged never holds up the buttons.
+    scanner = (
+        ScannerThread(kiosk.scanner, app.scanned, app.scanner_changed)
+        if kiosk.scanner is not None
+        else None
+    )
+
+    def start() -> None:
+        link.start()
+        if scanner is not None:
+            scanner.start()
 
     def close() -> None:
+        if scanner is not None:
+            scanner.stop()
         panel.close()
         link.stop(app.health())
         outbox.close()
 
     return RunningDevice(
-        start=link.start,
+        start=start,
         run=lambda notifier: app.run(watchdog=Watchdog(notifier)),
         stop=app.stop,
         close=close,
         # systemd: the outbox is open, the pins are set up, the link is started.
-        ready=f"kiosk {kiosk.id}: {len(kiosk.buttons)} buttons, printer {kiosk.printer.type}",
+        ready=f"kiosk {kiosk.id}: {len(kiosk.buttons)} buttons, printer {kiosk.printer.type}"
+        + (f", scanner {kiosk.scanner.type} {kiosk.scanner.device}" if kiosk.scanner else ""),
         read_keys=partial(_read_keys, app) if args.keyboard else None,
     )
 
@@ -135,6 +151,9 @@ def _read_keys(app: KioskApp) -> None:
         service = key.lstrip("*")
         if service in services:
             app.pressed(Press(service, priority))
+        elif len(key) > 2:
+            # Longer than any prefix: what a scanner would read.
+            app.scanned(line.strip())
         elif key:
             print(f"antre-kiosk: no button for {key!r} (buttons: {sorted(services)})")
 

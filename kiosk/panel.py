@@ -41,6 +41,10 @@ class Buzz(StrEnum):
     TICKET = "ticket"  # one short beep
     REFUSED = "refused"  # two short beeps: closed, or the day's quota used up
     FAULT = "fault"  # one long beep
+    # A scanned booking code refused (see docs/kiosk.md, "Check-in with a booking code"):
+    NOT_VALID = "not_valid"  # three short beeps: not a code, unknown, cancelled, used
+    WRONG_TIME = "wrong_time"  # two long beeps: not today, too early, too late
+    ASK_STAFF = "ask_staff"  # five short beeps: the kiosk cannot help, ask the help desk
 
 
 # (on seconds, off seconds, beeps)
@@ -48,6 +52,9 @@ _BEEPS = {
     Buzz.TICKET: (0.1, 0.1, 1),
     Buzz.REFUSED: (0.1, 0.1, 2),
     Buzz.FAULT: (1.0, 0.1, 1),
+    Buzz.NOT_VALID: (0.1, 0.1, 3),
+    Buzz.WRONG_TIME: (0.5, 0.2, 2),
+    Buzz.ASK_STAFF: (0.1, 0.1, 5),
 }
 
 

@@ -280,14 +280,17 @@ class TicketPrinter:
         self.last_health = health
         return health
 
-    def print_ticket(self, ticket: TicketInfo, *, offline: bool = False) -> None:
-        """Prints `ticket`, or raises PrinterFault.
+    def print_ticket(
+        self, ticket: TicketInfo, *, offline: bool = False, booking: str | None = None
+    ) -> None:
+        """Prints `ticket` (for `booking`, a booking code, when printed offline at a
+        check-in), or raises PrinterFault.
 
         Before: paper out, cover open or offline raise with nothing printed. After:
         the same faults raise with `started` set (the ticket may be incomplete).
         Paper near its end prints; `last_health` says so.
         """
-        self.print_blocks(self._layout(ticket, offline))
+        self.print_blocks(self._layout(ticket, offline, booking))
 
     def print_blocks(self, blocks: list[Block]) -> None:
         """Prints laid-out blocks (a ticket, the self-test's test ticket) as
@@ -314,7 +317,7 @@ class TicketPrinter:
 
     def render(self, ticket: TicketInfo, *, offline: bool = False) -> bytes:
         """The ESC/POS bytes of a ticket, made with python-escpos in memory."""
-        return self.render_job(self._layout(ticket, offline))
+        return self.render_job(self._layout(ticket, offline, None))
 
     def render_job(self, blocks: list[Block]) -> bytes:
         """The ESC/POS bytes of laid-out blocks, made with python-escpos in memory."""
@@ -324,8 +327,9 @@ class TicketPrinter:
         output: bytes = job.output
         return output
 
-    def _layout(self, ticket: TicketInfo, offline: bool) -> list[Block]:
-        return ticket_layout(self.site, ticket, columns=self.config.line_columns, offline=offline)
+    def _layout(self, ticket: TicketInfo, offline: bool, booking: str | None) -> list[Block]:
+        columns = self.config.line_columns
+        return ticket_layout(self.site, ticket, columns=columns, offline=offline, booking=booking)
 
     def close(self) -> None:
         """Closes the connection; the next print opens it again."""

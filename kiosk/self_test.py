@@ -3,15 +3,21 @@
 In order: the printer's state and a test ticket (its settings, a column ruler, the
 large number, a QR code with a test address, the cut or tear line) the technician
 looks at; each service button pressed in turn and its light; the priority button and
-its light; the buzzer; the scanner (none is configured yet). See `contract.self_test`.
+its light; the buzzer; the scanner, if one is configured: the technician scans any
+code and sees what was read. See `contract.self_test`.
 """
 
+import time
+
+from contract.booking_code import parse_code
 from contract.device_start import SelfTestSetup
 from contract.gpio_panel import pin_factory_from_name
 from contract.gpio_self_test import ButtonSpec, walk_buttons
+from contract.logs import escape_controls
 from contract.self_test import Outcome, SelfTest, Technician, confirmed, now_text
 from contract.site import Kiosk, Site
 from kiosk.printer import PrinterFault, TicketPrinter
+from kiosk.scanner.readers import Reader, ScannerError, open_reader
 from kiosk.ticket_layout import self_test_ticket_layout
 
 
@@ -32,7 +38,7 @@ def run_self_test(setup: SelfTestSetup[Kiosk], printer: TicketPrinter) -> int:
     )
     if kiosk.buzzer_pin is None:
         test.add("buzzer", Outcome.SKIPPED, "tidak dipasang / none configured")
-    test.add("pemindai / scanner", Outcome.SKIPPED, "tidak dipasang / none configured")
+    _scanner(kiosk, technician, test, setup.timeout)
     saved = test.save(setup.state_dir)
     technician.checklist(test, saved)
     return 0 if test.passed else 1
@@ -95,3 +101,47 @@ def _printer(
         timeout,
     )
     confirmed(test, "tiket uji / test ticket", answer, "tidak sesuai / not right")
+
+
+SCANNER = "pemindai / scanner"
+
+
+def _scanner(kiosk: Kiosk, technician: Technician, test: SelfTest, timeout: float) -> None:
+    """Passes when the scanner reads a code within `timeout`; shows what it read."""
+    if kiosk.scanner is None:
+        test.add(SCANNER, Outcome.SKIPPED, "tidak dipasang / none configured")
+        return
+    where = f"{kiosk.scanner.type}, {kiosk.scanner.device}"
+    try:
+        reader = open_reader(kiosk.scanner)
+    except ScannerError as e:
+        test.add(SCANNER, Outcome.FAILED, str(e))
+        return
+    technician.say(f"Pindai kode apa saja / scan any code ({where})")
+    try:
+        code = _first_code(reader, timeout)
+    except ScannerError as e:
+        test.add(SCANNER, Outcome.FAILED, str(e))
+        return
+    finally:
+        reader.close()
+    if code is None:
+        test.add(SCANNER, Outcome.FAILED, f"tidak ada kode dalam {timeout:g} s / nothing read")
+        return
+    kind = (
+        "kode booking / a booking code"
+        if parse_code(code)
+        else "bukan kode booking / no booking code"
+    )
+    read = f"terbaca / read {escape_controls(code)!r} ({kind})"
+    technician.say(read)
+    test.add(SCANNER, Outcome.PASSED, read)
+
+
+def _first_code(reader: Reader, timeout: float) -> str | None:
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        codes = reader.read(min(left, 0.2))
+        if codes:
+            return codes[0]
+    return None

@@ -37,6 +37,12 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", 
 NOTICE = "Harap menunggu panggilan. Nomor hangus bila tidak hadir saat dipanggil."
 QR_CAPTION = "Pindai untuk melihat status antrean"
 OFFLINE_LINE = "Dicetak saat jaringan terputus"
+# A booked citizen's ticket, printed after check-in.
+SLOT_LINE = "Jadwal booking {slot} / Booking slot {slot}"
+# A booked citizen's ticket printed offline: the kiosk could not check the code, the
+# central ties the booking to the ticket later; the code lets staff put things right.
+BOOKING_LINE = "Kode booking: {code}"
+BOOKING_NOTICE = "Tunjukkan ke petugas bila dipanggil terlambat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +87,19 @@ Block = TextLine | BigNumber | QrCode | Feed | Cut
 
 
 def ticket_layout(
-    site: Site, ticket: TicketInfo, *, columns: int, offline: bool = False
+    site: Site,
+    ticket: TicketInfo,
+    *,
+    columns: int,
+    offline: bool = False,
+    booking: str | None = None,
 ) -> list[Block]:
     """The blocks of one ticket for a printer of `columns` normal characters a line.
 
     An offline ticket (printed from a reserved number while the central could not
     be reached) says so and gives neither the people ahead nor an estimate: the
-    kiosk knows neither.
+    kiosk knows neither. A booked citizen's ticket shows its slot; one printed offline
+    for a booking code (`booking`) shows the code and what to do if called late.
     """
     rule = TextLine("-" * columns)
     blocks: list[Block] = []
@@ -102,9 +114,17 @@ def ticket_layout(
         blocks += _lines("PRIORITAS", columns, align="center", bold=True, size=2)
     blocks.append(Feed())
     blocks += _lines(issued_text(site, ticket.issued_at), columns, align="center")
+    if ticket.slot:
+        slot = SLOT_LINE.format(slot=ticket.slot)
+        # Too wide for the paper: the two languages on a line each, not broken mid-phrase.
+        for part in [slot] if len(slot) <= columns else slot.split(" / "):
+            blocks += _lines(part, columns, align="center", bold=True)
     blocks.append(rule)
     if offline:
         blocks += _lines(OFFLINE_LINE, columns, bold=True)
+        if booking:
+            blocks += _lines(BOOKING_LINE.format(code=booking), columns, bold=True)
+            blocks += _lines(BOOKING_NOTICE, columns)
     else:
         blocks += _lines(f"Di depan Anda: {ticket.ahead} orang", columns)
         wait = wait_text(ticket.wait_minutes, ticket.wait_min_minutes, ticket.wait_max_minutes)

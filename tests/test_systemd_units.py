@@ -233,7 +233,7 @@ def test_every_unit_is_notify_with_a_watchdog_restarts_and_is_hardened(name: str
     ("name", "groups"),
     [
         ("antre-central.service", set()),
-        ("antre-kiosk.service", {"gpio", "lp", "dialout"}),
+        ("antre-kiosk.service", {"gpio", "lp", "dialout", "input"}),
         ("antre-survey.service", {"gpio"}),
         ("antre-display.service", {"video", "render", "input", "audio"}),
     ],
