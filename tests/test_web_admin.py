@@ -202,6 +202,26 @@ def test_a_survey_unit_is_listed_and_a_lost_one_is_a_warning_not_an_alarm(
     assert "survey-1" not in _alerts(overview)
 
 
+def test_a_kiosk_without_its_scanner_is_a_warning(
+    client: FlaskClient, login: Login, web_ctx: WebContext
+) -> None:
+    # GIVEN kiosk 2 online and printing, its QR scanner unplugged
+    web_ctx.devices["kiosk-2"] = DeviceStatus(
+        device="kiosk-2",
+        state=DeviceState.ONLINE,
+        health={"printer": "ok", "scanner": "missing"},
+    )
+    login("manajer")
+    # WHEN the manager opens the devices page and the overview
+    page = client.get("/admin/devices").get_data(as_text=True)
+    overview = client.get("/admin/").get_data(as_text=True)
+    # THEN the kiosk is a warning that says where booked citizens check in, not an alarm
+    row = _row(page, "device-kiosk-2")
+    assert 'class="warn"' in row
+    assert "pemindai QR tidak ditemukan" in overview
+    assert "Kiosk 2" not in _alerts(overview)
+
+
 def test_healthy_devices_raise_no_alert(
     client: FlaskClient, login: Login, web_ctx: WebContext
 ) -> None:

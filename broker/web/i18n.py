@@ -233,6 +233,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "adm_printer_cover_open": ("tutup printer terbuka", "printer cover open"),
     "adm_printer_offline": ("printer tidak terhubung", "printer not connected"),
     "adm_printer_unknown": ("tidak diketahui", "unknown"),
+    "adm_scanner_missing": (
+        "pemindai QR tidak ditemukan (check-in booking di meja informasi)",
+        "QR scanner not found (booking check-in at the help desk)",
+    ),
+    "adm_scanner_failed": (
+        "pemindai QR gagal (check-in booking di meja informasi)",
+        "QR scanner failed (booking check-in at the help desk)",
+    ),
     "adm_kind_kiosk": ("Anjungan (kiosk)", "Kiosk"),
     "adm_kind_display": ("Layar", "Display"),
     "adm_kind_survey": ("Unit survei", "Survey unit"),

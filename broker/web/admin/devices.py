@@ -11,7 +11,14 @@ from flask import (
 from broker.web.admin.common import Page, bp, managers_only
 from broker.web.context import context
 from broker.web.i18n import t
-from contract.health import UNPRINTABLE, DeviceState, HealthKey, PrinterHealth, printer_health
+from contract.health import (
+    UNPRINTABLE,
+    DeviceState,
+    HealthKey,
+    PrinterHealth,
+    ScannerHealth,
+    printer_health,
+)
 from contract.messages import DeviceStatus
 from contract.site import Site, SurveyUnit
 
@@ -105,6 +112,11 @@ def _device_row(
         alarm = True
     elif printer in PRINTER_WARN:
         problems.append(t(f"adm_printer_{printer}"))
+        warning = True
+    scanner = str(health.get(HealthKey.SCANNER, "")) if kind == "kiosk" else ""
+    if scanner in (ScannerHealth.MISSING, ScannerHealth.FAILED):
+        # The buttons still print; only booked citizens must go to the help desk.
+        problems.append(t(f"adm_scanner_{scanner}"))
         warning = True
     self_test, self_test_failed = self_test_text(site, health.get(HealthKey.SELF_TEST))
     if self_test_failed:
