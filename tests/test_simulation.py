@@ -20,6 +20,7 @@ from broker.store.sqlite_store import EventRecord, SqliteStore
 from contract.site_loader import load_site
 from simulation.__main__ import main
 from simulation.plan import NO_SHOW_SHARE, PRIORITY_SHARE, plan_day
+from simulation.replay import KnowingEngine, figures, load_day, replay
 from simulation.report import OldEstimate
 from tests.broker_fixtures import EXAMPLE_SITE
 from tests.conftest import at
@@ -152,6 +153,26 @@ def test_a_short_simulated_day_accounts_for_every_ticket(
     # AND the display heard every call and ends showing the central's queues
     assert summary["display"]["calls_heard"] == summary["display"]["calls_saved"]
     assert summary["display"]["mismatches"] == []
+    # AND replaying the saved history gives back every printed estimate and range, so
+    # `simulation.replay` measures a change to the estimate as the day would have
+    site = load_site(EXAMPLE_SITE)
+    replayed = replay(site, *load_day(out))
+    printed_ranges = {
+        row["number"]: (row["estimate_minutes"], row["estimate_low_minutes"])
+        for row in rows
+        if row["estimate_minutes"]
+    }
+    assert {
+        r.number: (str(r.estimate), str(r.low)) for r in replayed if r.estimate is not None
+    } == printed_ranges
+    again = figures(replayed)
+    assert again.n == overall["estimate_n"]
+    assert math.isclose(again.mae, overall["estimate_mae"])
+    assert math.isclose(again.coverage, overall["estimate_coverage"])
+    # AND given the simulation's own means, the estimate is reckoned for every ticket too
+    knowing = figures(replay(site, *load_day(out), engine_type=KnowingEngine))
+    assert knowing.n == again.n
+    assert math.isfinite(knowing.mae)
 
 
 def test_the_old_estimate_is_recomputed_as_the_central_printed_it() -> None:
