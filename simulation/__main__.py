@@ -25,7 +25,7 @@ from contract.errors import AntreError
 from contract.site_loader import load_site
 from simulation.mall import play
 from simulation.plan import plan_day
-from simulation.report import goals_line, table, write_report
+from simulation.report_files import goals_line, table, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SITE = ROOT / "examples" / "samarinda" / "site.toml"
