@@ -24,11 +24,10 @@ from pathlib import Path
 from contract.errors import AntreError
 from contract.site_loader import load_site
 from simulation.mall import play
-from simulation.plan import plan_day
+from simulation.plan import EXAMPLE_SITE, plan_day
 from simulation.report_files import goals_line, table, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_SITE = ROOT / "examples" / "samarinda" / "site.toml"
 # A Monday with no holiday: the whole site is open.
 MONDAY = dt.date(2026, 11, 30)
 # Presses later than this against the plan (simulated seconds) make the figures suspect.

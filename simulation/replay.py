@@ -34,8 +34,7 @@ from broker.store.sqlite_store import EventRecord, SqliteStore
 from broker.views import ticket_info
 from contract.site import Site
 from contract.site_loader import load_site
-from simulation.__main__ import EXAMPLE_SITE
-from simulation.plan import SERVICE_TIME_SIGMA, profile_for
+from simulation.plan import EXAMPLE_SITE, SERVICE_TIME_SIGMA, profile_for
 
 DATABASE = "antre.sqlite3"
 # The true means are taken as known from countless citizens: no doubt about them.

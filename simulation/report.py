@@ -33,6 +33,7 @@ from contract.site import Site
 from simulation.chart import Line, line_chart
 from simulation.link import Sample
 from simulation.mall import DayRun
+from simulation.replay import KnowingEngine, ReplayError, figures, replay
 
 # The queue-length chart: a point every this many simulated minutes, this many services.
 CHART_STEP_MINUTES = 5
@@ -222,6 +223,18 @@ def _waits(rows: Iterable[TicketRow]) -> dict[str, Any]:
     return {"called": len(waits), "wait_mean": _mean(waits), "wait_p90": _p90(waits)}
 
 
+def _true_means_mae(run: DayRun) -> float | None:
+    """The estimate's MAE had it known the simulation's own mean service times
+    (`simulation.replay`): the floor for an estimate made of means. None when the
+    history does not replay or nobody was called."""
+    try:
+        rows = replay(run.plan.site, list(run.tickets.values()), run.events, KnowingEngine)
+    except ReplayError:
+        return None
+    found = figures(rows)
+    return found.mae if found.n else None
+
+
 def summarize(run: DayRun) -> dict[str, Any]:
     """Every figure of the day, as plain data (what summary.json holds)."""
     plan = run.plan
@@ -264,6 +277,7 @@ def summarize(run: DayRun) -> dict[str, Any]:
         "estimate_within_5_minutes": (
             sum(1 for e in errors if abs(e) <= 5) / len(errors) if errors else None
         ),
+        "true_means_mae": _true_means_mae(run),
     }
     total = _total_waiting(run.history, plan.services)
     peak = max(total, key=lambda point: point[1], default=None)

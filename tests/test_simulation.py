@@ -150,6 +150,8 @@ def test_a_short_simulated_day_accounts_for_every_ticket(
     assert "in range width | old MAE" in printed
     assert "goal     in range >= 80%, est MAE <= 5 min:" in printed
     assert "The range holds the real wait for" in printed
+    assert "knowing the true means)" in printed
+    assert "the floor for an estimate made of means" in report
     # AND the display heard every call and ends showing the central's queues
     assert summary["display"]["calls_heard"] == summary["display"]["calls_saved"]
     assert summary["display"]["mismatches"] == []
@@ -169,10 +171,10 @@ def test_a_short_simulated_day_accounts_for_every_ticket(
     assert again.n == overall["estimate_n"]
     assert math.isclose(again.mae, overall["estimate_mae"])
     assert math.isclose(again.coverage, overall["estimate_coverage"])
-    # AND given the simulation's own means, the estimate is reckoned for every ticket too
+    # AND so it is given the simulation's own means: the report's floor
     knowing = figures(replay(site, *load_day(out), engine_type=KnowingEngine))
     assert knowing.n == again.n
-    assert math.isfinite(knowing.mae)
+    assert math.isclose(knowing.mae, overall["true_means_mae"])
 
 
 def test_the_old_estimate_is_recomputed_as_the_central_printed_it() -> None:
