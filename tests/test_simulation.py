@@ -17,6 +17,7 @@ import pytest
 from broker.engine.events import EventKind
 from broker.engine.tickets import Ticket, TicketState
 from broker.store.sqlite_store import EventRecord, SqliteStore
+from broker.views import RANGE_STEP_MINUTES
 from contract.site_loader import load_site
 from simulation.__main__ import main
 from simulation.plan import NO_SHOW_SHARE, PRIORITY_SHARE, plan_day
@@ -155,22 +156,41 @@ def test_a_short_simulated_day_accounts_for_every_ticket(
     # AND the display heard every call and ends showing the central's queues
     assert summary["display"]["calls_heard"] == summary["display"]["calls_saved"]
     assert summary["display"]["mismatches"] == []
-    # AND replaying the saved history gives back every printed estimate and range, so
-    # `simulation.replay` measures a change to the estimate as the day would have
+    # AND replaying the saved history gives back the printed estimates and ranges, so
+    # `simulation.replay` measures a change to the estimate as the day would have. The
+    # central reckons a ticket's estimate when it answers, a moment after the issue the
+    # replay reckons at: at 300x a few milliseconds of a busy machine are a simulated
+    # second, enough to move a wait across a whole minute (or an end of its range across
+    # 5 minutes) for a ticket or two, never more
     site = load_site(EXAMPLE_SITE)
     replayed = replay(site, *load_day(out))
-    printed_ranges = {
-        row["number"]: (row["estimate_minutes"], row["estimate_low_minutes"])
+    as_printed = {
+        row["number"]: (
+            int(row["estimate_minutes"]),
+            int(row["estimate_low_minutes"]),
+            int(row["estimate_high_minutes"]),
+        )
         for row in rows
         if row["estimate_minutes"]
     }
-    assert {
-        r.number: (str(r.estimate), str(r.low)) for r in replayed if r.estimate is not None
-    } == printed_ranges
+    as_replayed = {
+        r.number: (r.estimate, r.low, r.high)
+        for r in replayed
+        if r.estimate is not None and r.low is not None and r.high is not None
+    }
+    assert as_replayed.keys() == as_printed.keys()
+    moved = [n for n in as_printed if as_replayed[n] != as_printed[n]]
+    assert len(moved) <= max(2, len(as_printed) // 20), moved
+    for number in moved:
+        estimate, low, high = as_replayed[number]
+        was, was_low, was_high = as_printed[number]
+        assert abs(estimate - was) <= 1
+        assert abs(low - was_low) <= RANGE_STEP_MINUTES
+        assert abs(high - was_high) <= RANGE_STEP_MINUTES
     again = figures(replayed)
     assert again.n == overall["estimate_n"]
-    assert math.isclose(again.mae, overall["estimate_mae"])
-    assert math.isclose(again.coverage, overall["estimate_coverage"])
+    assert math.isclose(again.mae, overall["estimate_mae"], abs_tol=len(moved) / again.n)
+    assert math.isclose(again.coverage, overall["estimate_coverage"], abs_tol=len(moved) / again.n)
     # AND so it is given the simulation's own means: the report's floor
     knowing = figures(replay(site, *load_day(out), engine_type=KnowingEngine))
     assert knowing.n == again.n
