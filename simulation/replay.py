@@ -6,14 +6,19 @@ waits do not depend on the estimate: this replays the history through a fresh en
 asks it at each issue what the kiosk would print, as the central stood then (nothing
 later is known to it), and sets that against the real wait. A change to the estimate is
 measured on several days in seconds instead of one day in minutes; on the code the day
-was played with, it gives back exactly the estimates printed.
+was played with, it gives back the estimates printed (the central reckons them when it
+answers, a moment after the issue: a ticket in twenty at most moves by a minute).
 
 `--true-means` gives the estimate the simulation's own mean service times (`plan.py`),
 which no central can know: what is left then is the spread of the service times still to
 come, a floor for any estimate made of means. It measures the goal, never the central.
+`--runs` measures the estimate by simulation instead (`simulation/wait_runs.py`: the
+median of many plays of the calls to come); with `--true-means` its times are drawn from
+the simulation's own distributions: the floor of any estimate knowing only the present.
 
     python -m simulation --seed 2 --speed 240 --out var/simulation-2
     python -m simulation.replay var/simulation var/simulation-2 --by hour
+    python -m simulation.replay var/simulation --runs --true-means
 """
 
 from __future__ import annotations
@@ -29,16 +34,19 @@ from pathlib import Path
 from broker.engine.engine import QueueEngine
 from broker.engine.events import EventKind
 from broker.engine.tickets import Ticket
-from broker.engine.waiting import Pace, ServiceTimes
+from broker.engine.waiting import Estimate, Pace, ServiceTimes
 from broker.store.sqlite_store import EventRecord, SqliteStore
 from broker.views import ticket_info
 from contract.site import Site
 from contract.site_loader import load_site
 from simulation.plan import EXAMPLE_SITE, SERVICE_TIME_SIGMA, profile_for
+from simulation.wait_runs import estimate_by_runs, lognormal_points, pool_of
 
 DATABASE = "antre.sqlite3"
 # The true means are taken as known from countless citizens: no doubt about them.
 KNOWN_WEIGHT = 1e9
+# The true distribution of a service's times stands as this many of its quantiles.
+KNOWN_POINTS = 200
 
 
 class ReplayError(ValueError):
@@ -73,6 +81,40 @@ class KnowingEngine(QueueEngine):
             for service, p in profile.items()
         }
         return replace(pace, times=times)
+
+
+class RunsEngine(QueueEngine):
+    """An engine whose estimates are made by simulation (`simulation/wait_runs.py`), with
+    the service times seen today and the site's expectation: for `--runs` only."""
+
+    def _estimates(
+        self,
+        services: frozenset[str],
+        numbers: frozenset[int],
+        now: dt.datetime | None,
+        queue: list[tuple[str, str]],
+    ) -> dict[str, Estimate | None]:
+        return estimate_by_runs(self._pace(services, numbers, now), queue, self._pools(services))
+
+    def _pools(self, services: frozenset[str]) -> dict[str, list[float]]:
+        return {
+            service: pool_of(
+                self._durations[service],
+                self.site.services_by_prefix[service].expected_service_minutes,
+            )
+            for service in services
+        }
+
+
+class KnowingRunsEngine(RunsEngine):
+    """`RunsEngine` drawing from the simulation's true service times: `--runs --true-means`."""
+
+    def _pools(self, services: frozenset[str]) -> dict[str, list[float]]:
+        spread = math.sqrt(math.exp(SERVICE_TIME_SIGMA**2) - 1)
+        return {
+            service: lognormal_points(p.minutes, spread * p.minutes, KNOWN_POINTS)
+            for service, p in profile_for(self.site, sorted(services)).items()
+        }
 
 
 def replay(
@@ -193,10 +235,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", type=Path, default=EXAMPLE_SITE, help="the site TOML file")
     parser.add_argument("--by", choices=("service", "hour"), help="a line per service or hour")
     parser.add_argument(
-        "--true-means", action="store_true", help="the simulation's own means (a floor)"
+        "--true-means", action="store_true", help="the simulation's own service times (a floor)"
     )
+    parser.add_argument("--runs", action="store_true", help="the estimate by simulation")
     args = parser.parse_args(argv)
-    engine_type = KnowingEngine if args.true_means else QueueEngine
+    engines: dict[tuple[bool, bool], type[QueueEngine]] = {
+        (False, False): QueueEngine,
+        (True, False): KnowingEngine,
+        (False, True): RunsEngine,
+        (True, True): KnowingRunsEngine,
+    }
+    engine_type = engines[args.true_means, args.runs]
     every: list[Replayed] = []
     try:
         site = load_site(args.site)

@@ -21,7 +21,14 @@ from broker.views import RANGE_STEP_MINUTES
 from contract.site_loader import load_site
 from simulation.__main__ import main
 from simulation.plan import NO_SHOW_SHARE, PRIORITY_SHARE, plan_day
-from simulation.replay import KnowingEngine, figures, load_day, replay
+from simulation.replay import (
+    KnowingEngine,
+    KnowingRunsEngine,
+    RunsEngine,
+    figures,
+    load_day,
+    replay,
+)
 from simulation.report import OldEstimate
 from tests.broker_fixtures import EXAMPLE_SITE
 from tests.conftest import at
@@ -195,6 +202,11 @@ def test_a_short_simulated_day_accounts_for_every_ticket(
     knowing = figures(replay(site, *load_day(out), engine_type=KnowingEngine))
     assert knowing.n == again.n
     assert math.isclose(knowing.mae, overall["true_means_mae"])
+    # AND the estimate by simulation is measured on the same tickets, the same each time
+    for engine_type in (RunsEngine, KnowingRunsEngine):
+        runs = figures(replay(site, *load_day(out), engine_type=engine_type))
+        assert runs.n == again.n
+        assert runs == figures(replay(site, *load_day(out), engine_type=engine_type))
 
 
 def test_the_old_estimate_is_recomputed_as_the_central_printed_it() -> None:
