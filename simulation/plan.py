@@ -16,10 +16,13 @@ import itertools
 import math
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 from contract.hours import issuing_refusal
 from contract.site import Site
 
+# The site the profile below is of: MPP Samarinda, the example.
+EXAMPLE_SITE = Path(__file__).resolve().parent.parent / "examples" / "samarinda" / "site.toml"
 # The relative weight of arrivals in each local hour: the morning peak of an MPP, a dip
 # before the lunch break, a second, smaller wave after it. Hours not listed weigh 0.
 HOURLY_SHAPE: dict[int, float] = {

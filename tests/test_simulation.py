@@ -17,9 +17,18 @@ import pytest
 from broker.engine.events import EventKind
 from broker.engine.tickets import Ticket, TicketState
 from broker.store.sqlite_store import EventRecord, SqliteStore
+from broker.views import RANGE_STEP_MINUTES
 from contract.site_loader import load_site
 from simulation.__main__ import main
 from simulation.plan import NO_SHOW_SHARE, PRIORITY_SHARE, plan_day
+from simulation.replay import (
+    KnowingEngine,
+    KnowingRunsEngine,
+    RunsEngine,
+    figures,
+    load_day,
+    replay,
+)
 from simulation.report import OldEstimate
 from tests.broker_fixtures import EXAMPLE_SITE
 from tests.conftest import at
@@ -149,9 +158,55 @@ def test_a_short_simulated_day_accounts_for_every_ticket(
     assert "in range width | old MAE" in printed
     assert "goal     in range >= 80%, est MAE <= 5 min:" in printed
     assert "The range holds the real wait for" in printed
+    assert "knowing the true means)" in printed
+    assert "the floor for an estimate made of means" in report
     # AND the display heard every call and ends showing the central's queues
     assert summary["display"]["calls_heard"] == summary["display"]["calls_saved"]
     assert summary["display"]["mismatches"] == []
+    # AND replaying the saved history gives back the printed estimates and ranges, so
+    # `simulation.replay` measures a change to the estimate as the day would have. The
+    # central reckons a ticket's estimate when it answers, a moment after the issue the
+    # replay reckons at: at 300x a few milliseconds of a busy machine are a simulated
+    # second, enough to move a wait across a whole minute (or an end of its range across
+    # 5 minutes) for a ticket or two, never more
+    site = load_site(EXAMPLE_SITE)
+    replayed = replay(site, *load_day(out))
+    as_printed = {
+        row["number"]: (
+            int(row["estimate_minutes"]),
+            int(row["estimate_low_minutes"]),
+            int(row["estimate_high_minutes"]),
+        )
+        for row in rows
+        if row["estimate_minutes"]
+    }
+    as_replayed = {
+        r.number: (r.estimate, r.low, r.high)
+        for r in replayed
+        if r.estimate is not None and r.low is not None and r.high is not None
+    }
+    assert as_replayed.keys() == as_printed.keys()
+    moved = [n for n in as_printed if as_replayed[n] != as_printed[n]]
+    assert len(moved) <= max(2, len(as_printed) // 20), moved
+    for number in moved:
+        estimate, low, high = as_replayed[number]
+        was, was_low, was_high = as_printed[number]
+        assert abs(estimate - was) <= 1
+        assert abs(low - was_low) <= RANGE_STEP_MINUTES
+        assert abs(high - was_high) <= RANGE_STEP_MINUTES
+    again = figures(replayed)
+    assert again.n == overall["estimate_n"]
+    assert math.isclose(again.mae, overall["estimate_mae"], abs_tol=len(moved) / again.n)
+    assert math.isclose(again.coverage, overall["estimate_coverage"], abs_tol=len(moved) / again.n)
+    # AND so it is given the simulation's own means: the report's floor
+    knowing = figures(replay(site, *load_day(out), engine_type=KnowingEngine))
+    assert knowing.n == again.n
+    assert math.isclose(knowing.mae, overall["true_means_mae"])
+    # AND the estimate by simulation is measured on the same tickets, the same each time
+    for engine_type in (RunsEngine, KnowingRunsEngine):
+        runs = figures(replay(site, *load_day(out), engine_type=engine_type))
+        assert runs.n == again.n
+        assert runs == figures(replay(site, *load_day(out), engine_type=engine_type))
 
 
 def test_the_old_estimate_is_recomputed_as_the_central_printed_it() -> None:

@@ -27,6 +27,7 @@ from broker.engine.tickets import (
 from broker.engine.waiting import (
     KEPT_WINDOWS,
     CounterNow,
+    Estimate,
     Pace,
     Position,
     QueueKey,
@@ -188,7 +189,7 @@ class QueueEngine:
         # The estimate reckons the queue in calling order: who comes after does not count.
         mine = call_order(ticket)
         queue = [(t.id, t.service) for t in waiting if call_order(t) <= mine]
-        estimates = estimate_queue(self._pace(services, numbers, now), queue)
+        estimates = self._estimates(services, numbers, now, queue)
         return position_of(ahead, estimates[ticket.id])
 
     def waiting_now(self) -> "WaitingNow":
@@ -214,8 +215,19 @@ class QueueEngine:
         when no counter serving the service is open."""
         services, numbers = self._group_of(service)
         queue = [(str(n), service) for n in range(ahead + 1)]
-        estimate = estimate_queue(self._pace(services, numbers, None), queue)[str(ahead)]
+        estimate = self._estimates(services, numbers, None, queue)[str(ahead)]
         return dt.timedelta(minutes=estimate.wait) if estimate is not None else None
+
+    def _estimates(
+        self,
+        services: frozenset[str],
+        numbers: frozenset[int],
+        now: dt.datetime | None,
+        queue: list[tuple[str, str]],
+    ) -> dict[str, Estimate | None]:
+        """The estimates of a group's queue at `now` (`estimate_queue`): the one place a
+        replay measures another estimate in (`simulation.replay`)."""
+        return estimate_queue(self._pace(services, numbers, now), queue)
 
     def _groups(self) -> list[tuple[frozenset[str], frozenset[int]]]:
         """The services sharing counters, with their counters (for the site as it is now:
