@@ -91,4 +91,5 @@ pytest_plugins = [
     "tests.web_fixtures",
     "tests.backup_fixtures",
     "tests.pg_fixtures",
+    "tests.hub_fixtures",
 ]
