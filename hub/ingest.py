@@ -27,6 +27,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from contract.credentials import Credentials
 from contract.hub_stream import ACKED, HUB_ROOT, RECORDS, Acked, HubTopics, RecordBatch
 from contract.logs import escape_controls
+from contract.sd_notify import Notifier, Watchdog
 from hub.rules import RecordRefused
 from hub.store.batches import BatchWriter
 from hub.store.connect import Connection, connect
@@ -34,6 +35,8 @@ from hub.store.connect import Connection, connect
 log = logging.getLogger("antre.hub.ingest")
 
 FIRST_BACKOFF_S = 0.2
+# The longest the idle worker waits before pinging the watchdog again.
+WATCHDOG_TURN_S = 1.0
 MAX_BACKOFF_S = 5.0
 # Logged once subscribed: from then on this process takes its share of the records.
 SUBSCRIBED_LINE = "subscribed: ingesting every site's records"
@@ -76,11 +79,16 @@ class Ingest:
         *,
         client_id: str,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        notifier: Notifier | None = None,
     ) -> None:
         self.credentials = credentials
         self.database_url = database_url
         self.now = now
         self.writer = BatchWriter()
+        # systemd: ready once subscribed; the worker's loop pings the watchdog, so a
+        # hung worker is restarted (a PostgreSQL outage is waited out, pinging).
+        self.notifier = notifier or Notifier(None)
+        self.watchdog = Watchdog(self.notifier)
         self.stored_batches = 0
         self.refused_batches = 0
         self._messages: queue.Queue[mqtt.MQTTMessage | None] = queue.Queue()
@@ -155,6 +163,7 @@ class Ingest:
             log.error("Mosquitto refused the subscription: %s", reason_codes)
             return
         log.info("%s", SUBSCRIBED_LINE)
+        self.notifier.ready("ingesting")
         self.subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
@@ -164,7 +173,11 @@ class Ingest:
 
     def _work(self) -> None:
         while True:
-            message = self._messages.get()
+            self.watchdog.ping()
+            try:
+                message = self._messages.get(timeout=WATCHDOG_TURN_S)
+            except queue.Empty:
+                continue
             if message is None:
                 return
             try:
@@ -211,6 +224,7 @@ class Ingest:
         backoff = FIRST_BACKOFF_S
         outage_logged = False
         while not self._stopping.is_set():
+            self.watchdog.ping()
             try:
                 if self._connection is None or self._connection.closed:
                     self._connection = self._reconnect_database()

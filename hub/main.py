@@ -23,6 +23,7 @@ import psycopg
 from contract.credentials import load_credentials
 from contract.errors import ConfigError
 from contract.logs import configure_logging
+from contract.sd_notify import Notifier
 from hub.ingest import Ingest
 
 
@@ -30,7 +31,7 @@ def build_ingest(credentials_path: Path, database_url: str, client_id: str | Non
     """The process, ready to start: its credentials read and checked."""
     credentials = load_credentials(credentials_path)
     name = client_id or f"antre-hub-{socket.gethostname()}-{os.getpid()}"
-    return Ingest(credentials, database_url, client_id=name)
+    return Ingest(credentials, database_url, client_id=name, notifier=Notifier.from_environment())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
