@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 
 import psycopg
 import pytest
@@ -192,3 +193,34 @@ def test_two_hub_processes_ingest_at_once(
     assert count(pg_database, "SELECT sum(issued) FROM service_hours") == 3 * 599
     assert count(pg_database, "SELECT sum(called) FROM service_hours") == 3
     assert "refused" not in hub_processes.log("hub-1") + hub_processes.log("hub-2")
+
+
+def test_while_postgres_is_down_nothing_is_acked_and_the_outage_is_logged_once(
+    hub_broker: HubBrokerRun,
+    hub_processes: HubProcesses,
+    mqtt_clients: MqttClients,
+    pg_database: str,
+    pg_server: PostgresServer,
+) -> None:
+    # GIVEN a hub that stored seq 1
+    process = hub_processes.start()
+    site = SiteSender(mqtt_clients, hub_broker, "skw")
+    site.send_until_acked([numbered_events("skw", 1, 1)])
+    # WHEN PostgreSQL is down and batches arrive
+    pg_server.pg_ctl("stop")
+    try:
+        site.publish_all([numbered_events("skw", 2, 3), numbered_events("skw", 4, 5)])
+        wait_until(
+            lambda: "PostgreSQL unreachable" in hub_processes.log(), PROCESS_WAIT, "the outage"
+        )
+        time.sleep(2)  # several retries
+        # THEN nothing is acknowledged, the process lives, and the outage is logged once
+        assert site.acked == 1
+        assert process.poll() is None
+        assert hub_processes.log().count("PostgreSQL unreachable") == 1
+    finally:
+        pg_server.pg_ctl("start")
+    # WHEN it is back THEN the held batches are stored and acknowledged
+    site.wait_acked(5)
+    assert "PostgreSQL reachable again" in hub_processes.log()
+    assert count(pg_database, "SELECT count(*) FROM records") == 5

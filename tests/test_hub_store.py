@@ -143,3 +143,12 @@ def test_a_failed_transaction_forgets_the_partition_it_made(pg_database: str) ->
         first.commit()
         # WHEN it stores again THEN it makes the partition again rather than trusting a cache
         assert writer.store(first, numbered_events("smd", 1, 1), NOW) == 1
+
+
+def test_a_seq_sent_twice_in_one_batch_counts_once(db: Connection) -> None:
+    # GIVEN a batch that holds seq 1 twice (a faulty sender)
+    writer = BatchWriter()
+    assert writer.store(db, batch("smd", issued(1, "A001"), issued(1, "A002")), NOW) == 1
+    # THEN the first is kept, and counted once
+    assert scalar(db, "SELECT body->>'ticket_id' FROM records WHERE seq = 1") == "A001"
+    assert scalar(db, "SELECT sum(issued) FROM service_hours") == 1

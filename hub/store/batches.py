@@ -77,25 +77,38 @@ class BatchWriter:
         ).fetchone()
         assert row is not None
         acked = int(row[0])  # type: ignore[call-overload]
-        for record in batch.records:
-            if self._insert_record(connection, site, record, now):
-                self._apply(connection, site, record)
+        new = self._insert_records(connection, site, batch.records, now)
+        # Pipelined: the roll-up statements go out together, not one round trip each.
+        with connection.pipeline():
+            for record in batch.records:
+                if record.seq in new:
+                    new.discard(record.seq)  # a seq twice in one batch counts once
+                    self._apply(connection, site, record)
         acked = self._advance(connection, site, acked)
         connection.execute(
             "UPDATE sites SET acked_up_to = %s, last_seen = %s WHERE id = %s", (acked, now, site)
         )
         return acked
 
-    def _insert_record(
-        self, connection: Connection, site: str, record: Record, now: dt.datetime
-    ) -> bool:
-        body = record.body
-        inserted = connection.execute(
-            "INSERT INTO records (site, seq, type, body, received_at) VALUES (%s, %s, %s, %s, %s)"
+    @staticmethod
+    def _insert_records(
+        connection: Connection, site: str, records: list[Record], now: dt.datetime
+    ) -> set[int]:
+        """Inserts the batch's records in one statement; the seqs that were new."""
+        rows = connection.execute(
+            "INSERT INTO records (site, seq, type, body, received_at)"
+            " SELECT %s, seq, type, body, %s"
+            " FROM unnest(%s::bigint[], %s::text[], %s::jsonb[]) AS r(seq, type, body)"
             " ON CONFLICT (site, seq) DO NOTHING RETURNING seq",
-            (site, record.seq, type(body).__name__, Jsonb(msgspec.to_builtins(body)), now),
-        ).fetchone()
-        return inserted is not None
+            (
+                site,
+                now,
+                [record.seq for record in records],
+                [type(record.body).__name__ for record in records],
+                [Jsonb(msgspec.to_builtins(record.body)) for record in records],
+            ),
+        ).fetchall()
+        return {int(row[0]) for row in rows}  # type: ignore[call-overload]
 
     @staticmethod
     def _advance(connection: Connection, site: str, acked: int) -> int:
