@@ -64,6 +64,8 @@ def decode_batch(topic: str, payload: bytes | bytearray) -> RecordBatch:
         batch = msgspec.json.decode(payload, type=RecordBatch)
     except msgspec.DecodeError as e:
         raise BatchRefusedError(f"malformed batch: {e}") from e
+    if b"\\u0000" in payload:
+        raise BatchRefusedError("a text holds a NUL character, which PostgreSQL cannot store")
     if batch.site != site:
         raise BatchRefusedError(f"batch of site {batch.site!r} on the topic of {site!r}")
     return batch
@@ -195,7 +197,8 @@ class Ingest:
             return
         try:
             acked = self._store(batch)
-        except RecordRefused as e:
+        except (RecordRefused, psycopg.DataError) as e:
+            # A value PostgreSQL cannot hold (a NUL in a text, a number out of range).
             self._refuse(message, str(e))
             return
         if acked is None:

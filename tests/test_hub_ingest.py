@@ -78,13 +78,17 @@ def test_malformed_and_wrong_site_batches_are_refused_and_the_process_lives(
     # WHEN a site sends garbage with control characters, then another site's batch
     site.publish_raw(b"{not json\n\x1b[31mALERT forged")
     site.publish(numbered_events("bpn", 1, 1))
-    # THEN both are refused, logged on one line each, and the next good batch is stored
+    # and a batch with a value PostgreSQL cannot hold (a NUL character in a text)
+    site.publish(batch("smd", issued(1, "A\x00001")))
+    # THEN all three are refused, logged on one line each, and the next good batch is stored
     site.send_until_acked([numbered_events("smd", 1, 1)])
     assert process.poll() is None
     assert count(pg_database, "SELECT count(*) FROM records WHERE site = 'bpn'") == 0
     log = hub_processes.log()
     assert "malformed batch" in log
     assert "batch of site 'bpn' on the topic of 'smd'" in log
+    assert "NUL" in log
+    assert log.count("refused a batch") == 3
     # the forged line stays inside the refusal's one line
     assert "\x1b" not in log
     assert not any(line.startswith("ALERT") for line in log.splitlines())
