@@ -7,12 +7,15 @@ import datetime as dt
 import http.cookiejar
 import io
 import re
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -24,7 +27,7 @@ from hub.store.connect import connect
 from hub.web import create_app
 from hub.web.accounts import Role, create_account
 from hub.web.admin_cli import main as admin_main
-from tests.broker_fixtures import LOCALHOST, free_port
+from tests.broker_fixtures import LOCALHOST, free_port, wait_until
 from tests.hub_records import batch, called, devices, finished, issued, response, settings
 from tests.test_web_e2e import browser as browser  # the module-scoped Chromium
 
@@ -210,3 +213,30 @@ def test_the_region_page_in_chromium(hub_web: HubWeb, browser: Browser) -> None:
         assert silent.evaluate("e => getComputedStyle(e).fontWeight") == "700"
     finally:
         page.close()
+
+
+def test_antre_hub_web_serves_the_pages_with_uvicorn(pg_database: str, tmp_path: Path) -> None:
+    # GIVEN antre-hub-web started as production starts it (uvicorn, a2wsgi)
+    secret = tmp_path / "secret"
+    secret.write_text("a secret of the hub's pages\n")
+    port = free_port()
+    command = [sys.executable, "-m", "hub.web.serve", "--database", pg_database]
+    command += ["--secret-file", str(secret), "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        visitor = Browsing(f"http://{LOCALHOST}:{port}")
+
+        def answers() -> bool:
+            try:
+                return visitor.get("/login")[0] == 200
+            except OSError:
+                return False
+
+        wait_until(answers, 20, "antre-hub-web")
+        # THEN the login page is there, in Bahasa Indonesia, with its security headers
+        with urllib.request.urlopen(f"http://{LOCALHOST}:{port}/login") as reply:
+            assert "Masuk" in reply.read().decode()
+            assert reply.headers["X-Frame-Options"] == "DENY"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
