@@ -13,7 +13,9 @@ CONNECT_TIMEOUT_S = 5
 
 def connect(url: str) -> Connection:
     """A connection to the hub's database, migrated; raises psycopg.OperationalError."""
-    connection = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
+    # Autocommit: every write is inside an explicit `transaction()`, which then is a real
+    # transaction (committed at its end), never a savepoint of some forgotten one.
+    connection = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
     try:
         migrate(connection)
     except BaseException:
