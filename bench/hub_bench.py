@@ -204,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(
             f"  region page, history doubled ({rows:,} hourly rows):"
             f" median {statistics.median(two) * 1000:.1f} ms, p99 {p99(two) * 1000:.1f} ms,"
-            f" p99 ratio {p99(two) / p99(one):.2f}"
+            f" ratio: median {statistics.median(two) / statistics.median(one):.2f},"
+            f" p99 {p99(two) / p99(one):.2f}"
         )
     finally:
         try:
