@@ -240,3 +240,21 @@ def test_antre_hub_web_serves_the_pages_with_uvicorn(pg_database: str, tmp_path:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_password_guessing_is_braked_across_processes(hub_web: HubWeb, pg_database: str) -> None:
+    # GIVEN five wrong passwords for rina
+    visitor = Browsing(hub_web.base)
+    for _ in range(5):
+        fields = {"username": "rina", "password": "salah", "csrf_token": visitor.csrf()}
+        assert visitor.post("/login", fields)[0] == 200
+    # WHEN the right one comes next, even through another process of the pages
+    other = create_app(pg_database, {"SECRET_KEY": "test-secret", "NOW": NOW}).test_client()
+    other.get("/login")
+    with other.session_transaction() as session:
+        token = session["csrf"]
+    fields = {"username": "rina", "password": PASSWORD, "csrf_token": token}
+    reply = other.post("/login", data=fields, environ_base={"REMOTE_ADDR": LOCALHOST})
+    # THEN it is refused for now, in words
+    assert reply.status_code == 429
+    assert "Terlalu banyak percobaan" in reply.get_data(as_text=True)

@@ -19,6 +19,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     # A site silent longer than this is flagged on the region's page.
     "SILENT_AFTER_MINUTES": 15,
+    # Failed logins before a pause (hub.web.login_brake): per name, per address.
+    "LOGIN_ATTEMPTS": 5,
+    "LOGIN_ATTEMPTS_PER_ADDRESS": 20,
 }
 
 

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hmac
 import secrets
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from flask import Blueprint, Flask, abort, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from hub.web import accounts
 from hub.web.db import db
+from hub.web.login_brake import LoginBrake
 from hub.web.words import LANGUAGES, t
 
 P = ParamSpec("P")
@@ -23,6 +36,9 @@ bp = Blueprint("auth", __name__)
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["antre_hub.brake"] = LoginBrake(
+        app.config["LOGIN_ATTEMPTS"], app.config["LOGIN_ATTEMPTS_PER_ADDRESS"]
+    )
     app.before_request(_load_user)
     app.before_request(_check_csrf)
     app.jinja_env.globals.update(csrf_token=csrf_token)
@@ -96,15 +112,21 @@ def home() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     error = ""
     if request.method == "POST":
-        user = accounts.authenticate(
-            db(), request.form.get("username", ""), request.form.get("password", "")
-        )
+        username = request.form.get("username", "")
+        address = request.remote_addr or "?"
+        brake: LoginBrake = current_app.extensions["antre_hub.brake"]
+        moment = dt.datetime.now(dt.UTC)
+        if brake.blocked(db(), address, username, moment):
+            return render_template("login.html", error=t("too_many")), 429
+        user = accounts.authenticate(db(), username, request.form.get("password", ""))
         if user is None:
+            brake.failed(db(), address, username, moment)
             error = t("bad_login")
         else:
+            brake.succeeded(db(), address, username)
             language = session.get("lang", "id")
             session.clear()
             session.permanent = True

@@ -14,6 +14,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "password": ("Kata sandi", "Password"),
     "bad_login": ("Nama pengguna atau kata sandi salah.", "Wrong username or password."),
     "bad_csrf": ("Formulir kedaluwarsa; muat ulang halaman.", "The form expired; reload the page."),
+    "too_many": (
+        "Terlalu banyak percobaan masuk; coba lagi beberapa menit lagi.",
+        "Too many login attempts; try again in a few minutes.",
+    ),
     "forbidden": ("Anda tidak berhak membuka halaman ini.", "You may not open this page."),
     "not_found": ("Halaman tidak ditemukan.", "Page not found."),
     "language": ("English", "Bahasa Indonesia"),
