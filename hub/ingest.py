@@ -91,8 +91,6 @@ class Ingest:
         # hung worker is restarted (a PostgreSQL outage is waited out, pinging).
         self.notifier = notifier or Notifier(None)
         self.watchdog = Watchdog(self.notifier)
-        self.stored_batches = 0
-        self.refused_batches = 0
         self._messages: queue.Queue[mqtt.MQTTMessage | None] = queue.Queue()
         self._connection: Connection | None = None
         self._stopping = threading.Event()
@@ -114,8 +112,8 @@ class Ingest:
     # -- lifetime ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Connects to PostgreSQL (migrating it) and Mosquitto, and starts the worker."""
-        self._connection = self._reconnect_database()
+        """Starts the worker and connects to Mosquitto; PostgreSQL is connected (and
+        migrated) by the worker, which waits for it if it is not up yet."""
         self._worker.start()
         self.client.connect(self.credentials.host, self.credentials.port, keepalive=30)
         self.client.loop_start()
@@ -204,14 +202,12 @@ class Ingest:
         if acked is None:
             return  # stopping: unacknowledged, so Mosquitto or the site sends it again
         self.client.ack(message.mid, message.qos)
-        self.stored_batches += 1
         ack = Acked(site=batch.site, up_to=acked, at=self.now().isoformat(timespec="seconds"))
         self.client.publish(
             f"{HUB_ROOT}/{batch.site}/{ACKED}", msgspec.json.encode(ack), qos=1, retain=True
         )
 
     def _refuse(self, message: mqtt.MQTTMessage, reason: str) -> None:
-        self.refused_batches += 1
         excerpt = message.payload[:LOG_EXCERPT].decode("utf-8", errors="replace")
         log.warning(
             "refused a batch on %s: %s; payload starts %s",

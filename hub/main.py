@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-import psycopg
-
 from contract.credentials import load_credentials
 from contract.errors import ConfigError
 from contract.logs import configure_logging
@@ -50,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"antre-hub: {e}", file=sys.stderr)
         return 2
-    except (psycopg.OperationalError, OSError) as e:
+    except OSError as e:
         print(f"antre-hub: cannot start: {e}", file=sys.stderr)
         return 1
 

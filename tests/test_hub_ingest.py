@@ -230,3 +230,27 @@ def test_while_postgres_is_down_nothing_is_acked_and_the_outage_is_logged_once(
     site.wait_acked(5)
     assert "PostgreSQL reachable again" in hub_processes.log()
     assert count(pg_database, "SELECT count(*) FROM records") == 5
+
+
+def test_a_hub_started_before_postgres_waits_for_it(
+    hub_broker: HubBrokerRun,
+    hub_processes: HubProcesses,
+    mqtt_clients: MqttClients,
+    pg_database: str,
+    pg_server: PostgresServer,
+) -> None:
+    # GIVEN PostgreSQL down when the hub starts
+    pg_server.pg_ctl("stop")
+    try:
+        process = hub_processes.start()
+        site = SiteSender(mqtt_clients, hub_broker, "smd")
+        site.publish(numbered_events("smd", 1, 3))
+        wait_until(
+            lambda: "PostgreSQL unreachable" in hub_processes.log(), PROCESS_WAIT, "the outage"
+        )
+        assert process.poll() is None
+    finally:
+        pg_server.pg_ctl("start")
+    # WHEN PostgreSQL comes up THEN the hub migrates, stores and acknowledges
+    site.wait_acked(3)
+    assert count(pg_database, "SELECT count(*) FROM records") == 3
