@@ -124,11 +124,21 @@ PY
     [ -e "$root$ETC/hub.env" ] || install -m 0644 "$here/hub.env" "$root$ETC/hub.env"
     [ "$config" -ef "$root$HUB_CREDENTIALS" ] \
         || install -D -m 0600 "$config" "$root$HUB_CREDENTIALS"
-    install -D -m 0644 "$here/antre-hub.service" "$root$UNIT_DIR/antre-hub.service"
+    if [ ! -e "$root$ETC/hub-web.secret" ]; then
+        # The pages' session key: made once, kept on upgrades (copy it to every web machine).
+        (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(32))' \
+            >"$root$ETC/hub-web.secret")
+    fi
+    for unit in antre-hub.service antre-hub-web.service; do
+        install -D -m 0644 "$here/$unit" "$root$UNIT_DIR/$unit"
+    done
     live systemctl daemon-reload
-    live systemctl enable antre-hub.service
-    live systemctl restart antre-hub.service
-    say "installed antre-hub; its log: journalctl -u antre-hub -f; its settings: $ETC/hub.env"
+    for unit in antre-hub.service antre-hub-web.service; do
+        live systemctl enable "$unit"
+        live systemctl restart "$unit"
+    done
+    say "installed antre-hub and antre-hub-web; logs: journalctl -u 'antre-hub*' -f;"
+    say "settings: $ETC/hub.env; accounts: $VENV/bin/antre-hub-admin add ..."
     exit 0
 fi
 
@@ -230,7 +240,7 @@ fi
 if [ "$role" = uninstall ]; then
     for unit in antre-backup.timer antre-backup.service antre-central.service \
             antre-kiosk.service antre-survey.service antre-display.service \
-            antre-hub.service; do
+            antre-hub.service antre-hub-web.service; do
         if [ -e "$root$UNIT_DIR/$unit" ]; then
             live systemctl disable --now "$unit" || true
             rm -f "$root$UNIT_DIR/$unit"

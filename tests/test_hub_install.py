@@ -22,6 +22,10 @@ def test_the_hub_installs_twice_alike_and_keeps_its_credentials_secret(tmp_path:
     # THEN the same files, the unit and settings in place, the credentials root-only
     assert snapshot(root) == first
     assert (root / "etc/systemd/system/antre-hub.service").exists()
+    assert (root / "etc/systemd/system/antre-hub-web.service").exists()
+    secret = root / "etc/antre/hub-web.secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert len(secret.read_text().strip()) >= 32
     assert "ANTRE_HUB_DATABASE=" in (root / "etc/antre/hub.env").read_text()
     installed_credentials = root / "etc/antre/hub-broker/credentials/antre-hub.toml"
     assert installed_credentials.read_bytes() == credentials.read_bytes()

@@ -6,6 +6,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from hub.main import main as hub_main
 from tests.test_systemd_units import (
     REPO,
@@ -18,17 +20,20 @@ from tests.test_systemd_units import (
 )
 
 UNIT = "antre-hub.service"
+WEB_UNIT = "antre-hub-web.service"
 
 
-def test_the_hub_unit_verifies_without_a_warning(tmp_path: Path) -> None:
-    stand_in(tmp_path, UNIT)
-    assert_clean(verify(f"./{UNIT}", tmp_path))
+@pytest.mark.parametrize("name", [UNIT, WEB_UNIT])
+def test_the_hub_units_verify_without_a_warning(name: str, tmp_path: Path) -> None:
+    stand_in(tmp_path, name)
+    assert_clean(verify(f"./{name}", tmp_path))
 
 
-def test_the_hub_units_exposure_is_at_most_five(tmp_path: Path) -> None:
-    stand_in(tmp_path, UNIT)
-    score = exposure(f"./{UNIT}", tmp_path)
-    print(f"{UNIT}: exposure {score}")
+@pytest.mark.parametrize("name", [UNIT, WEB_UNIT])
+def test_the_hub_units_exposure_is_at_most_five(name: str, tmp_path: Path) -> None:
+    stand_in(tmp_path, name)
+    score = exposure(f"./{name}", tmp_path)
+    print(f"{name}: exposure {score}")
     assert score <= 5.0
 
 
@@ -41,10 +46,13 @@ def test_the_hub_unit_is_notify_with_a_watchdog_and_runs_the_console_script() ->
     command = unit["Service.ExecStart"][0].split()
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     assert Path(command[0]).name in scripts
-    # every variable it uses is set in the environment template
+    # every variable the units use is set in the environment template
     template = (UNITS / "hub.env").read_text(encoding="utf-8")
     defined = set(re.findall(r"^([A-Z_]+)=", template, re.MULTILINE))
-    assert set(re.findall(r"\$\{(\w+)\}", (UNITS / UNIT).read_text())) <= defined
+    for name in (UNIT, WEB_UNIT):
+        assert set(re.findall(r"\$\{(\w+)\}", (UNITS / name).read_text())) <= defined
+        command = settings(UNITS / name)["Service.ExecStart"][0].split()
+        assert Path(command[0]).name in scripts
 
 
 def test_a_missing_credentials_file_is_a_clear_error(tmp_path: Path) -> None:
