@@ -9,8 +9,8 @@ INSTALLED := $(VENV)/.installed
 # Mosquitto and its clients (central, tests), espeak-ng (the default voice pack),
 # DejaVu fonts (the lobby screen), Chromium (the browser tests of the web console),
 # shellcheck (the install script's test), openssl (TLS for MQTT), systemd (the unit
-# checks: systemd-analyze verify and security).
-SYSTEM_PACKAGES := mosquitto mosquitto-clients espeak-ng fonts-dejavu-core chromium shellcheck openssl systemd
+# checks: systemd-analyze verify and security), PostgreSQL (the hub and its tests).
+SYSTEM_PACKAGES := mosquitto mosquitto-clients espeak-ng fonts-dejavu-core chromium shellcheck openssl systemd postgresql
 SYSTEM_INSTALLED := $(VENV)/.system-installed
 EXAMPLE_SITE := examples/samarinda/site.toml
 

@@ -5,6 +5,7 @@ from bench import (
     display_bench,
     engine_bench,
     footprint_bench,
+    hub_bench,
     kiosk_bench,
     live_pages_bench,
     mqtt_bench,
@@ -28,6 +29,8 @@ def main() -> None:
     footprint_bench.main()
     print()
     live_pages_bench.main()
+    print()
+    hub_bench.main([])
 
 
 if __name__ == "__main__":

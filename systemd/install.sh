@@ -6,6 +6,7 @@
 #   sudo systemd/install.sh kiosk BUNDLE.tar.gz        (a bundle from antre-bundle)
 #   sudo systemd/install.sh survey BUNDLE.tar.gz       (a survey unit's bundle)
 #   sudo systemd/install.sh display BUNDLE.tar.gz
+#   sudo systemd/install.sh hub HUB-CREDENTIALS.toml  (antre-hub-provision's antre-hub.toml)
 #   sudo systemd/install.sh uninstall                  (keeps the data: /var/lib/antre)
 #   systemd/install.sh --check ROLE CONFIG [...]       (checks only, changes nothing)
 #
@@ -39,11 +40,12 @@ BACKUP_DIR=/var/backups/antre
 UNIT_DIR=/etc/systemd/system
 MOSQUITTO_DROPIN=$UNIT_DIR/mosquitto.service.d/antre.conf
 UDEV_RULE=/etc/udev/rules.d/60-antre-printer.rules
+HUB_CREDENTIALS=$ETC/hub-broker/credentials/antre-hub.toml
 SYSUSERS=/etc/sysusers.d/antre.conf
 
 say() { printf 'antre: %s\n' "$*"; }
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '5,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '5,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 offline() { [ -n "$root" ]; }
 # Runs a command that changes the live system, or says it would (ANTRE_ROOT set).
 live() {
@@ -73,7 +75,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$role" in
-    central|kiosk|survey|display|uninstall) ;;
+    central|kiosk|survey|display|hub|uninstall) ;;
     *) usage ;;
 esac
 if [ -n "$web_port" ]; then
@@ -83,6 +85,61 @@ if [ -n "$web_port" ]; then
 fi
 if [ -n "$host" ]; then
     [[ "$host" =~ ^[A-Za-z0-9.:_-]+$ ]] || die "--host $host is not an address"
+fi
+
+# --- the region's hub: its own short path (no site file, no bundle) ------------------------
+
+if [ "$role" = hub ]; then
+    if ! offline && [ "$check_only" = 0 ] && [ "$(id -u)" -ne 0 ]; then
+        die "run as root: sudo $0 hub $config"
+    fi
+    [ -f "$config" ] || die "no such file: $config"
+    python3 - "$config" <<'PY' || die "$config is not the hub's credentials file (antre-hub-provision)"
+import sys, tomllib
+data = tomllib.load(open(sys.argv[1], "rb"))
+assert data.get("username") == "antre-hub" and data.get("password") and data.get("port")
+PY
+    if [ -z "${ANTRE_VENV:-}" ]; then
+        python3 -c 'import ensurepip, venv' 2>/dev/null || die "missing: python3-venv (apt-get install python3-venv)"
+    fi
+    if [ "$check_only" = 1 ]; then
+        say "ok: the hub can be installed with $config"
+        exit 0
+    fi
+    if [ "$skip_apt" != 1 ] && ! offline; then
+        "$source_dir/scripts/ensure-system-packages.sh" python3 python3-venv ca-certificates
+    fi
+    venv=${ANTRE_VENV:-$root$VENV}
+    if [ -z "${ANTRE_VENV:-}" ]; then
+        [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --upgrade pip
+        "$venv/bin/pip" install --quiet "${source_dir}[hub]"
+        "$venv/bin/pip" install --quiet --no-deps --force-reinstall "$source_dir"
+    fi
+    install -D -m 0644 "$here/antre-sysusers.conf" "$root$SYSUSERS"
+    live systemd-sysusers "$SYSUSERS"
+    install -d -m 0755 "$root$ETC" "$root$PREFIX/docs"
+    install -m 0644 "$source_dir/docs/hub.md" "$root$PREFIX/docs/hub.md"
+    # Made from the template once: the database URL the team set is kept on an upgrade.
+    [ -e "$root$ETC/hub.env" ] || install -m 0644 "$here/hub.env" "$root$ETC/hub.env"
+    [ "$config" -ef "$root$HUB_CREDENTIALS" ] \
+        || install -D -m 0600 "$config" "$root$HUB_CREDENTIALS"
+    if [ ! -e "$root$ETC/hub-web.secret" ]; then
+        # The pages' session key: made once, kept on upgrades (copy it to every web machine).
+        (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(32))' \
+            >"$root$ETC/hub-web.secret")
+    fi
+    for unit in antre-hub.service antre-hub-web.service; do
+        install -D -m 0644 "$here/$unit" "$root$UNIT_DIR/$unit"
+    done
+    live systemctl daemon-reload
+    for unit in antre-hub.service antre-hub-web.service; do
+        live systemctl enable "$unit"
+        live systemctl restart "$unit"
+    done
+    say "installed antre-hub and antre-hub-web; logs: journalctl -u 'antre-hub*' -f;"
+    say "settings: $ETC/hub.env; accounts: $VENV/bin/antre-hub-admin add ..."
+    exit 0
 fi
 
 # --- checks: nothing is changed before they all pass ----------------------------------------
@@ -182,7 +239,8 @@ fi
 
 if [ "$role" = uninstall ]; then
     for unit in antre-backup.timer antre-backup.service antre-central.service \
-            antre-kiosk.service antre-survey.service antre-display.service; do
+            antre-kiosk.service antre-survey.service antre-display.service \
+            antre-hub.service antre-hub-web.service; do
         if [ -e "$root$UNIT_DIR/$unit" ]; then
             live systemctl disable --now "$unit" || true
             rm -f "$root$UNIT_DIR/$unit"
@@ -201,7 +259,7 @@ if [ "$role" = uninstall ]; then
         rm -f "$root$UDEV_RULE"
         live udevadm control --reload || true
     fi
-    rm -f "$root$SYSUSERS" "$root$ETC/antre.env" "$root$ETC/site.toml"
+    rm -f "$root$SYSUSERS" "$root$ETC/antre.env" "$root$ETC/site.toml" "$root$ETC/hub.env"
     rm -rf "${root:?}$PREFIX"
     say "removed. Kept: $DATA (the data), $ETC/credentials.toml and $ETC/ca.crt (secrets),"
     say "$BACKUP_DIR (the central's backups)"

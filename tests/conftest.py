@@ -90,4 +90,6 @@ pytest_plugins = [
     "tests.request_fixtures",
     "tests.web_fixtures",
     "tests.backup_fixtures",
+    "tests.pg_fixtures",
+    "tests.hub_fixtures",
 ]

@@ -1,50 +1,41 @@
-"""install.sh central with a site file's [hub]: the hub's files checked first, the bridge
-provisioned (against a throwaway root, as tests/test_install.py does)."""
+"""systemd/install.sh hub against a throwaway root: the unit, the settings and the hub's
+credentials (root-only) installed, twice with the same result, a wrong file refused."""
 
 from __future__ import annotations
 
 import stat
 from pathlib import Path
 
-from broker.tls import ensure_tls
-from contract.hub_credentials import HubCredentials, hub_credentials_toml
-from tests.broker_fixtures import EXAMPLE_SITE
-from tests.test_install import HOST, assert_refused, install, installed
+from hub.broker_setup import provision_hub_broker
+from tests.test_install import install, installed, snapshot
 
 
-def site_with_hub(tmp_path: Path) -> tuple[Path, Path, Path]:
-    """The example site with a [hub] naming a CA and a credential in `tmp_path`."""
-    ca_file = ensure_tls(tmp_path / "hub-tls", "127.0.0.1", "hub").ca_cert
-    credentials = tmp_path / "hub-credentials.toml"
-    credentials.write_text(
-        hub_credentials_toml(HubCredentials(username="samarinda", password="pw-hub"))
-    )
-    site = tmp_path / "site.toml"
-    site.write_text(
-        EXAMPLE_SITE.read_text() + f'\n[hub]\nhost = "hub.example.id"\nca_file = "{ca_file}"\n'
-        f'credentials = "{credentials}"\n'
-    )
-    return site, ca_file, credentials
-
-
-def test_a_central_with_a_hub_gets_the_bridge(tmp_path: Path) -> None:
-    # GIVEN a site file with a [hub] and the hub's files on the central
-    site, ca_file, _ = site_with_hub(tmp_path)
+def test_the_hub_installs_twice_alike_and_keeps_its_credentials_secret(tmp_path: Path) -> None:
+    # GIVEN the hub broker provisioned (its antre-hub.toml)
+    report = provision_hub_broker(tmp_path / "broker", ["smd"], port=8883)
+    credentials = report.credentials_dir / "antre-hub.toml"
     root = tmp_path / "root"
-    # WHEN the central is installed
-    installed(root, "central", site, "--host", HOST)
-    # THEN Mosquitto's configuration holds the bridge, readable by Mosquitto alone, and the
-    # hub's CA is beside it
-    mosquitto = root / "var/lib/antre/mqtt/mosquitto"
-    conf = (mosquitto / "antre.conf").read_text()
-    assert "\nconnection antre-hub\n" in conf
-    assert "\nremote_password pw-hub\n" in conf
-    assert stat.S_IMODE((mosquitto / "antre.conf").stat().st_mode) == 0o600
-    assert (mosquitto / "hub-ca.crt").read_text() == ca_file.read_text()
+    # WHEN installed twice
+    installed(root, "hub", credentials)
+    first = snapshot(root)
+    installed(root, "hub", credentials)
+    # THEN the same files, the unit and settings in place, the credentials root-only
+    assert snapshot(root) == first
+    assert (root / "etc/systemd/system/antre-hub.service").exists()
+    assert (root / "etc/systemd/system/antre-hub-web.service").exists()
+    secret = root / "etc/antre/hub-web.secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert len(secret.read_text().strip()) >= 32
+    assert "ANTRE_HUB_DATABASE=" in (root / "etc/antre/hub.env").read_text()
+    installed_credentials = root / "etc/antre/hub-broker/credentials/antre-hub.toml"
+    assert installed_credentials.read_bytes() == credentials.read_bytes()
+    assert stat.S_IMODE(installed_credentials.stat().st_mode) == 0o600
 
 
-def test_a_hub_whose_credential_is_not_there_is_refused_before_anything(tmp_path: Path) -> None:
-    site, _, credentials = site_with_hub(tmp_path)
-    credentials.unlink()
+def test_a_site_credentials_file_is_refused_before_anything_changes(tmp_path: Path) -> None:
+    report = provision_hub_broker(tmp_path / "broker", ["smd"], port=8883)
     root = tmp_path / "root"
-    assert_refused(install(root, "central", site, "--host", HOST), root, "hub.credentials")
+    result = install(root, "hub", report.credentials_dir / "site-smd.toml")
+    assert result.returncode != 0
+    assert "not the hub's credentials file" in result.stderr
+    assert not root.exists() or not any(root.rglob("*.service"))

@@ -328,7 +328,7 @@ def test_every_role_the_script_installs_has_its_python_extra() -> None:
     accepted = re.search(r"^ +(central\|[\w|]+)\) ;;$", INSTALL.read_text(), re.MULTILINE)
     assert accepted, "install.sh's list of roles"
     roles = set(accepted[1].split("|")) - {"uninstall"}
-    assert roles == {"central", "kiosk", "survey", "display"}
+    assert roles == {"central", "kiosk", "survey", "display", "hub"}
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     assert roles <= set(pyproject["project"]["optional-dependencies"])
 

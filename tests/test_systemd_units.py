@@ -93,7 +93,7 @@ def stand_in(tmp_path: Path, name: str) -> Path:
     stub.chmod(0o755)
     text = (UNITS / name).read_text(encoding="utf-8")
     copy = tmp_path / name
-    copy.write_text(re.sub(r"/opt/antre/venv/bin/antre-\w+", str(stub), text), encoding="utf-8")
+    copy.write_text(re.sub(r"/opt/antre/venv/bin/antre-[\w-]+", str(stub), text), encoding="utf-8")
     return copy
 
 

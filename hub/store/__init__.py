@@ -1,0 +1,1 @@
+"""The hub's PostgreSQL store: schema, ingest of record batches, roll-ups."""
