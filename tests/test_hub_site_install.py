@@ -1,5 +1,5 @@
-"""install.sh central (the site side of a hub) with a site file's [hub]: the hub's files checked first, the bridge
-provisioned (against a throwaway root, as tests/test_install.py does)."""
+"""install.sh central with a site file's [hub] (the site side of a hub): the hub's files
+checked first, the bridge provisioned (against a throwaway root, as test_install does)."""
 
 from __future__ import annotations
 
