@@ -90,4 +90,5 @@ pytest_plugins = [
     "tests.request_fixtures",
     "tests.web_fixtures",
     "tests.backup_fixtures",
+    "tests.booking_fixtures",
 ]
