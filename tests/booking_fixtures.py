@@ -34,16 +34,18 @@ NIK = "6472011203900001"
 OTHER_NIK = "6472011203900002"
 
 
-def booking_site_text(rules: str = BOOKING_RULES) -> str:
-    """The small site's TOML with service A booked under `rules` (the TOML table)."""
+def booking_site_text(rules: str = BOOKING_RULES, quota: int = 20) -> str:
+    """The small site's TOML with service A booked under `rules` (the TOML table), and
+    `quota` tickets a day."""
     old = "daily_quota = 5\nexpected_service_minutes = 6\n"
     assert SMALL_SITE.count(old) == 1
-    return SMALL_SITE.replace(old, "daily_quota = 20\nexpected_service_minutes = 6\n" + rules)
+    new = f"daily_quota = {quota}\nexpected_service_minutes = 6\n"
+    return SMALL_SITE.replace(old, new + rules)
 
 
-def booking_site(rules: str = BOOKING_RULES) -> Site:
-    """The small site with service A booked under `rules`."""
-    return parse_site(booking_site_text(rules), source="booking_site")
+def booking_site(rules: str = BOOKING_RULES, quota: int = 20) -> Site:
+    """The small site with service A booked under `rules`, `quota` tickets a day."""
+    return parse_site(booking_site_text(rules, quota), source="booking_site")
 
 
 @pytest.fixture

@@ -17,10 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from broker.bookings.book import BookingBook
-from broker.bookings.calendar import Slot, check_in_window, day_slots
+from broker.bookings.calendar import Slot, day_slots
 from broker.bookings.desk import BookingDesk, OpenSlot
 from broker.bookings.nik import NikKey, checked_nik, load_nik_key
 from broker.bookings.records import Booking, BookingEvent, BookingSource, BookingState
+from broker.engine.check_ins import check_in_window
 from contract.site import Site
 
 __all__ = [

@@ -1,6 +1,7 @@
-"""Booking's pure rules: a day's slots, when a day opens for booking, the check-in window.
+"""Booking's pure rules: a day's slots and when a day or a slot can be booked.
 
 No clock and no storage: `now` is passed in (time-zone aware), the site says the rest.
+The check-in window is the queue's rule: `broker.engine.check_ins.check_in_window`.
 """
 
 import datetime as dt
@@ -91,14 +92,3 @@ def bookable_slot(
     if now >= closes:
         raise Refused(Reason.BOOKING_CLOSED, closes.isoformat())
     return slot
-
-
-def check_in_window(
-    site: Site, rules: BookingRules, day: dt.date, start: dt.time
-) -> tuple[dt.datetime, dt.datetime]:
-    """From when and until when (not included) a booking for that slot can check in."""
-    slot = local_moment(site, day, start)
-    return (
-        slot - dt.timedelta(minutes=rules.check_in_before_minutes),
-        slot + dt.timedelta(minutes=rules.check_in_after_minutes),
-    )

@@ -45,3 +45,8 @@ CREATE TABLE booking_events (
     detail  TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX booking_events_by_day ON booking_events (day, service);
+
+-- A checked-in booking's ticket: the booking's code, and the slot (UTC) that is its
+-- place in the queue (NULL for walk-ins and the late).
+ALTER TABLE tickets ADD COLUMN booking TEXT;
+ALTER TABLE tickets ADD COLUMN slot TEXT;
