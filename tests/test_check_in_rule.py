@@ -202,13 +202,16 @@ def test_an_offline_scan_in_the_window_moves_its_ticket_to_the_slot(engine: Queu
 
 def test_an_offline_scan_of_a_booking_not_honoured_stays_a_walk_in() -> None:
     """GIVEN a service that refuses the late, and a ticket printed offline at 08:50 for
-    the 08:30 booking WHEN the check-in arrives THEN the ticket stays a walk-in (its
-    holder is served), the decision notes too_late and the booking is not tied."""
+    the 08:30 booking WHEN the check-in arrives THEN it is refused too_late, and kept
+    as a walk-in (its holder is served): noted, not tied to the booking."""
     engine = QueueEngine(booking_site(LATE_REFUSED), MONDAY)
     printed = offline_ticket(engine, at(8, 50), at(9))
-    decision = engine.check_in(
-        visit(), at(9), actor="kiosk-1", offline_ticket=printed.id, scanned_at=at(8, 50)
-    )
+    with pytest.raises(Refused) as refused:
+        engine.check_in(
+            visit(), at(9), actor="kiosk-1", offline_ticket=printed.id, scanned_at=at(8, 50)
+        )
+    assert refused.value.reason is Reason.TOO_LATE
+    decision = engine.keep_walk_in(printed.id, Reason.TOO_LATE, at(9), actor="kiosk-1")
     assert decision.note is Reason.TOO_LATE
     kept = applied(engine, decision)
     assert (kept.booking, kept.slot, kept.state.value) == (None, None, "waiting")

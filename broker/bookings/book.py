@@ -220,10 +220,12 @@ class BookingBook:
             ).fetchall()
         return {dt.time.fromisoformat(slot): count for slot, count in rows}
 
-    def still_booked(self, day: dt.date) -> list[Booking]:
-        """That day's bookings not yet checked in, cancelled or expired."""
+    def still_booked(self, up_to: dt.date) -> list[Booking]:
+        """The bookings up to that day not yet checked in, cancelled or expired."""
         with self._lock:
-            return self._many("day = ? AND state = 'booked' ORDER BY slot", (day.isoformat(),))
+            return self._many(
+                "day <= ? AND state = 'booked' ORDER BY day, slot", (up_to.isoformat(),)
+            )
 
     def events(self, day: dt.date | None = None) -> list[BookingEvent]:
         """The history of bookings (for one day of visits, or all), oldest first."""

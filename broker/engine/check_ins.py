@@ -58,7 +58,9 @@ def placement(site: Site, visit: BookedVisit, today: dt.date, scanned: dt.dateti
     service refuses the late)."""
     if visit.day != today:
         raise Refused(Reason.NOT_TODAY, visit.day.isoformat())
-    service = site.services_by_prefix[visit.service]
+    service = site.services_by_prefix.get(visit.service)
+    if service is None:  # a service the site file no longer has
+        raise Refused(Reason.UNKNOWN_SERVICE, visit.service)
     opens, closes = _window(site, service, visit)
     if scanned < opens:
         raise Refused(Reason.TOO_EARLY, opens.isoformat())
@@ -76,6 +78,19 @@ def _window(site: Site, service: Service, visit: BookedVisit) -> tuple[dt.dateti
         return check_in_window(site, service.booking, visit.day, visit.slot)
     start = dt.datetime.combine(visit.day, visit.slot, tzinfo=site.site.timezone)
     return start - dt.timedelta(minutes=30), start + dt.timedelta(minutes=15)
+
+
+def check_in_closes(site: Site, visit: BookedVisit) -> dt.datetime:
+    """When a booking can no longer check in, and becomes a no-show: the end of its
+    window if the service refuses the late, else the service's closing time that day
+    (the late still get a walk-in ticket until then)."""
+    service = site.services_by_prefix[visit.service]
+    window_end = _window(site, service, visit)[1]
+    if service.booking is not None and service.booking.late == "refuse":
+        return window_end
+    periods = site.schedule_of(service).periods_on(visit.day)
+    closing = periods[-1].end if periods else visit.slot
+    return max(window_end, dt.datetime.combine(visit.day, closing, tzinfo=site.site.timezone))
 
 
 def kept_for_bookings(service: Service, day: dt.date, holidays: list[dt.date]) -> int:

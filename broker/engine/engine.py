@@ -425,8 +425,7 @@ class QueueEngine:
 
         Online: a new number of the booking's service. From a kiosk that was offline at
         the scan: the ticket it printed then (`offline_ticket`, already issued), judged
-        at `scanned_at`; a booking that cannot be honoured leaves that ticket a walk-in
-        (its holder is served all the same) and the decision's note says why.
+        at `scanned_at` (see `keep_walk_in` for a booking that cannot be honoured).
         """
         held = self._booked_tickets.get(visit.code)
         if held is not None:
@@ -436,20 +435,31 @@ class QueueEngine:
             slot = placement(self.site, visit, self.day, now).slot
             ticket = self._new_ticket(visit.service, 1, TicketState.WAITING, now, actor, False)
         else:
-            ticket = self.ticket(offline_ticket)
-            if ticket.issued_by != actor or not offline_ticket_fits(ticket, visit):
+            ticket = self._printed_offline(offline_ticket, actor)
+            if not offline_ticket_fits(ticket, visit):
                 raise Refused(Reason.NOT_RESERVED, ticket.number)
-            try:
-                slot = placement(self.site, visit, self.day, scanned_at or now).slot
-            except Refused as e:
-                kept = Event(
-                    EventKind.CHECK_IN_REFUSED, now, self.day, actor, ticket, detail=e.reason
-                )
-                return Decision([kept], ticket, note=e.reason)
+            slot = placement(self.site, visit, self.day, scanned_at or now).slot
         # A ticket already called keeps its call; a waiting one moves to its slot's place.
         placed = replace(ticket, booking=visit.code, slot=slot)
         event = Event(EventKind.CHECKED_IN, now, self.day, actor, placed, detail=visit.code)
         return Decision([event], placed)
+
+    @_today
+    def keep_walk_in(
+        self, ticket_id_: str, why: Reason, now: dt.datetime, *, actor: str = ""
+    ) -> Decision:
+        """A kiosk's late check-in whose booking cannot be honoured (`why`): the ticket
+        it printed offline stays a walk-in, its holder served all the same; the event
+        records it and the decision's note says why."""
+        ticket = self._printed_offline(ticket_id_, actor)
+        event = Event(EventKind.CHECK_IN_REFUSED, now, self.day, actor, ticket, detail=why)
+        return Decision([event], ticket, note=why)
+
+    def _printed_offline(self, ticket_id_: str, actor: str) -> Ticket:
+        ticket = self.ticket(ticket_id_)
+        if ticket.issued_by != actor:
+            raise Refused(Reason.NOT_RESERVED, ticket.number)
+        return ticket
 
     @_today
     def call_next(self, number: int, now: dt.datetime, *, actor: str = "") -> Decision:
