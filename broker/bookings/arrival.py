@@ -31,6 +31,9 @@ def booked_visit(book: BookingBook, code: str) -> BookedVisit:
     booking = book.find(str(parsed)) if parsed is not None else None
     if booking is None:
         raise Refused(Reason.UNKNOWN_BOOKING, code.strip()[:20])
+    if booking.state is BookingState.CHECKED_IN and booking.ticket_id:
+        # As the queue says it: the number of the ticket it has.
+        raise Refused(Reason.ALREADY_CHECKED_IN, booking.ticket_id.rsplit("/", 1)[-1])
     if booking.state is not BookingState.BOOKED:
         raise Refused(STATE_REFUSAL[booking.state], booking.code)
     return _visit(booking)
