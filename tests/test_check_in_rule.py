@@ -226,3 +226,33 @@ def test_an_offline_ticket_of_another_kiosk_is_not_taken(engine: QueueEngine) ->
             visit(), at(8, 50), actor="kiosk-2", offline_ticket=printed.id, scanned_at=at(8, 25)
         )
     assert refused.value.reason is Reason.NOT_RESERVED
+
+
+TIMELINE_RULES = """
+[services.booking]
+sessions = { mon = ["08:30-09:30/4"] }
+slot_minutes = 15
+kept_for_bookings = 4
+check_in_before_minutes = 30
+check_in_after_minutes = 15
+late = "walk_in"
+"""
+
+
+def test_the_worked_timeline_of_the_queue_rules_page() -> None:
+    """GIVEN the morning of docs/queue-rules.md ("A worked timeline") WHEN it is played
+    THEN the counter calls in the order the page says."""
+    engine = QueueEngine(booking_site(TIMELINE_RULES), MONDAY)
+    sari = visit(dt.time(9), "A-SAR1AA")
+    with pytest.raises(Refused) as refused:
+        engine.check_in(sari, at(8, 25), actor="kiosk-1")
+    assert refused.value.detail == at(8, 30).isoformat()
+    assert check_in(engine, at(8, 32), sari).number == "A001"
+    walk_in(engine, at(8, 40))
+    rina = check_in(engine, at(8, 50), visit(dt.time(8, 30), "A-R1NAAA"))
+    assert (rina.number, rina.slot) == ("A003", None)
+    walk_in(engine, at(8, 55))
+    walk_in(engine, at(9))
+    assert check_in(engine, at(9, 5), visit(dt.time(9, 15), "A-DED1AA")).number == "A006"
+    walk_in(engine, at(9, 10))
+    assert call_order(engine) == ["A002", "A003", "A004", "A001", "A005", "A007", "A006"]
