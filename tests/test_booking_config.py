@@ -37,13 +37,13 @@ def test_booking_rules_are_read_from_the_service_table(booked_site: Site) -> Non
 
 def test_the_example_site_books_passports_and_ktp(example_site: Site) -> None:
     """GIVEN the Samarinda example WHEN read THEN Paspor (A) and KTP-el (H) take bookings:
-    40 of 60 and 100 of 200 places, and H refuses the late."""
+    A 40 places on top of its 60 walk-ins, H 100 of its 200, and H refuses the late."""
     passports = example_site.services_by_prefix["A"].booking
     ktp = example_site.services_by_prefix["H"].booking
     assert passports is not None
     assert ktp is not None
     assert (passports.kept_for_bookings, passports.capacity_on(MONDAY), passports.late) == (
-        40,
+        0,
         40,
         "walk_in",
     )
