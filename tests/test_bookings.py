@@ -276,3 +276,15 @@ def test_a_booking_whose_slot_has_started_cannot_be_moved(desk: BookingDesk) -> 
     with pytest.raises(Refused) as refused:
         desk.move(booking.code, MONDAY, dt.time(13), at(8, 5))
     assert refusal_of(refused) is Reason.BOOKING_CLOSED
+
+
+def test_a_move_to_a_day_the_nik_already_booked_is_refused(desk: BookingDesk) -> None:
+    """GIVEN one NIK booked on Monday and on Tuesday WHEN Monday's is moved to Tuesday
+    THEN nik_already_booked, and both stay where they were."""
+    monday = book_a(desk)
+    book_a(desk, day=TUESDAY)
+    with pytest.raises(Refused) as refused:
+        desk.move(monday.code, TUESDAY, dt.time(8, 30), at(11, day=SUNDAY_BEFORE))
+    assert refusal_of(refused) is Reason.NIK_ALREADY_BOOKED
+    assert [b.day for b in desk.bookings("A", TUESDAY)] == [TUESDAY]
+    assert desk.find(monday.code) == monday
