@@ -256,3 +256,12 @@ def test_the_worked_timeline_of_the_queue_rules_page() -> None:
     assert check_in(engine, at(9, 5), visit(dt.time(9, 15), "A-DED1AA")).number == "A006"
     walk_in(engine, at(9, 10))
     assert call_order(engine) == ["A002", "A003", "A004", "A001", "A005", "A007", "A006"]
+
+
+def test_a_late_booking_is_no_walk_in_after_closing(engine: QueueEngine) -> None:
+    """GIVEN the late taken as walk-ins, and the service closing at 15:00 WHEN the 08:30
+    booking checks in at 14:59 THEN a walk-in ticket; at 15:00 THEN too_late."""
+    with pytest.raises(Refused) as refused:
+        engine.check_in(visit(), at(15), actor="kiosk-1")
+    assert (refused.value.reason, refused.value.detail) == (Reason.TOO_LATE, at(15).isoformat())
+    assert check_in(engine, at(14, 59)).slot is None

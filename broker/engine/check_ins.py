@@ -55,7 +55,7 @@ def check_in_window(
 def placement(site: Site, visit: BookedVisit, today: dt.date, scanned: dt.datetime) -> Placement:
     """Where a booking scanned at `scanned` goes in today's queue, or `Refused`:
     not_today, too_early (with the window's opening), too_late (past the window when the
-    service refuses the late)."""
+    service refuses the late, or past its closing)."""
     if visit.day != today:
         raise Refused(Reason.NOT_TODAY, visit.day.isoformat())
     service = site.services_by_prefix.get(visit.service)
@@ -66,8 +66,10 @@ def placement(site: Site, visit: BookedVisit, today: dt.date, scanned: dt.dateti
         raise Refused(Reason.TOO_EARLY, opens.isoformat())
     if scanned < closes:
         return Placement(dt.datetime.combine(visit.day, visit.slot, tzinfo=site.site.timezone))
-    if service.booking is not None and service.booking.late == "refuse":
-        raise Refused(Reason.TOO_LATE, closes.isoformat())
+    last_chance = check_in_closes(site, visit)
+    if scanned >= last_chance:
+        # The late are refused, or the service has closed for the day.
+        raise Refused(Reason.TOO_LATE, last_chance.isoformat())
     return Placement(None)
 
 
