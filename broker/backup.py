@@ -11,6 +11,8 @@ on a fresh Pi puts them back (docs/technician.md, section 10):
   while the central writes, then checked (`PRAGMA integrity_check`, and opened as the
   store opens it) before it is archived;
 - `var/lib/antre/central/ticket-links.secret`: the key of the QR codes already printed;
+- `var/lib/antre/central/booking-nik.secret`: the key of the bookings' NIK hashes, when
+  the central has one;
 - `var/lib/antre/mqtt/`: the devices' credentials, passwd, ACL, Mosquitto's configuration,
   the CA and its key;
 - `etc/antre/site.toml` and `etc/antre/antre.env`.
@@ -40,6 +42,7 @@ from typing import NoReturn
 
 from broker.backup_files import (
     DATABASE,
+    NIK_SECRET,
     TICKET_LINKS_SECRET,
     BackupError,
     CentralFiles,
@@ -94,6 +97,8 @@ def back_up(
     # Everything read before anything is written: a missing file stops the run cleanly.
     members = [*etc_members(files.etc, moment), *mqtt_members(files, moment)]
     secret = read_file(files.database.parent / TICKET_LINKS_SECRET)
+    nik_key = files.database.parent / NIK_SECRET
+    nik_secret = read_file(nik_key) if nik_key.exists() else None
     archive = out / f"{ARCHIVE_PREFIX}{site}-{moment.strftime(STAMP)}.tar.gz"
     _remove_stale_work(out)
     try:
@@ -104,7 +109,7 @@ def back_up(
         copy = work / DATABASE
         _copy_database(files.database, copy, out)
         version, day, tickets = _check_copy(files.database, copy, out)
-        members += central_members(files.database, copy, secret, moment)
+        members += central_members(files.database, copy, secret, moment, nik_secret)
         # Written beside its final name, on the same disk, then renamed: no half archive
         # ever carries the final name.
         partial = work / archive.name

@@ -29,6 +29,9 @@ MQTT_DIR = "var/lib/antre/mqtt"
 ETC_DIR = "etc/antre"
 DATABASE = "antre.sqlite3"
 TICKET_LINKS_SECRET = "ticket-links.secret"  # beside the database, as antre-central has it
+# The key of the bookings' NIK hashes, beside the database too (broker/bookings/nik.py);
+# a central from before bookings has none.
+NIK_SECRET = "booking-nik.secret"
 ETC_FILES = ("site.toml", "antre.env")
 # The folders of the MQTT folder that systemd may hand over, as FOLDER_FILE.
 MQTT_FOLDERS = (CREDENTIALS_DIR, MOSQUITTO_DIR, TLS_DIR)
@@ -60,14 +63,20 @@ class CentralFiles:
 Member = tuple[tarfile.TarInfo, bytes | Path | None]
 
 
-def central_members(database: Path, copy: Path, secret: bytes, moment: dt.datetime) -> list[Member]:
-    """The central's folder, owned by the user the central runs as (antre)."""
+def central_members(
+    database: Path, copy: Path, secret: bytes, moment: dt.datetime, nik_secret: bytes | None = None
+) -> list[Member]:
+    """The central's folder, owned by the user the central runs as (antre). Without the
+    NIK key a restored central could not tell the NIKs of the bookings already made."""
     owner = database.stat()
-    return [
+    members = [
         _member(CENTRAL_DIR, _mode(database.parent, 0o750), None, moment, owner),
         _member(f"{CENTRAL_DIR}/{DATABASE}", _mode(database, 0o600), copy, moment, owner),
         _member(f"{CENTRAL_DIR}/{TICKET_LINKS_SECRET}", 0o600, secret, moment, owner),
     ]
+    if nik_secret is not None:
+        members.append(_member(f"{CENTRAL_DIR}/{NIK_SECRET}", 0o600, nik_secret, moment, owner))
+    return members
 
 
 def etc_members(etc: Path, moment: dt.datetime) -> list[Member]:

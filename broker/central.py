@@ -31,6 +31,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from broker.bookings.arrival import BookingSweep, CheckInRecorder
+from broker.bookings.book import BookingBook
 from broker.engine.engine import Decision
 from broker.engine.events import EventKind
 from broker.engine.tickets import ticket_number
@@ -38,6 +40,7 @@ from broker.hub_link.sender import HubSender
 from broker.numbering import known_numbers, state_or_none
 from broker.queue_service import Clock, QueueService
 from broker.requests import Reply, RequestHandler
+from broker.store.sqlite_store import StoreError
 from broker.survey import SurveyService, SurveyStore, SurveyStoreError
 from broker.ticket_links import TicketLinks
 from broker.views import call_events, queue_state, recent_calls
@@ -68,6 +71,8 @@ RECENT_CALLS = 10
 SESSION_EXPIRY_SECONDS = 24 * 3600
 # Housekeeping (day rollover) runs at least this often, even with no traffic.
 TICK_SECONDS = 1.0
+# How often bookings that can no longer check in become no-shows.
+BOOKING_SWEEP_SECONDS = 30.0
 # The setting that keeps the displays' notice line across restarts.
 NOTICE = "notice"
 
@@ -124,13 +129,19 @@ class Central:
         links: TicketLinks | None = None,
         notifier: Notifier | None = None,
         hub: HubSender | None = None,
+        bookings: BookingBook | None = None,
     ) -> None:
         self.site = site
         # Sends the history to the region's hub (a site file's [hub]); None: no hub.
         self.hub = hub
         self.service = service
         self.topics = Topics(site.site.id)
-        self.handler = RequestHandler(service, links)
+        # The bookings kiosks check in: the same file, through a connection of their own.
+        self.bookings = bookings or BookingBook(service.database)
+        self.handler = RequestHandler(service, links, self.bookings)
+        service.subscribe(CheckInRecorder(self.bookings))
+        self._booking_sweep = BookingSweep(self.bookings, service)
+        self._next_sweep = 0.0
         # The survey units' presses: the same file, through a connection of their own.
         self.survey = SurveyService(service, SurveyStore(service.database))
         self.notice = service.setting(NOTICE) or ""
@@ -293,6 +304,7 @@ class Central:
             if self.hub is not None:
                 self.hub.stop()
             self.survey.store.close()
+            self.bookings.close()
 
     def set_notice(self, text: str) -> None:
         """From any thread (the web console): the displays show `text` from now on."""
@@ -500,6 +512,19 @@ class Central:
         self._save_unstored()
         # A new day is published like any change (the listener hands it back to us).
         self.service.run(lambda engine, now: engine.roll_over(now, actor="central"))
+        self._sweep_bookings()
+
+    def _sweep_bookings(self) -> None:
+        """No-shows expire, and check-ins a crash left unmarked are marked, every
+        `BOOKING_SWEEP_SECONDS` (see `broker.bookings.arrival.BookingSweep`)."""
+        if time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + BOOKING_SWEEP_SECONDS
+        try:
+            for booking in self._booking_sweep.sweep(self._clock()):
+                log.info("booking %s: %s", booking.code, booking.state.value)
+        except StoreError as e:
+            log.warning("bookings not swept: %s", e)
 
     def _publish_state(self) -> None:
         # Rises across restarts too: displays ignore a state older than what they hold.

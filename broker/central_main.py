@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from broker.bookings import BookingDesk, open_bookings
 from broker.central import Central
 from broker.hub_link.sender import HubSender
 from broker.queue_service import Clock, QueueService
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         store = SqliteStore(args.db)
         secrets = Path(args.db).resolve().parent
         links = TicketLinks(load_secret(secrets / "ticket-links.secret"), site.site.ticket_url_base)
+        # Bookings are ruled by the site as the queue runs it (live edits included).
+        bookings = open_bookings(Path(args.db), lambda: queue.engine.site)
         _tls(args)  # a bad certificate is said here, in one line, before anything starts
     except (AntreError, ValueError, OSError) as e:
         print(f"antre-central: {e}", file=sys.stderr)
@@ -72,11 +75,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"antre-central: {e}", file=sys.stderr)
         return 1
     central = Central(
-        site, queue, credentials, clock=clock, links=links, notifier=notifier, hub=hub
+        site,
+        queue,
+        credentials,
+        clock=clock,
+        links=links,
+        notifier=notifier,
+        hub=hub,
+        bookings=bookings.store,
     )
     web = None
     if args.web_port is not None:
-        web = _web(site, file_site, queue, central, links, Path(args.db), secrets, args)
+        web = _web(site, file_site, queue, central, links, Path(args.db), bookings, secrets, args)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         central.stop()
@@ -99,6 +109,7 @@ def _web(
     central: Central,
     links: TicketLinks,
     database: Path,
+    bookings: BookingDesk,
     secrets: Path,
     args: argparse.Namespace,
 ) -> WebServer:
@@ -116,6 +127,7 @@ def _web(
         links=links,
         replace_site=central.replace_site,
         file_site=file_site,
+        bookings=bookings,
     )
     secret_key = load_secret(secrets / "web-session.secret")
     app = create_app(ctx, {"SECRET_KEY": secret_key})

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 from msgspec import Struct
 
+from broker.bookings.arrival import check_in_operation
+from broker.bookings.book import BookingBook
 from broker.engine.engine import Decision, QueueEngine, Refused
+from broker.engine.events import EventKind
 from broker.engine.tickets import TicketState
 from broker.queue_service import Operation, QueueService
 from broker.store.sqlite_store import StoreError
@@ -66,16 +69,25 @@ def refusal(request_id: str, reason: Reason, detail: str = "") -> Answer:
         reason=reason.value,
         message=f"{message}: {detail}" if detail and reason is Reason.BAD_REQUEST else message,
         message_en=reason_text(reason, "en"),
+        # A booking too early to check in: from when it can (the refusal's detail).
+        check_in_from=detail if reason is Reason.TOO_EARLY and detail else None,
     )
 
 
 class RequestHandler:
     """Answers kiosk requests and counter commands through the queue service."""
 
-    def __init__(self, service: QueueService, links: TicketLinks | None = None) -> None:
+    def __init__(
+        self,
+        service: QueueService,
+        links: TicketLinks | None = None,
+        bookings: BookingBook | None = None,
+    ) -> None:
         self.service = service
         self.site = service.engine.site
         self.links = links
+        # The bookings a `check_in` names (None: the central keeps none).
+        self.bookings = bookings
 
     def kiosk(self, kiosk_id: str, payload: bytes) -> Reply:
         if not any(kiosk.id == kiosk_id for kiosk in self.site.kiosks):
@@ -85,7 +97,7 @@ class RequestHandler:
             request = decode_kiosk_request(payload)
         except BadMessage as e:
             return self._bad(f"kiosk {kiosk_id}", e)
-        operation = _kiosk_operation(request, kiosk_id)
+        operation = _kiosk_operation(request, kiosk_id, self.bookings)
         key = f"kiosk/{kiosk_id}/{request.id}"
         reply = self.carry_out(key, request.id, operation, digest(request))
         answer = reply.answer
@@ -163,11 +175,7 @@ class RequestHandler:
             log.error("could not save %s: %s", request_key, e)
             return Reply(answer=refusal(request_id, Reason.UNAVAILABLE))
         answer = self._success(request_id, [e.ticket.id for e in decision.events if e.ticket])
-        if decision.note is not None:
-            answer.reason = decision.note.value
-            answer.message = reason_text(decision.note)
-            answer.message_en = reason_text(decision.note, "en")
-        return Reply(answer=answer)
+        return Reply(answer=_noted(answer, decision.note))
 
     def _answered_before(self, request_key: str, request_id: str, asked: str) -> Reply | None:
         known = self.service.answered(request_key)
@@ -189,7 +197,10 @@ class RequestHandler:
             return None
         log.info("request %s was carried out before: answering the same", request_key)
         ticket_ids = [record.ticket_id for record in done if record.ticket_id]
-        return Reply(answer=self._success(request_id, ticket_ids), repeated=True)
+        # A late check-in kept as a walk-in says why the second time too.
+        kept = [r.detail for r in done if r.kind is EventKind.CHECK_IN_REFUSED]
+        note = Reason(kept[0]) if kept and kept[0] in _REASON_CODES else None
+        return Reply(answer=_noted(self._success(request_id, ticket_ids), note), repeated=True)
 
     def _remember_refusal(self, request_key: str, asked: str, refused: Refused) -> None:
         try:
@@ -228,7 +239,21 @@ class RequestHandler:
         return Reply(answer=refusal(error.request_id, Reason.BAD_REQUEST, error.problem))
 
 
-def _kiosk_operation(request: KioskRequest, kiosk_id: str) -> Operation:
+_REASON_CODES = frozenset(reason.value for reason in Reason)
+
+
+def _noted(answer: Answer, note: Reason | None) -> Answer:
+    """A success that carries a note (e.g. `queue_empty`) in its reason and words."""
+    if note is not None:
+        answer.reason = note.value
+        answer.message = reason_text(note)
+        answer.message_en = reason_text(note, "en")
+    return answer
+
+
+def _kiosk_operation(
+    request: KioskRequest, kiosk_id: str, bookings: BookingBook | None
+) -> Operation:
     if isinstance(request, IssueTicket):
         return _issuing(request, kiosk_id)
     if isinstance(request, CancelTicket):
@@ -237,7 +262,7 @@ def _kiosk_operation(request: KioskRequest, kiosk_id: str) -> Operation:
         service, count = request.service, request.count
         return lambda engine, now: engine.reserve(service, count, now, actor=kiosk_id)
     if isinstance(request, CheckIn):
-        return _checking_in(request)
+        return _checking_in(request, kiosk_id, bookings)
     ticket_id, printed, priority = request.ticket, request.issued_at, request.priority
     return lambda engine, now: engine.issue_reserved(
         ticket_id, printed, now, priority=priority, actor=kiosk_id
@@ -257,14 +282,21 @@ def _issuing(request: IssueTicket, kiosk_id: str) -> Operation:
     return issue
 
 
-def _checking_in(request: CheckIn) -> Operation:
-    code = request.code
+def _checking_in(request: CheckIn, kiosk_id: str, bookings: BookingBook | None) -> Operation:
+    if bookings is None:  # a central that keeps no bookings: every code is unknown
+        code = request.code
 
-    def check_in(engine: QueueEngine, now: dt.datetime) -> Decision:
-        # No bookings are kept yet: every code is unknown.
-        raise Refused(Reason.UNKNOWN_BOOKING, code)
+        def unknown(engine: QueueEngine, now: dt.datetime) -> Decision:
+            raise Refused(Reason.UNKNOWN_BOOKING, code)
 
-    return check_in
+        return unknown
+    return check_in_operation(
+        bookings,
+        request.code,
+        kiosk_id,
+        offline_ticket=request.offline_ticket,
+        scanned_at=request.scanned_at,
+    )
 
 
 def _cancelling(request: CancelTicket, kiosk_id: str) -> Operation:

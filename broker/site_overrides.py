@@ -34,6 +34,7 @@ from contract.site import (
     decode_hook,
     encode_hook,
 )
+from contract.site_bookings import BookingRules
 from contract.site_loader import find_problems
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ SERVICE_FIELDS = (
     "cutoff_minutes",
     "expected_service_minutes",
     "schedule",
+    "booking",
 )
 COUNTER_FIELDS = ("name", "services")
 SCHEDULE_FIELDS = WEEKDAYS
@@ -72,6 +74,8 @@ class ServiceOverride(_Override, frozen=True):
     cutoff_minutes: Minutes | UnsetType = UNSET
     expected_service_minutes: float | UnsetType = UNSET
     schedule: Identifier | UnsetType = UNSET
+    # The booking rules are replaced whole: their parts only make sense together.
+    booking: BookingRules | UnsetType | None = UNSET
 
 
 class CounterOverride(_Override, frozen=True):

@@ -14,7 +14,7 @@ from broker.engine.events import Event, EventKind
 from broker.engine.tickets import Ticket, TicketState
 from broker.engine.waiting import Position
 from broker.ticket_links import TicketLinks
-from contract.hours import wait_across_breaks
+from contract.hours import local_time, wait_across_breaks
 from contract.messages import CallEvent, CounterView, QueueState, ServiceView, TicketInfo
 from contract.site import Site
 
@@ -72,6 +72,7 @@ def ticket_info(
         wait_max_minutes=(
             math.ceil(high / RANGE_STEP_MINUTES) * RANGE_STEP_MINUTES if high is not None else None
         ),
+        slot=f"{local_time(site, ticket.slot):%H:%M}" if ticket.slot is not None else None,
     )
 
 

@@ -45,6 +45,8 @@ def summary(site: Site) -> str:
 def _service_row(site: Site, service: Service) -> tuple[str, ...]:
     agency = site.agencies_by_id[service.agency].name
     quota = "tanpa kuota" if service.daily_quota is None else f"kuota {service.daily_quota}/hari"
+    if service.booking is not None:
+        quota += ", booking"
     numbers = [str(counter.number) for counter in site.counters_serving(service.prefix)]
     loket = f"loket {', '.join(numbers)}"
     return (service.prefix, service.name, agency, quota, loket)

@@ -43,6 +43,16 @@ class Reason(StrEnum):
     TOO_LATE = "too_late"
     ALREADY_CHECKED_IN = "already_checked_in"
     BOOKING_CANCELLED = "booking_cancelled"
+    # Booking, cancelling and moving refused: see broker/bookings.
+    NOT_BOOKABLE = "not_bookable"
+    TOO_FAR_AHEAD = "too_far_ahead"
+    BOOKING_NOT_OPEN = "booking_not_open"
+    BOOKING_CLOSED = "booking_closed"
+    UNKNOWN_SLOT = "unknown_slot"
+    SLOT_FULL = "slot_full"
+    NIK_ALREADY_BOOKED = "nik_already_booked"
+    BAD_NIK = "bad_nik"
+    ALREADY_MOVED = "already_moved"
 
 
 # (Bahasa Indonesia, English)
@@ -101,6 +111,33 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
     Reason.TOO_LATE: ("Waktu check-in sudah lewat", "Too late to check in"),
     Reason.ALREADY_CHECKED_IN: ("Booking ini sudah check-in", "This booking has checked in"),
     Reason.BOOKING_CANCELLED: ("Booking ini sudah dibatalkan", "This booking was cancelled"),
+    Reason.NOT_BOOKABLE: (
+        "Layanan ini tidak menerima booking pada tanggal itu",
+        "This service takes no bookings on that date",
+    ),
+    Reason.TOO_FAR_AHEAD: (
+        "Tanggal itu belum dapat dibooking, terlalu jauh ke depan",
+        "That date is too far ahead to book yet",
+    ),
+    Reason.BOOKING_NOT_OPEN: (
+        "Booking untuk tanggal itu belum dibuka",
+        "Booking for that date has not opened yet",
+    ),
+    Reason.BOOKING_CLOSED: (
+        "Booking untuk jam itu sudah ditutup",
+        "Booking for that time has closed",
+    ),
+    Reason.UNKNOWN_SLOT: ("Jam kedatangan itu tidak tersedia", "No such arrival time"),
+    Reason.SLOT_FULL: ("Kuota jam itu sudah penuh", "That time is fully booked"),
+    Reason.NIK_ALREADY_BOOKED: (
+        "NIK ini sudah memiliki booking untuk layanan dan tanggal itu",
+        "This NIK already has a booking for that service and date",
+    ),
+    Reason.BAD_NIK: ("NIK harus 16 angka", "The NIK must be 16 digits"),
+    Reason.ALREADY_MOVED: (
+        "Booking ini sudah pernah dipindah jadwalnya",
+        "This booking has already been moved once",
+    ),
 }
 
 

@@ -15,60 +15,15 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import Meta, Struct
 
-# Identifiers end up in MQTT topics and file names: keep them to safe characters.
-Identifier = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
-Prefix = Annotated[str, Meta(pattern=r"^[A-Z]{1,2}$")]
-Name = Annotated[str, Meta(min_length=1, max_length=120)]
-# BCM numbering: the GPIO pins a Raspberry Pi header offers.
-Pin = Annotated[int, Meta(ge=0, le=27)]
-PositiveInt = Annotated[int, Meta(ge=1)]
-Minutes = Annotated[int, Meta(ge=0, le=24 * 60)]
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class Period:
-    """An opening period within one day, such as 08:00-12:00 (end not included)."""
-
-    __slots__ = ("end", "start")
-
-    def __init__(self, start: dt.time, end: dt.time) -> None:
-        if start >= end:
-            raise ValueError(f"a period must end after it starts ({start:%H:%M}-{end:%H:%M})")
-        self.start = start
-        self.end = end
-
-    @classmethod
-    def parse(cls, text: object) -> Period:
-        """Reads "08:00-12:00"."""
-        if not isinstance(text, str) or text.count("-") != 1:
-            raise ValueError(f"{text!r} is not a period like '08:00-12:00'")
-        start, end = (part.strip() for part in text.split("-"))
-        try:
-            return cls(_clock(start), _clock(end))
-        except ValueError as e:
-            raise ValueError(f"{text!r}: {e}") from e
-
-    def __contains__(self, moment: dt.time) -> bool:
-        return self.start <= moment < self.end
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Period) and (self.start, self.end) == (other.start, other.end)
-
-    def __hash__(self) -> int:
-        return hash((self.start, self.end))
-
-    def __repr__(self) -> str:
-        return f"Period('{self}')"
-
-    def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
-
-
-def _clock(text: str) -> dt.time:
-    if len(text) != 5 or text[2] != ":":
-        raise ValueError(f"{text!r} is not a time like '08:00'")
-    return dt.time.fromisoformat(text)
+from contract.site_bookings import BookingRules, Session
+from contract.site_types import WEEKDAYS as WEEKDAYS
+from contract.site_types import Identifier as Identifier
+from contract.site_types import Minutes as Minutes
+from contract.site_types import Name as Name
+from contract.site_types import Period as Period
+from contract.site_types import Pin as Pin
+from contract.site_types import PositiveInt as PositiveInt
+from contract.site_types import Prefix as Prefix
 
 
 class _Config(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, dict=True):
@@ -148,6 +103,8 @@ class Service(_Config, frozen=True):
     holidays: list[dt.date] = []
     # The wait estimate's guess until real service times are known.
     expected_service_minutes: Annotated[float, Meta(gt=0, le=240)] = 10.0
+    # Bookings (appointments), see `contract.site_bookings`; none: walk-ins only.
+    booking: BookingRules | None = None
 
 
 class Counter(_Config, frozen=True):
@@ -406,6 +363,8 @@ def decode_hook(type_: type, value: object) -> object:
     """Builds the field types msgspec does not know from their TOML text."""
     if type_ is Period:
         return Period.parse(value)
+    if type_ is Session:
+        return Session.parse(value)
     if type_ is ZoneInfo:
         if not isinstance(value, str):
             raise ValueError(f"{value!r} is not a time zone name like 'Asia/Makassar'")
@@ -418,7 +377,7 @@ def decode_hook(type_: type, value: object) -> object:
 
 def encode_hook(value: object) -> object:
     """The inverse of `decode_hook`, for writing a site back out."""
-    if isinstance(value, Period):
+    if isinstance(value, Period | Session):
         return str(value)
     if isinstance(value, ZoneInfo):
         return value.key

@@ -4,6 +4,7 @@ Every error is a `ConfigError` naming the file, the key and what is wrong, so a
 technician at 7 a.m. can fix the line without reading code.
 """
 
+import datetime as dt
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -12,7 +13,7 @@ from pathlib import Path
 import msgspec
 
 from contract.errors import ConfigError
-from contract.site import WEEKDAYS, Scanner, Site, site_from_mapping
+from contract.site import WEEKDAYS, Scanner, Service, Site, site_from_mapping
 
 
 def load_site(path: str | Path) -> Site:
@@ -105,6 +106,8 @@ def find_problems(site: Site) -> Iterable[tuple[str, str]]:
             yield f"services[{i}].schedule", f"unknown schedule {service.schedule!r}"
         if not site.counters_serving(service.prefix):
             yield f"services[{i}]", f"no counter serves service {service.prefix!r}"
+        if service.booking is not None and service.schedule in site.schedules_by_id:
+            yield from booking_problems(f"services[{i}].booking", service, site)
 
     for i, counter in enumerate(site.counters):
         if not counter.services:
@@ -178,6 +181,63 @@ def _scanner_problems(where: str, scanner: Scanner) -> Iterable[tuple[str, str]]
         )
     if scanner.grab is not None:
         yield f"{where}.grab", "grab is for a keyboard scanner; a serial port is the kiosk's alone"
+
+
+def booking_problems(where: str, service: Service, site: Site) -> Iterable[tuple[str, str]]:
+    """What is wrong with a service's booking rules: sessions that overlap, fall outside
+    the opening hours or do not divide into whole slots, and a quota that cannot keep
+    what it promises."""
+    rules = service.booking
+    if rules is None:
+        return
+    schedule = site.schedule_of(service)
+    for day in WEEKDAYS:
+        sessions = getattr(rules.sessions, day)
+        periods = getattr(schedule, day)
+        for j, session in enumerate(sessions):
+            key = f"{where}.sessions.{day}[{j}]"
+            if j and session.period.start < sessions[j - 1].period.end:
+                yield (
+                    key,
+                    (
+                        f"sessions must be in order and must not overlap "
+                        f"({sessions[j - 1]} then {session})"
+                    ),
+                )
+            if not any(
+                p.start <= session.period.start and session.period.end <= p.end for p in periods
+            ):
+                hours = ", ".join(str(p) for p in periods) or "closed"
+                yield key, f"session {session} is outside the opening hours ({hours})"
+            length = _minutes(session.period.end) - _minutes(session.period.start)
+            if length % rules.slot_minutes:
+                yield (
+                    key,
+                    (f"session {session} does not divide into {rules.slot_minutes}-minute slots"),
+                )
+        if service.daily_quota is not None and rules.kept_for_bookings is None:
+            capacity = sum(session.capacity for session in sessions)
+            if capacity > service.daily_quota:
+                yield (
+                    f"{where}.sessions.{day}",
+                    (
+                        f"the sessions offer {capacity} places, more than the daily quota "
+                        f"({service.daily_quota}): lower them or set kept_for_bookings"
+                    ),
+                )
+    kept = rules.kept_for_bookings
+    if kept is not None and service.daily_quota is not None and kept > service.daily_quota:
+        yield (
+            f"{where}.kept_for_bookings",
+            (
+                f"{kept} places kept for bookings is more than the daily quota "
+                f"({service.daily_quota})"
+            ),
+        )
+
+
+def _minutes(moment: dt.time) -> int:
+    return moment.hour * 60 + moment.minute
 
 
 def _reused(noun: str, entries: Sequence[tuple[str, object]]) -> Iterable[tuple[str, str]]:

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contract.hours import issuing_refusal
 from contract.site import Site
 from contract.site_loader import load_site
+from local_mpp.demo_bookings import book_demo, greeting
 from local_mpp.mall import ACTIONS, HOME, SITE_FILE, Mall
 from local_mpp.virtual_kiosk import VirtualKiosk
 
@@ -48,10 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         mall.start()
         mall.wait_until_online()
+        start = dt.datetime.fromisoformat(clock_args[1]) if clock_args else dt.datetime.now(dt.UTC)
+        booked = book_demo(HOME / "antre.sqlite3", site, start)
         # The kiosk buttons and the survey unit in a browser, pressed as the terminal does.
         virtual = VirtualKiosk(site, mall.press, mall.survey, HOME)
         virtual.start()
         _greet(mall, virtual.url)
+        print(greeting(booked), end="")
         _console(mall)
     except KeyboardInterrupt:
         print()

@@ -92,4 +92,5 @@ pytest_plugins = [
     "tests.backup_fixtures",
     "tests.pg_fixtures",
     "tests.hub_fixtures",
+    "tests.booking_fixtures",
 ]

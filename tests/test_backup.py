@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from broker.backup import back_up
-from broker.backup_files import MQTT_SKIPPED, CentralFiles
+from broker.backup_files import MQTT_SKIPPED, NIK_SECRET, CentralFiles
+from broker.bookings import load_nik_key
 from broker.provision import provision
 from broker.queue_service import QueueService
 from broker.store.migrations import migrations
@@ -283,3 +284,20 @@ def test_a_restored_archive_brings_the_central_back_as_it_was(tmp_path: Path) ->
     assert load_credentials(mqtt_new / "credentials/central.toml").host == HOST
     assert (new / CENTRAL / "ticket-links.secret").read_bytes() == secret
     assert tickets_in(new / CENTRAL / "antre.sqlite3") == tickets_in(db)
+
+
+def test_the_bookings_nik_key_is_archived_with_the_database(
+    central_files: CentralFiles, tmp_path: Path
+) -> None:
+    """GIVEN a central that keeps bookings (its NIK key beside the database) WHEN backed up
+    THEN the key is in the archive, 0600, with its bytes: a restored central still knows
+    the NIKs of the bookings already made."""
+    key = load_nik_key(central_files.database.parent)
+    secret = (central_files.database.parent / NIK_SECRET).read_bytes()
+    out = tmp_path / "out"
+    out.mkdir()
+    back_up(central_files, out, now=dt.datetime(2026, 11, 30, 21, 30, 5))
+    restored = unpacked(only_archive(out), tmp_path / "x") / CENTRAL / NIK_SECRET
+    assert restored.read_bytes() == secret
+    assert stat.S_IMODE(restored.stat().st_mode) == 0o600
+    assert load_nik_key(restored.parent).hash("6472011203900001") == key.hash("6472011203900001")

@@ -24,7 +24,7 @@ HEADER = "prefix,agency,service,daily_quota,counters,opens,closes\n"
 
 def test_check_config_summarises_the_example(capsys: pytest.CaptureFixture[str]) -> None:
     """GIVEN the example site WHEN checked THEN exit 0 and the summary names the site, its
-    counts and one line per service with agency, quota and counters."""
+    counts and one line per service with agency, quota (and bookings) and counters."""
     assert check_config([str(EXAMPLE)]) == 0
     out, err = capsys.readouterr()
     assert err == ""
@@ -39,6 +39,10 @@ def test_check_config_summarises_the_example(capsys: pytest.CaptureFixture[str])
     assert "kuota 60" in line_a
     assert line_a.endswith("loket 1, 2")
     assert "tanpa kuota" in service_lines[3]  # D has no quota
+    # A and H take bookings, D does not
+    assert "kuota 60/hari, booking" in line_a
+    assert "kuota 200/hari, booking" in service_lines[7]
+    assert "booking" not in service_lines[3]
     assert service_lines[8].endswith("loket 12, 13")  # I shares Disdukcapil's counters
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from contract.errors import ConfigError
 from contract.site import Site
@@ -175,13 +176,14 @@ def test_example_friday_has_the_prayer_break_and_weekend_is_closed(example: Site
 
 def test_example_agrees_with_the_generator(tmp_path: Path, example: Site) -> None:
     """GIVEN the CSV copy in the repo WHEN regenerated THEN the generated parts of the example
-    (agencies, schedules, services, counters) are what the generator writes today."""
+    (agencies, schedules, services, counters) are what the generator writes today; the
+    services' booking tables are added by hand."""
     out = tmp_path / "site.toml"
     assert site_from_csv([str(CATALOGUE), "--site-id", "samarinda", "-o", str(out)]) == 0
     generated = load_site(out)
     assert generated.agencies == example.agencies
     assert generated.schedules == example.schedules
-    assert generated.services == example.services
+    assert generated.services == [replace(s, booking=None) for s in example.services]
     assert generated.counters == example.counters
 
 

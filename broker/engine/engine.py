@@ -14,9 +14,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import ParamSpec
 
+from broker.engine.check_ins import (
+    BookedVisit,
+    kept_for_bookings,
+    offline_ticket_fits,
+    placement,
+)
 from broker.engine.events import Event, EventKind
 from broker.engine.offline import plausible_print_time, unknown_reserve
 from broker.engine.priority import choose_priority
+from broker.engine.refusal import Refused as Refused
 from broker.engine.tickets import (
     CounterState,
     Ticket,
@@ -40,22 +47,11 @@ from broker.engine.waiting import (
     service_times,
     share_counters,
 )
-from contract.errors import AntreError
 from contract.hours import issuing_refusal, service_day
-from contract.reasons import Reason, reason_text
+from contract.reasons import Reason
 from contract.site import Service, Site
 
 P = ParamSpec("P")
-
-
-class Refused(AntreError):
-    """The rules refuse the operation; nothing was changed."""
-
-    def __init__(self, reason: Reason, detail: str = "") -> None:
-        self.reason = reason
-        self.detail = detail
-        text = reason_text(reason, "en")
-        super().__init__(f"{text}: {detail}" if detail else text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +107,10 @@ class QueueEngine:
         self._lines: dict[str, _ServiceLines] = {}
         self._last_seq: dict[str, int] = {}
         self._issued: dict[str, int] = {}
+        # Of the issued, those checked in from a booking (not walk-ins for the quota).
+        self._booked: dict[str, int] = {}
+        # Today's checked-in bookings: code -> ticket id (one ticket per booking).
+        self._booked_tickets: dict[str, str] = {}
         self._durations: dict[str, deque[float]] = {}
         # The latest event's time: what the estimates are reckoned at when not told.
         self._as_of: dt.datetime | None = None
@@ -281,8 +281,14 @@ class QueueEngine:
         return Pace(times, counters, breaks)
 
     def _quota_left(self, service: str) -> int | None:
-        quota = self.site.services_by_prefix[service].daily_quota
-        return None if quota is None else max(0, quota - self._issued[service])
+        """Places left for walk-ins: the quota less what is kept for bookings and the
+        walk-in tickets given (a checked-in booking used a kept place)."""
+        spec = self.site.services_by_prefix[service]
+        if spec.daily_quota is None:
+            return None
+        kept = kept_for_bookings(spec, self.day, self.site.site.holidays)
+        walk_ins = self._issued[service] - self._booked[service]
+        return max(0, spec.daily_quota - kept - walk_ins)
 
     def _new_ticket(
         self,
@@ -415,6 +421,56 @@ class QueueEngine:
         ticket = unknown_reserve(self.site, self.day, self._last_seq, ticket_id_, actor)
         if ticket is None:
             raise Refused(Reason.UNKNOWN_TICKET, ticket_id_)
+        return ticket
+
+    @_today
+    def check_in(
+        self,
+        visit: BookedVisit,
+        now: dt.datetime,
+        *,
+        actor: str = "",
+        offline_ticket: str | None = None,
+        scanned_at: dt.datetime | None = None,
+    ) -> Decision:
+        """A booked citizen's ticket, placed at their slot (`broker.engine.check_ins`).
+
+        Online: a new number of the booking's service. From a kiosk that was offline at
+        the scan: the ticket it printed then (`offline_ticket`, already issued), judged
+        at `scanned_at` (see `keep_walk_in` for a booking that cannot be honoured).
+        """
+        held = self._booked_tickets.get(visit.code)
+        if held is not None:
+            raise Refused(Reason.ALREADY_CHECKED_IN, self._tickets[held].number)
+        if offline_ticket is None:
+            self._numbering_spec(visit.service)
+            slot = placement(self.site, visit, self.day, now).slot
+            ticket = self._new_ticket(visit.service, 1, TicketState.WAITING, now, actor, False)
+        else:
+            ticket = self._printed_offline(offline_ticket, actor)
+            if not offline_ticket_fits(ticket, visit):
+                raise Refused(Reason.NOT_RESERVED, ticket.number)
+            slot = placement(self.site, visit, self.day, scanned_at or now).slot
+        # A ticket already called keeps its call; a waiting one moves to its slot's place.
+        placed = replace(ticket, booking=visit.code, slot=slot)
+        event = Event(EventKind.CHECKED_IN, now, self.day, actor, placed, detail=visit.code)
+        return Decision([event], placed)
+
+    @_today
+    def keep_walk_in(
+        self, ticket_id_: str, why: Reason, now: dt.datetime, *, actor: str = ""
+    ) -> Decision:
+        """A kiosk's late check-in whose booking cannot be honoured (`why`): the ticket
+        it printed offline stays a walk-in, its holder served all the same; the event
+        records it and the decision's note says why."""
+        ticket = self._printed_offline(ticket_id_, actor)
+        event = Event(EventKind.CHECK_IN_REFUSED, now, self.day, actor, ticket, detail=why)
+        return Decision([event], ticket, note=why)
+
+    def _printed_offline(self, ticket_id_: str, actor: str) -> Ticket:
+        ticket = self.ticket(ticket_id_)
+        if ticket.issued_by != actor:
+            raise Refused(Reason.NOT_RESERVED, ticket.number)
         return ticket
 
     @_today
@@ -595,6 +651,12 @@ class QueueEngine:
             self._lines[ticket.service].line(ticket.priority).add(ticket)
         if ticket.state is TicketState.CANCELLED and (old is None or old.state is not ticket.state):
             self._issued[ticket.prefix] -= 1
+        was_booked = old is not None and old.booking is not None
+        was_booked = was_booked and old is not None and old.state is not TicketState.CANCELLED
+        is_booked = ticket.booking is not None and ticket.state is not TicketState.CANCELLED
+        self._booked[ticket.prefix] += int(is_booked) - int(was_booked)
+        if ticket.booking is not None:
+            self._booked_tickets[ticket.booking] = ticket.id
         if (
             ticket.state is TicketState.FINISHED
             and (old is None or old.state is not TicketState.FINISHED)
@@ -613,6 +675,8 @@ class QueueEngine:
         self._lines = {prefix: _ServiceLines() for prefix in prefixes}
         self._last_seq = dict.fromkeys(prefixes, 0)
         self._issued = dict.fromkeys(prefixes, 0)
+        self._booked = dict.fromkeys(prefixes, 0)
+        self._booked_tickets = {}
         kept = KEPT_WINDOWS * self.site.queue.estimate_window
         self._durations = {prefix: deque(maxlen=kept) for prefix in prefixes}
         self._as_of = None

@@ -16,6 +16,11 @@ class EventKind(StrEnum):
     ISSUED = "issued"
     RESERVED = "reserved"
     ISSUED_OFFLINE = "issued_offline"
+    # A booking checked in: its ticket, new or printed offline, placed at its slot.
+    CHECKED_IN = "checked_in"
+    # A kiosk's late check-in of a ticket it printed offline, whose booking could not be
+    # honoured: the ticket stays a walk-in; the detail is the reason.
+    CHECK_IN_REFUSED = "check_in_refused"
     UNUSED = "unused"
     CALLED = "called"
     RECALLED = "recalled"

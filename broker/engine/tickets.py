@@ -86,13 +86,22 @@ class Ticket:
     skipped_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
     recalls: int = 0
+    # The booking it was checked in from (its code), if any.
+    booking: str | None = None
+    # A checked-in booking's slot start: its place in the queue instead of `issued_at`
+    # (see `broker.engine.check_ins`). None for walk-ins and the late.
+    slot: dt.datetime | None = None
 
     @property
-    def queue_key(self) -> tuple[int, dt.datetime, int, str]:
-        """Sort key within its service and class: brought-back first, then oldest."""
+    def queue_key(self) -> tuple[int, dt.datetime, int, int, str]:
+        """Sort key within its service and class: brought-back first, then by the time
+        it counts from (its slot, or its issue); at the same time a booking goes first,
+        since its holder has been expected at that time since the booking was made."""
         if self.returned_at is not None:
-            return (0, self.returned_at, self.seq, self.id)
-        return (1, self.issued_at, self.seq, self.id)
+            return (0, self.returned_at, 0, self.seq, self.id)
+        if self.slot is not None:
+            return (1, self.slot, 0, self.seq, self.id)
+        return (1, self.issued_at, 1, self.seq, self.id)
 
     @property
     def is_final(self) -> bool:

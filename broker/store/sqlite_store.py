@@ -53,7 +53,7 @@ class AnsweredRequest:
 
 _TICKET_COLUMNS = (
     "id, day, number, prefix, seq, service, priority, state, issued_at, issued_by, "
-    "returned_at, counter, called_at, skipped_at, closed_at, recalls"
+    "returned_at, counter, called_at, skipped_at, closed_at, recalls, booking, slot"
 )
 
 
@@ -136,7 +136,7 @@ class SqliteStore:
         if ticket is not None:
             self._db.execute(
                 f"INSERT OR REPLACE INTO tickets ({_TICKET_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _ticket_row(ticket),
             )
         if counter is not None:
@@ -281,12 +281,14 @@ def _ticket_row(ticket: Ticket) -> tuple[object, ...]:
         _maybe_when(ticket.skipped_at),
         _maybe_when(ticket.closed_at),
         ticket.recalls,
+        ticket.booking,
+        _maybe_when(ticket.slot),
     )
 
 
 def _ticket_from_row(row: tuple[Any, ...]) -> Ticket:
     (id_, day, number, prefix, seq, service, priority, state, issued_at, issued_by) = row[:10]
-    returned_at, counter, called_at, skipped_at, closed_at, recalls = row[10:]
+    returned_at, counter, called_at, skipped_at, closed_at, recalls, booking, slot = row[10:]
     return Ticket(
         id=id_,
         day=dt.date.fromisoformat(day),
@@ -304,4 +306,6 @@ def _ticket_from_row(row: tuple[Any, ...]) -> Ticket:
         skipped_at=_parse_when(skipped_at),
         closed_at=_parse_when(closed_at),
         recalls=recalls,
+        booking=booking,
+        slot=_parse_when(slot),
     )

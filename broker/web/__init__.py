@@ -16,7 +16,17 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
-from broker.web import admin, api, auth, counter, ikm_reports, reports, survey_page, ticket_page
+from broker.web import (
+    admin,
+    api,
+    auth,
+    counter,
+    help_desk,
+    ikm_reports,
+    reports,
+    survey_page,
+    ticket_page,
+)
 from broker.web.context import WebContext, context
 from broker.web.i18n import language, t
 from broker.web.security import UNSAFE_METHODS, LoginThrottle, csrf_ok, csrf_token
@@ -61,7 +71,8 @@ def create_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Fl
     app.after_request(_security_headers)
     app.register_error_handler(403, _forbidden)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
-    for area in (auth, counter, admin, reports, ikm_reports, ticket_page, survey_page, api):
+    areas = (auth, counter, help_desk, admin, reports, ikm_reports, ticket_page, survey_page, api)
+    for area in areas:
         area.init_app(app)
     return app
 

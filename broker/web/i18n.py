@@ -6,6 +6,7 @@ code that uses them, and a template can show both languages where it helps.
 
 from flask import session
 
+from broker.web.booking_console_words import BOOKING_CONSOLE_WORDS
 from broker.web.survey_words import SURVEY_WORDS
 
 LANGUAGES = ("id", "en")
@@ -489,11 +490,12 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 
-# The survey's words live in their own module; one lookup serves both.
-_OVERLAP = WORDS.keys() & SURVEY_WORDS.keys()
-if _OVERLAP:
-    raise RuntimeError(f"words defined twice: {sorted(_OVERLAP)}")
-WORDS.update(SURVEY_WORDS)
+# The survey's and the booking pages' words live in their own modules; one lookup serves all.
+for _more in (SURVEY_WORDS, BOOKING_CONSOLE_WORDS):
+    _OVERLAP = WORDS.keys() & _more.keys()
+    if _OVERLAP:
+        raise RuntimeError(f"words defined twice: {sorted(_OVERLAP)}")
+    WORDS.update(_more)
 
 
 def language() -> str:

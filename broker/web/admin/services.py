@@ -1,5 +1,5 @@
 """The services pages: the list with today's figures, and a service's live edit (names,
-quota, cut-off, expected minutes, opening hours)."""
+quota, cut-off, expected minutes, opening hours, booking rules)."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +15,7 @@ from msgspec.structs import replace
 from broker.engine.engine import QueueEngine
 from broker.site_overrides import changed_fields
 from broker.web.admin.common import Invalid, Page, bp, found_or_404, managers_only
+from broker.web.admin.service_bookings import booking_values, parse_booking_form
 from broker.web.admin.site_edits import (
     field_label,
     field_labels_of,
@@ -150,6 +151,36 @@ def save_hours(prefix: str) -> Page:
     )
 
 
+@bp.post("/admin/services/<prefix>/booking")
+@managers_only
+def save_booking(prefix: str) -> Page:
+    """The service's booking rules, saved whole (see `service_bookings`)."""
+    service = _service_or_404(prefix)
+    return save_edit(
+        lambda site: with_service(
+            site, replace(site.services_by_prefix[prefix], booking=parse_booking_form(request.form))
+        ),
+        f"{t('adm_booking')} {prefix}",
+        then=url_for("admin.edit_service", prefix=prefix),
+        again=lambda error: _service_page(
+            service, error=error, booking_draft=request.form.to_dict()
+        ),
+    )
+
+
+@bp.post("/admin/services/<prefix>/booking/reset")
+@managers_only
+def reset_booking(prefix: str) -> Page:
+    service = _service_or_404(prefix)
+    original = site_as_filed().services_by_prefix[prefix].booking
+    return reset_to_file(
+        lambda site: with_service(site, replace(site.services_by_prefix[prefix], booking=original)),
+        f"{t('adm_booking')} {prefix}",
+        then=url_for("admin.edit_service", prefix=prefix),
+        again=lambda error: _service_page(service, error=error),
+    )
+
+
 @bp.post("/admin/services/<prefix>/hours/reset")
 @managers_only
 def reset_hours(prefix: str) -> Page:
@@ -228,12 +259,18 @@ def _service_page(
     error: str = "",
     draft: dict[str, str] | None = None,
     hours_draft: dict[str, str] | None = None,
+    booking_draft: dict[str, str] | None = None,
 ) -> str:
     site, file_site = context().site, site_as_filed()
     service = site.services_by_prefix[service.prefix]
     original = file_site.services_by_prefix[service.prefix]
     schedule = site.schedule_of(service)
     changed = changed_fields(original, service)
+    booking = booking_values(service.booking)
+    if booking_draft is not None:
+        # An unticked box is not sent: the draft says what the manager left.
+        booking = {**booking, "takes_bookings": "", **booking_draft}
+    changed.pop("booking", None)
     values = {
         "name": service.name,
         "name_en": service.name_en,
@@ -258,6 +295,8 @@ def _service_page(
         sharing=[s.prefix for s in site.services if s.schedule == schedule.id],
         weekdays=[(day, _day_name(day)) for day in WEEKDAYS],
         error=error,
+        booking=booking,
+        booking_changed=service.booking != original.booking,
     )
 
 

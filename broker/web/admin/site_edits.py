@@ -34,6 +34,7 @@ FIELD_LABELS = {
     "cutoff_minutes": "adm_cutoff_minutes",
     "expected_service_minutes": "adm_expected",
     "schedule": "adm_schedule",
+    "booking": "adm_booking",
     "services": "adm_services",
     **{day: f"adm_day_{day}" for day in WEEKDAYS},
 }
