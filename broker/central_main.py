@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from broker.bookings import open_bookings
 from broker.central import Central
 from broker.queue_service import QueueService
 from broker.site_overrides import SETTING as SITE_OVERRIDES
@@ -109,6 +110,8 @@ def _web(
         replace_site=central.replace_site,
         file_site=file_site,
     )
+    # Asked for the site at each call: a manager's live edit of the rules applies at once.
+    ctx.bookings = open_bookings(database, lambda: ctx.site)
     secret_key = load_secret(secrets / "web-session.secret")
     app = create_app(ctx, {"SECRET_KEY": secret_key})
     server = WebServer(

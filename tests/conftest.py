@@ -91,4 +91,5 @@ pytest_plugins = [
     "tests.web_fixtures",
     "tests.backup_fixtures",
     "tests.booking_fixtures",
+    "tests.booking_web_fixtures",
 ]

@@ -16,7 +16,20 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
-from broker.web import admin, api, auth, counter, ikm_reports, reports, survey_page, ticket_page
+from broker.web import (
+    admin,
+    api,
+    auth,
+    booking_api,
+    booking_csv_page,
+    booking_desk_page,
+    booking_page,
+    counter,
+    ikm_reports,
+    reports,
+    survey_page,
+    ticket_page,
+)
 from broker.web.context import WebContext, context
 from broker.web.i18n import language, t
 from broker.web.security import UNSAFE_METHODS, LoginThrottle, csrf_ok, csrf_token
@@ -30,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_ATTEMPTS": 5,
     "LOGIN_ATTEMPTS_PER_ADDRESS": 20,
     "LOGIN_WINDOW_SECONDS": 300.0,
+    # Booking attempts per client address (broker/web/booking_limit.py): a burst of 12
+    # posts (a family of three takes six), then one every ten seconds.
+    "BOOKING_ATTEMPTS_BURST": 12,
+    "BOOKING_ATTEMPTS_PER_MINUTE": 6.0,
 }
 
 
@@ -61,7 +78,9 @@ def create_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Fl
     app.after_request(_security_headers)
     app.register_error_handler(403, _forbidden)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
-    for area in (auth, counter, admin, reports, ikm_reports, ticket_page, survey_page, api):
+    areas = (auth, counter, admin, reports, ikm_reports, ticket_page, survey_page, api)
+    bookings = (booking_page, booking_desk_page, booking_csv_page, booking_api)
+    for area in (*areas, *bookings):
         area.init_app(app)
     return app
 

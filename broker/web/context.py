@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from flask import current_app
 
+from broker.bookings import BookingDesk
 from broker.queue_service import QueueService
 from broker.ticket_links import TicketLinks
 from broker.web.accounts import Accounts
@@ -39,6 +40,8 @@ class WebContext:
     # the file says, before the saved edits (None: `site` as first given).
     replace_site: Callable[[Site], None] = lambda site: None
     file_site: Site | None = None
+    # The booking desk (public booking pages, the help desk, imports); None: no bookings.
+    bookings: BookingDesk | None = None
     # What `per_change` keeps: (the hub's version, the value) by key.
     _per_change: dict[str, tuple[int, Any]] = field(default_factory=dict)
 

@@ -6,6 +6,7 @@ code that uses them, and a template can show both languages where it helps.
 
 from flask import session
 
+from broker.web.booking_words import BOOKING_WORDS
 from broker.web.survey_words import SURVEY_WORDS
 
 LANGUAGES = ("id", "en")
@@ -481,11 +482,12 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 
-# The survey's words live in their own module; one lookup serves both.
-_OVERLAP = WORDS.keys() & SURVEY_WORDS.keys()
-if _OVERLAP:
+# The survey's and the bookings' words live in their own modules; one lookup serves all.
+_OVERLAP = (WORDS.keys() & SURVEY_WORDS.keys()) | (WORDS.keys() & BOOKING_WORDS.keys())
+if _OVERLAP or SURVEY_WORDS.keys() & BOOKING_WORDS.keys():
     raise RuntimeError(f"words defined twice: {sorted(_OVERLAP)}")
 WORDS.update(SURVEY_WORDS)
+WORDS.update(BOOKING_WORDS)
 
 
 def language() -> str:
