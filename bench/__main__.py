@@ -2,6 +2,7 @@
 
 from bench import (
     announcement_bench,
+    booking_rush_bench,
     display_bench,
     engine_bench,
     footprint_bench,
@@ -28,6 +29,8 @@ def main() -> None:
     footprint_bench.main()
     print()
     live_pages_bench.main()
+    print()
+    booking_rush_bench.main()
 
 
 if __name__ == "__main__":
