@@ -49,7 +49,9 @@ def test_a_citizen_books_step_by_step_and_gets_a_code_and_its_qr(
     assert NIK not in kept.nik_hash
     page = client.get(f"/b/done/{code}").get_data(as_text=True)
     assert f"{code[:5]} {code[5:]}" in page
-    assert "<svg" in page
+    # (a full QR code of version 1, 21 modules and the quiet zone: not a Micro QR, which
+    # many scanners cannot read)
+    assert '<svg viewBox="0 0 29 29"' in page
     assert NIK not in page
     assert "Check-in di kiosk dari pukul 09:30 sampai 10:15" in page
     assert "tidak disimpan dalam bentuk asli" in page

@@ -129,8 +129,10 @@ def spaced_code(code: str) -> str:
 
 def qr_svg(code: str) -> Markup:
     """The booking's QR code (holding the code alone) as inline SVG: no request, no script."""
-    qr = segno.make(code, error="m")
-    return Markup(qr.svg_inline(scale=6, border=2, dark="#000", light="#fff"))
+    # A full QR code: many scanners cannot read the Micro QR segno picks for short text.
+    qr = segno.make(code, error="m", micro=False)
+    # No fixed size: a viewBox, so the style sheet sizes it for the screen or the paper.
+    return Markup(qr.svg_inline(border=4, dark="#000", light="#fff", omitsize=True))
 
 
 def window_words(service: Service, day: dt.date, slot: dt.time) -> str:
