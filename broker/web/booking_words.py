@@ -113,7 +113,6 @@ BOOKING_WORDS: dict[str, tuple[str, str]] = {
         "Terlalu banyak percobaan dari alamat ini. Coba lagi dalam {seconds} detik.",
         "Too many attempts from this address. Try again in {seconds} seconds.",
     ),
-    "bk_refused": ("Booking tidak dapat dibuat", "The booking could not be made"),
     "bk_unavailable": (
         "Booking sedang tidak tersedia. Silakan hubungi petugas.",
         "Bookings are not available now. Please ask a member of staff.",
@@ -158,11 +157,6 @@ BOOKING_WORDS: dict[str, tuple[str, str]] = {
         "Berkas itu bukan CSV UTF-8 dengan baris judul {columns}.",
         "That file is not a UTF-8 CSV with the header row {columns}.",
     ),
-    "bk_import_conflict": (
-        "external_id ini sudah diimpor dengan isi lain ({code})",
-        "this external_id was imported before with other details ({code})",
-    ),
-    "bk_import_source": ("source harus diisi (1-40 huruf)", "source is required (1-40 chars)"),
     "bk_import_date": (
         'tanggal harus seperti 2026-11-30 (bukan "{text}")',
         'the day must look like 2026-11-30 (not "{text}")',
@@ -170,10 +164,6 @@ BOOKING_WORDS: dict[str, tuple[str, str]] = {
     "bk_import_time": (
         'jam harus seperti 08:30 (bukan "{text}")',
         'the slot must look like 08:30 (not "{text}")',
-    ),
-    "bk_import_duplicate": (
-        "source dan external_id sama dengan baris {row}",
-        "the same source and external_id as row {row}",
     ),
     # -- reports (broker/web/booking_reports.py) --
     "report_by_booking": ("Booking per layanan dan hari", "Bookings by service and day"),
