@@ -170,3 +170,49 @@ def test_the_english_switch_keeps_the_page(client: FlaskClient, bookings_on: Boo
     # AND a switch pointing elsewhere goes to the booking pages only
     elsewhere = client.get("/b/language/id?next=https://evil.example/")
     assert elsewhere.headers["Location"].endswith("/b/")
+
+
+def test_a_full_slot_is_shown_full_and_its_form_sends_back_to_the_slots(
+    client: FlaskClient, bookings_on: BookingDesk
+) -> None:
+    # GIVEN the 10:00 slot's three places taken
+    for n in range(3):
+        book(client.application.test_client(), nik=f"647201120390000{n + 2}", name=f"W{n}")
+    # WHEN a citizen looks at the day, and opens the slot's form by an old link
+    slots = client.get(f"/b/{SERVICE}/{DAY.isoformat()}/").get_data(as_text=True)
+    form = client.get(FORM)
+    # THEN the slot is listed as full with no link, and the form is not offered
+    assert f'href="{FORM}"' not in slots
+    assert "<span>10:00<small>penuh</small></span>" in slots
+    assert form.status_code == 409
+    assert "Jam itu sudah penuh" in form.get_data(as_text=True)
+
+
+def test_markup_and_sql_in_the_fields_are_only_text(
+    client: FlaskClient, bookings_on: BookingDesk
+) -> None:
+    # WHEN a name holds markup, and a code holds SQL
+    code = book(client, name="<script>alert(1)</script>")
+    client.get("/b/manage/")
+    sql = client.post(
+        "/b/manage/",
+        data={"code": "A' OR '1'='1", "nik": NIK, "csrf_token": csrf_of(client)},
+    )
+    # THEN the name is kept as typed and shown escaped, and the code finds nothing
+    kept = bookings_on.find(code)
+    assert kept is not None
+    assert kept.name == "<script>alert(1)</script>"
+    confirm = client.post(
+        FORM,
+        data={
+            "name": kept.name,
+            "nik": NIK,
+            "phone": "",
+            "step": "check",
+            "csrf_token": csrf_of(client),
+        },
+    ).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in confirm
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in confirm
+    assert sql.status_code == 404
+    assert "tidak cocok dengan booking mana pun" in sql.get_data(as_text=True)

@@ -82,6 +82,11 @@ def flow_blueprint(name: str, url_prefix: str, *, staff: bool) -> Blueprint:
         form = {key: request.form.get(key, "") for key in ("name", "nik", "phone")}
         values: dict[str, Any] = {"service": service, "day": chosen, "slot": start, "form": form}
         if request.method == "GET":
+            offered = day_slots_or_none(service, chosen, now())
+            if not any(s.start == start and s.free > 0 for s in offered):
+                # A full or closed slot (an old link, a bookmark): back to the day's slots.
+                full = t("bk_slot_taken")
+                return page("booking_slots.html", 409, slots=offered, error=full, **values)
             return page("booking_form.html", errors={}, **values)
         if not staff and (refusal := braked()) is not None:
             return refusal

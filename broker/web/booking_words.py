@@ -42,6 +42,10 @@ BOOKING_WORDS: dict[str, tuple[str, str]] = {
     "bk_choose_slot": ("Pilih jam kedatangan", "Choose an arrival time"),
     "bk_free": ("{n} tempat", "{n} places"),
     "bk_full": ("penuh", "full"),
+    "bk_slot_taken": (
+        "Jam itu sudah penuh atau sudah ditutup. Pilih jam lain.",
+        "That time is full or closed. Please choose another.",
+    ),
     "bk_all_full": (
         "Semua jam pada tanggal ini sudah penuh. Pilih tanggal lain.",
         "Every time on this date is fully booked. Please choose another date.",
