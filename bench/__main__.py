@@ -2,6 +2,7 @@
 
 from bench import (
     announcement_bench,
+    booking_rush_bench,
     display_bench,
     engine_bench,
     footprint_bench,
@@ -31,6 +32,7 @@ def main() -> None:
     live_pages_bench.main()
     print()
     hub_bench.main([])
+    booking_rush_bench.main()
 
 
 if __name__ == "__main__":

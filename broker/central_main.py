@@ -129,6 +129,8 @@ def _web(
         file_site=file_site,
         bookings=bookings,
     )
+    # Asked for the site at each call: a manager's live edit of the rules applies at once.
+    ctx.bookings = open_bookings(database, lambda: ctx.site)
     secret_key = load_secret(secrets / "web-session.secret")
     app = create_app(ctx, {"SECRET_KEY": secret_key})
     server = WebServer(

@@ -102,6 +102,8 @@ def _greet(mall: Mall, virtual_kiosk: str) -> None:
         "\nAntre is running: MPP Samarinda, 24 services, 2 kiosks, 1 survey unit, 1 display.\n"
         f"Web console: http://127.0.0.1:{mall.web_port}/  (log in as admin, password "
         f"{mall.password}; counters at /counter/, reports at /reports/)\n"
+        f"Booking (a citizen's phone): http://127.0.0.1:{mall.web_port}/b/  (the help desk "
+        "at /bookings/, the CSV import at /booking-import/)\n"
         f"Virtual kiosk: {virtual_kiosk}  (the kiosk and survey buttons in a browser)\n"
         "Type a service letter (A-X) to press its kiosk button, *A for priority;\n"
         "c5 / r5 / f5 / s5: counter 5 calls next / recalls / finishes / skips; q quits.\n"

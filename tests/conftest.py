@@ -93,4 +93,5 @@ pytest_plugins = [
     "tests.pg_fixtures",
     "tests.hub_fixtures",
     "tests.booking_fixtures",
+    "tests.booking_web_fixtures",
 ]

@@ -246,7 +246,7 @@ def test_the_openapi_document_describes_every_route(client: FlaskClient, app: Fl
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("api.") and rule.endpoint != "api.not_found"
     }
-    assert len(routes) == 5
+    assert len(routes) == 6
     for path, methods in routes.items():
         assert path in document["paths"], path
         assert set(document["paths"][path]) == {m.lower() for m in methods}

@@ -20,6 +20,10 @@ from broker.web import (
     admin,
     api,
     auth,
+    booking_api,
+    booking_csv_page,
+    booking_desk_page,
+    booking_page,
     counter,
     help_desk,
     ikm_reports,
@@ -40,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_ATTEMPTS": 5,
     "LOGIN_ATTEMPTS_PER_ADDRESS": 20,
     "LOGIN_WINDOW_SECONDS": 300.0,
+    # Booking attempts per client address (broker/web/booking_limit.py): a burst of 12
+    # posts (a family of three takes six), then one every ten seconds.
+    "BOOKING_ATTEMPTS_BURST": 12,
+    "BOOKING_ATTEMPTS_PER_MINUTE": 6.0,
 }
 
 
@@ -72,7 +80,8 @@ def create_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Fl
     app.register_error_handler(403, _forbidden)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
     areas = (auth, counter, help_desk, admin, reports, ikm_reports, ticket_page, survey_page, api)
-    for area in areas:
+    bookings = (booking_page, booking_desk_page, booking_csv_page, booking_api)
+    for area in (*areas, *bookings):
         area.init_app(app)
     return app
 

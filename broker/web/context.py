@@ -40,7 +40,7 @@ class WebContext:
     # the file says, before the saved edits (None: `site` as first given).
     replace_site: Callable[[Site], None] = lambda site: None
     file_site: Site | None = None
-    # Bookings: book, cancel, move, find, list (`broker.bookings`); None: none are kept.
+    # The booking desk (public booking pages, the help desk, imports); None: no bookings.
     bookings: BookingDesk | None = None
     # What `per_change` keeps: (the hub's version, the value) by key.
     _per_change: dict[str, tuple[int, Any]] = field(default_factory=dict)

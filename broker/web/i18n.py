@@ -7,6 +7,7 @@ code that uses them, and a template can show both languages where it helps.
 from flask import session
 
 from broker.web.booking_console_words import BOOKING_CONSOLE_WORDS
+from broker.web.booking_words import BOOKING_WORDS
 from broker.web.survey_words import SURVEY_WORDS
 
 LANGUAGES = ("id", "en")
@@ -490,8 +491,8 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 
-# The survey's and the booking pages' words live in their own modules; one lookup serves all.
-for _more in (SURVEY_WORDS, BOOKING_CONSOLE_WORDS):
+# The survey's and the bookings' words live in their own modules; one lookup serves all.
+for _more in (SURVEY_WORDS, BOOKING_CONSOLE_WORDS, BOOKING_WORDS):
     _OVERLAP = WORDS.keys() & _more.keys()
     if _OVERLAP:
         raise RuntimeError(f"words defined twice: {sorted(_OVERLAP)}")

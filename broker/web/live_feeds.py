@@ -44,9 +44,9 @@ STALE_AFTER_SECONDS = 10.0
 # The live pages are brought up to date at most this often: a burst of calls is one
 # update of a ticket page, not one per call.
 ROUND_SECONDS = 1.0
-# Paths the public listener serves (the ticket and survey pages, their files): staff
-# pages and the API are only on the staff listener.
-PUBLIC_PREFIXES = ("/t/", "/s/", "/static/", "/favicon")
+# Paths the public listener serves (the ticket, survey and booking pages, their files):
+# staff pages and the API are only on the staff listener.
+PUBLIC_PREFIXES = ("/t/", "/s/", "/b/", "/static/", "/favicon")
 
 
 class LiveApp:

@@ -5,6 +5,7 @@ schemas of the contract's messages (`Answer`, `TicketInfo`, `QueueState`) are ma
 from the very Structs the central encodes, so the document cannot drift from them.
 """
 
+import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
@@ -51,6 +52,38 @@ class CommandBody(Struct, kw_only=True):
     id: RequestId | None = None
 
 
+class ImportBody(Struct, kw_only=True):
+    """A booking taken by another system. `source` names that system and `external_id`
+    is its own id for the booking: the same pair again gives the same booking (200), the
+    same pair with other details is refused (409, `import_conflict`)."""
+
+    source: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9._-]{0,39}$")]
+    external_id: Annotated[str, Meta(min_length=1, max_length=59)]
+    service: ServicePrefix
+    day: dt.date
+    # The slot's start, local time, e.g. "08:30".
+    slot: Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    name: Annotated[str, Meta(min_length=1, max_length=120)]
+    # 16 digits; kept only as a keyed hash.
+    nik: Annotated[str, Meta(min_length=16, max_length=24)]
+    phone: Annotated[str, Meta(max_length=20)] = ""
+
+
+class BookingInfo(Struct, kw_only=True):
+    """A booking as the API shows it (never its NIK): its code for the citizen (and the
+    QR), the slot, the check-in window and where it stands."""
+
+    code: str
+    service: str
+    day: dt.date
+    slot: str
+    state: str
+    check_in_from: dt.datetime
+    check_in_until: dt.datetime
+    source: str | None = None
+    external_id: str | None = None
+
+
 class Problem(Struct, kw_only=True):
     """A refusal or an error: a code, and words in Bahasa Indonesia and English."""
 
@@ -89,7 +122,8 @@ _COMMON = {
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of every route under /api/v1."""
     _, schemas = msgspec.json.schema_components(
-        [QueueState, TicketInfo, Answer, IssueBody, CommandBody, Problem], ref_template=_REF
+        [QueueState, TicketInfo, Answer, IssueBody, CommandBody, ImportBody, BookingInfo, Problem],
+        ref_template=_REF,
     )
     reasons = ", ".join(f"`{reason.value}`" for reason in Reason)
     return {
@@ -188,6 +222,37 @@ def document() -> dict[str, Any]:
                         "409": _json("Answer", "Refused by the queue rules (`reason`)."),
                         "422": _json("Answer", "Refused: an unknown service or ticket."),
                         "503": _json("Answer", "`unavailable`: nothing was done."),
+                    },
+                }
+            },
+            f"{API_PREFIX}/bookings": {
+                "post": {
+                    "operationId": "importBooking",
+                    "summary": "Import a booking taken by another system (idempotent)",
+                    "description": (
+                        "Books as the public pages do, under the same rules (the slot must "
+                        "still be open, one booking per NIK, service and day). The pair "
+                        "(`source`, `external_id`) makes it idempotent: sent again with the "
+                        "same details it answers 200 with the same booking; with other "
+                        "details 409 `import_conflict`, and the first booking stands."
+                    ),
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("ImportBody")}},
+                    },
+                    "responses": {
+                        "201": _json("BookingInfo", "Booked: the code to give the citizen."),
+                        "200": _json("BookingInfo", "Imported before: the same booking."),
+                        **_COMMON,
+                        "409": _problem(
+                            "Refused: `import_conflict`, or the booking rules now "
+                            "(`slot_full`, `nik_already_booked`, `booking_closed`, ...)."
+                        ),
+                        "422": _problem(
+                            "Refused: `unknown_service`, `not_bookable`, `unknown_slot` or "
+                            "`bad_nik`."
+                        ),
+                        "503": _problem("`unavailable`: the central cannot save; nothing done."),
                     },
                 }
             },

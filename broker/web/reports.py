@@ -14,6 +14,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from broker.web.accounts import Role
+from broker.web.booking_reports import booking_table
 from broker.web.context import context
 from broker.web.i18n import t
 from broker.web.report_common import (
@@ -34,6 +35,8 @@ from contract.site import Site
 bp = Blueprint("reports", __name__)
 
 TABLES = ("services", "counters", "clerks", "days", "hours")
+# The bookings' own table (broker/web/booking_reports.py), after the tickets' ones.
+BOOKINGS = "bookings"
 
 # The columns every grouped table shares: (CSV header, word on the page).
 _STAT_COLUMNS = (
@@ -87,15 +90,22 @@ def _page(start: dt.date, end: dt.date) -> dict[str, Any]:
     return {
         "data": data,
         "summary": _summary(data.total),
-        "tables": [_table(name, data, site, _page_number, page=True) for name in TABLES],
+        "tables": [
+            *(_table(name, data, site, _page_number, page=True) for name in TABLES),
+            booking_table(start, end, _page_number, page=True),
+        ],
         "arrivals_chart": _arrivals_chart(data),
         "wait_chart": _wait_chart(data, site),
     }
 
 
-@bp.get("/reports/<any(services, counters, clerks, days, hours):table>.csv")
+@bp.get("/reports/<any(services, counters, clerks, days, hours, bookings):table>.csv")
 @login_required(Role.ADMIN, Role.MANAGER)
 def export(table: str) -> Response:
+    if table == BOOKINGS:
+        return csv_download(
+            table, lambda start, end: booking_table(start, end, _csv_number, page=False)
+        )
     return csv_download(
         table,
         lambda start, end: _table(
