@@ -56,7 +56,7 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def rush_site(places: int) -> Site:
     """The example site with service A's bookings one Monday session of `places`, in
-    one 30-minute slot, all of the day's quota kept for them."""
+    one 30-minute slot."""
     whole = EXAMPLE_SITE.read_text(encoding="utf-8")
     head, service_a, rest = whole.partition('prefix = "A"')
     rest, found = _A_SESSIONS.subn(
@@ -64,7 +64,8 @@ def rush_site(places: int) -> Site:
     )
     assert found == 1, "service A's booking sessions moved in the example site"
     rest = rest.replace("daily_quota = 60\n", f"daily_quota = {places}\n", 1)
-    rest = rest.replace("slot_minutes = 15\nkept_for_bookings = 40\n", "slot_minutes = 30\n", 1)
+    rest, found = re.subn(r"slot_minutes = \d+\n", "slot_minutes = 30\n", rest, count=1)
+    assert found == 1, "service A's booking slots moved in the example site"
     return parse_site(head + rest, source="rush site")
 
 
