@@ -19,8 +19,17 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from broker.mosquitto_runner import MosquittoRunner
+from broker.tls import ensure_tls
 from contract.hub_stream import Acked, HubTopics, RecordBatch
-from hub.broker_setup import HUB_USER, HubBroker, provision_hub_broker, site_username
+from hub.broker_setup import (
+    HUB_USER,
+    HubBroker,
+    TlsFiles,
+    provision_hub_broker,
+    site_credentials_file,
+    site_username,
+)
 from hub.ingest import SUBSCRIBED_LINE
 from tests.broker_fixtures import (
     LOCALHOST,
@@ -40,21 +49,58 @@ PROCESS_WAIT = 20.0
 @dataclass
 class HubBrokerRun:
     report: HubBroker
-    broker: Mosquitto
+    broker: MosquittoRunner
+    tls: TlsFiles
+
+    def site_section(self, site: str, resend_seconds: float) -> str:
+        """The `[hub]` section a site file gets: the hub's address, its CA and the
+        credential file antre-hub-provision wrote for the site, read as is."""
+        return (
+            "\n[hub]\n"
+            f'host = "{LOCALHOST}"\n'
+            f"port = {self.broker.port}\n"
+            f'ca_file = "{self.tls.ca}"\n'
+            f'credentials = "{site_credentials_file(self.report.directory, site)}"\n'
+            f"resend_seconds = {resend_seconds}\n"
+        )
+
+
+def hub_tls(folder: Path) -> TlsFiles:
+    """A throwaway CA and the hub broker's certificate for 127.0.0.1, as a regional IT
+    team's own CA would issue them (made with the site's certificate tool, broker/tls.py)."""
+    files = ensure_tls(folder, LOCALHOST, "hub")
+    return TlsFiles(cert=files.server_cert, key=files.server_key, ca=files.ca_cert)
+
+
+def start_hub_broker(
+    folder: Path, sites: tuple[str, ...], *, remembered: bool = True
+) -> HubBrokerRun:
+    """The hub's Mosquitto from antre-hub-provision, over TLS, started (the caller stops
+    it). `remembered=False` for one a whole module shares: the per-test safety net
+    (`_no_broker_left_behind`) must not kill it."""
+    port = free_port()
+    tls = hub_tls(folder / "tls")
+    report = provision_hub_broker(
+        folder / "hub-broker",
+        sites,
+        port=port,
+        bind_address=LOCALHOST,
+        public_host=LOCALHOST,
+        tls=tls,
+    )
+    runner = MosquittoRunner if not remembered else Mosquitto
+    broker = runner(report.conf, port, report.directory)
+    broker.start()
+    return HubBrokerRun(report, broker, tls)
 
 
 @pytest.fixture
 def hub_broker(tmp_path: Path) -> Iterator[HubBrokerRun]:
-    port = free_port()
-    report = provision_hub_broker(
-        tmp_path / "hub-broker", SITES, port=port, bind_address=LOCALHOST, public_host=LOCALHOST
-    )
-    broker = Mosquitto(report.conf, port, report.directory)
-    broker.start()
+    run = start_hub_broker(tmp_path, SITES)
     try:
-        yield HubBrokerRun(report, broker)
+        yield run
     finally:
-        broker.stop()
+        run.broker.stop()
 
 
 class HubProcesses:
