@@ -6,7 +6,9 @@
     uplink.restore()
 
 Bytes pass through untouched (TLS ends at the hub broker), so the site's bridge cannot
-tell the relay from the network: a cut is what a mall sees when its internet goes.
+tell the relay from the network. A cut stops listening, so the bridge's next attempts
+are refused, as with a hub out of reach; accepting and closing at once instead (EOF in
+the TLS handshake) was seen to hang Mosquitto 2.0.11's whole loop, bridge and clients.
 """
 
 from __future__ import annotations
@@ -24,46 +26,48 @@ class Uplink:
 
     def __init__(self, target_port: int, target_host: str = LOCALHOST) -> None:
         self.target = (target_host, target_port)
-        self._listener = socket.create_server((LOCALHOST, 0))
-        self.port: int = self._listener.getsockname()[1]
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
-        self._cut = False
-        self._closed = False
+        self._listener: socket.socket | None = None
+        self.port = 0
 
     @property
     def is_cut(self) -> bool:
-        return self._cut
+        return self._listener is None
 
     def start(self) -> None:
-        threading.Thread(target=self._accept, name=f"uplink-{self.port}", daemon=True).start()
+        """Listens (on a free port the first time, then on the same one again)."""
+        listener = socket.create_server((LOCALHOST, self.port))
+        self.port = listener.getsockname()[1]
+        with self._lock:
+            self._listener = listener
+        threading.Thread(
+            target=self._accept, args=(listener,), name=f"uplink-{self.port}", daemon=True
+        ).start()
 
     def cut(self) -> None:
-        """Drops every connection through the relay and refuses new ones until restored."""
+        """Stops listening and drops every connection through the relay."""
         with self._lock:
-            self._cut = True
+            listener, self._listener = self._listener, None
             sockets, self._open = self._open, set()
+        if listener is not None:
+            _close(listener)
         for sock in sockets:
             _close(sock)
 
     def restore(self) -> None:
-        with self._lock:
-            self._cut = False
+        if self.is_cut:
+            self.start()
 
     def close(self) -> None:
-        self._closed = True
         self.cut()
-        _close(self._listener)
 
-    def _accept(self) -> None:
-        while not self._closed:
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
             try:
-                client, _ = self._listener.accept()
+                client, _ = listener.accept()
             except OSError:
-                return
-            if self._cut:
-                _close(client)
-                continue
+                return  # cut
             try:
                 server = socket.create_connection(self.target, timeout=5)
                 server.settimeout(None)
@@ -71,6 +75,10 @@ class Uplink:
                 _close(client)
                 continue
             with self._lock:
+                if self._listener is not listener:
+                    _close(client)
+                    _close(server)
+                    return
                 self._open.update((client, server))
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(target=_pump, args=(source, sink), daemon=True).start()

@@ -31,6 +31,7 @@ from hub.broker_setup import (
     site_username,
 )
 from hub.ingest import SUBSCRIBED_LINE
+from local_region.region import hub_section
 from tests.broker_fixtures import (
     LOCALHOST,
     WAIT,
@@ -55,14 +56,8 @@ class HubBrokerRun:
     def site_section(self, site: str, resend_seconds: float) -> str:
         """The `[hub]` section a site file gets: the hub's address, its CA and the
         credential file antre-hub-provision wrote for the site, read as is."""
-        return (
-            "\n[hub]\n"
-            f'host = "{LOCALHOST}"\n'
-            f"port = {self.broker.port}\n"
-            f'ca_file = "{self.tls.ca}"\n'
-            f'credentials = "{site_credentials_file(self.report.directory, site)}"\n'
-            f"resend_seconds = {resend_seconds}\n"
-        )
+        credentials = site_credentials_file(self.report.directory, site)
+        return hub_section(LOCALHOST, self.broker.port, self.tls.ca, credentials, resend_seconds)
 
 
 def hub_tls(folder: Path) -> TlsFiles:

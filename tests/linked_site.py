@@ -8,13 +8,11 @@ antre-hub-provision, antre-hub processes) on `tests.pg_fixtures`' PostgreSQL.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
-import psycopg
 
 from broker.hub_link.stream import HubStream
 from broker.mosquitto_runner import MosquittoRunner
@@ -23,6 +21,8 @@ from contract.hub_stream import HubTopics, Record, RecordBatch, RecordBody
 from contract.messages import Answer, CounterCommand, decode, encode
 from contract.site_loader import load_site
 from hub.broker_setup import HUB_USER
+from hub.store.connect import connect
+from local_region.region import site_file_text
 from tests.broker_fixtures import (
     EXAMPLE_SITE,
     LOCALHOST,
@@ -42,14 +42,6 @@ CATCH_UP = 60.0
 # Service B (150 a day) and a counter that serves it (examples/samarinda/site.toml).
 SERVICE = "B"
 COUNTER = 3
-
-
-def site_file_text(site_id: str, name: str, hub_section: str) -> str:
-    """The example site under another id and name, linked to a hub by `hub_section`."""
-    text = EXAMPLE_SITE.read_text(encoding="utf-8")
-    text = re.sub(r'(?m)^id = "samarinda"$', f'id = "{site_id}"', text, count=1)
-    text = re.sub(r'(?m)^name = "Mal Pelayanan Publik Kota Samarinda"$', f'name = "{name}"', text)
-    return text + hub_section
 
 
 @dataclass
@@ -134,7 +126,9 @@ def start_linked_site(
     with it); the central is started by the caller (`start_central`)."""
     folder.mkdir(parents=True)
     site_file = folder / "site.toml"
-    site_file.write_text(site_file_text(site_id, name, hub.site_section(site_id, resend_seconds)))
+    example = EXAMPLE_SITE.read_text(encoding="utf-8")
+    section = hub.site_section(site_id, resend_seconds)
+    site_file.write_text(site_file_text(example, site_id, name, section))
     site = load_site(site_file)
     port = free_port()
     report = provision(site, folder / "central", port=port, bind_address=LOCALHOST)
@@ -156,7 +150,8 @@ class HubHoldings:
         self.database = database
 
     def _rows(self, query: str, site: str) -> list[tuple[object, ...]]:
-        with psycopg.connect(self.database, autocommit=True) as connection:
+        # Migrated here too (under the hub's advisory lock): antre-hub may not have yet.
+        with connect(self.database) as connection:
             return connection.execute(query, (site,)).fetchall()
 
     def records(self, site: str) -> list[Record]:
