@@ -158,7 +158,7 @@ class HubHoldings:
         """Every record held of the site, by sequence (a duplicate would show twice)."""
         rows = self._rows("SELECT seq, body FROM records WHERE site = %s ORDER BY seq", site)
         return [
-            Record(seq=int(str(seq)), body=msgspec.convert(body, type=RecordBody))
+            Record(seq=msgspec.convert(seq, int), body=msgspec.convert(body, type=RecordBody))
             for seq, body in rows
         ]
 
