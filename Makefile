@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := mosquitto mosquitto-clients espeak-ng fonts-dejavu-core chrom
 SYSTEM_INSTALLED := $(VENV)/.system-installed
 EXAMPLE_SITE := examples/samarinda/site.toml
 
-.PHONY: all install system-deps lint test bench run check-config clean
+.PHONY: all install system-deps lint test bench run run-region check-config clean
 
 all: test
 
@@ -56,6 +56,11 @@ check-config: $(INSTALLED)
 run: install
 	$(BIN)/antre-check-config $(EXAMPLE_SITE)
 	$(BIN)/python -m local_mpp
+
+# A region on this machine: PostgreSQL, the hub's Mosquitto (TLS), antre-hub and its web
+# pages, and three simulated sites linked to it (docs/hub.md, "make run-region").
+run-region: install
+	$(BIN)/python -m local_region
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -5,8 +5,11 @@
 
 Site X may write only `antre-hub/v1/X/records` and read only `antre-hub/v1/X/acked`;
 the hub's processes (user `antre-hub`) read every site's records and write every acked.
-Each site's credentials file (`credentials/site-X.toml`) is what its technician
-installs beside the site's `[hub]` section. Passwords are kept when run again.
+Each site's credentials file (`credentials/site-X.toml`, `contract.hub_credentials`) is
+what the hub's administrator hands the site's technician with the CA certificate: the
+site file's `[hub] credentials` names it and the site reads it as is. The hub's own
+processes read `credentials/antre-hub.toml` (`contract.credentials`, with the broker's
+address). Passwords are kept when run again.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import msgspec
 
 from contract.credentials import Credentials, credentials_toml, load_credentials
 from contract.errors import ConfigError
+from contract.hub_credentials import HubCredentials, hub_credentials_toml, load_hub_credentials
 from contract.hub_stream import ACKED, HUB_ROOT, RECORDS
 from contract.site import Identifier
 from hub.errors import HubError
@@ -57,7 +61,8 @@ class TlsFiles:
 
 @dataclass(frozen=True)
 class HubBroker:
-    """What `provision_hub_broker` wrote, and every user's credentials."""
+    """What `provision_hub_broker` wrote, and every user's credentials (the sites' with
+    the hub's address too, for the hub's own tools: their files hold only the secret)."""
 
     directory: Path
     credentials: dict[str, Credentials]
@@ -101,11 +106,18 @@ def provision_hub_broker(
     users = [(HUB_USER, HUB_SITE), *((site_username(site), site) for site in sites)]
     for username, site in users:
         path = report.credentials_dir / f"{username}.toml"
-        password = _kept_password(path) or secrets.token_urlsafe(24)
+        password = _kept_password(path, username, site) or secrets.token_urlsafe(24)
         credential = Credentials(
             username=username, password=password, host=public_host, port=port, site=site, tls_ca=ca
         )
-        _write_atomic(path, credentials_toml(credential), 0o600)
+        if username == HUB_USER:
+            text = credentials_toml(credential)
+        else:
+            # The site's file: what its `[hub]` section reads, nothing of the hub's side.
+            text = hub_credentials_toml(
+                HubCredentials(username=username, password=password, site=site)
+            )
+        _write_atomic(path, text, 0o600)
         report.credentials[username] = credential
     _write_passwd(tool, directory, report.passwd, list(report.credentials.values()))
     _write_atomic(report.acl, acl_text(sites), 0o644)
@@ -120,11 +132,18 @@ def _check_site(site: str) -> None:
         raise ProvisionError(f"not a site id (a-z, 0-9, - and _): {site!r}") from e
 
 
-def _kept_password(path: Path) -> str | None:
+def site_credentials_file(directory: Path, site: str) -> Path:
+    """The file the hub's administrator hands the site's technician."""
+    return directory / "credentials" / f"{site_username(site)}.toml"
+
+
+def _kept_password(path: Path, username: str, site: str) -> str | None:
     if not path.exists():
         return None
     try:
-        return load_credentials(path).password
+        if username == HUB_USER:
+            return load_credentials(path).password
+        return load_hub_credentials(path, site).password
     except ConfigError as e:
         raise ProvisionError(f"cannot keep the password of {path}: {e}") from e
 
@@ -259,7 +278,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Mosquitto configuration: {report.conf}")
     for username in report.credentials:
         print(f"  {username}: {report.credentials_dir / (username + '.toml')}")
-    print("Give each site's technician its site-<id>.toml (keep it secret).")
+    print(
+        "Give each site's technician its site-<id>.toml (keep it secret) and the CA "
+        "certificate; the site file's [hub] section names both."
+    )
     return 0
 
 

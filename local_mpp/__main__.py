@@ -26,11 +26,9 @@ import signal
 import sys
 from collections.abc import Iterator
 
-from contract.hours import issuing_refusal
-from contract.site import Site
 from contract.site_loader import load_site
 from local_mpp.demo_bookings import book_demo, greeting
-from local_mpp.mall import ACTIONS, HOME, SITE_FILE, Mall
+from local_mpp.mall import ACTIONS, HOME, SITE_FILE, Mall, site_clock_args
 from local_mpp.virtual_kiosk import VirtualKiosk
 
 
@@ -41,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     site = load_site(SITE_FILE)
-    clock_args = _clock_args(site, args.simulate_from)
+    clock_args = site_clock_args(site, args.simulate_from)
     mall = Mall(site, clock_args)
     # A `kill` (or systemd, or a test) stops everything as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -111,22 +109,6 @@ def _greet(mall: Mall, virtual_kiosk: str) -> None:
         "(survey at /reports/ikm).\n"
         f"Logs, printed tickets and the display's screenshot are in {HOME}.\n"
     )
-
-
-def _clock_args(site: Site, simulate_from: str | None) -> list[str]:
-    """Real time when the mall is open; otherwise a simulated 09:00, said out loud."""
-    if simulate_from:
-        return ["--simulate-from", simulate_from]
-    now = dt.datetime.now(dt.UTC)
-    if issuing_refusal(site, site.services[0], now) is None:
-        return []
-    local = now.astimezone(site.site.timezone)
-    day = local.date()
-    while day.weekday() >= 5 or day in site.site.holidays:
-        day += dt.timedelta(days=1)
-    start = dt.datetime.combine(day, dt.time(9, 0), tzinfo=site.site.timezone)
-    print(f"The mall is closed now: running on a simulated clock from {start:%A %d %B %H:%M}.")
-    return ["--simulate-from", start.isoformat()]
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ logging to its own file in the run's folder (`HOME`).
 """
 
 import contextlib
+import datetime as dt
 import os
 import re
 import secrets
@@ -24,6 +25,7 @@ from broker.web.accounts import Accounts, Role
 from contract.credentials import Credentials
 from contract.device_link import DeviceLink
 from contract.health import DeviceState
+from contract.hours import issuing_refusal
 from contract.messages import (
     Answer,
     CounterAction,
@@ -286,6 +288,22 @@ def local_site_text(example: str, web_port: int) -> str:
     if not line.search(example):
         raise SystemExit(f"antre: {SITE_FILE} has no ticket_url_base line to point at the console")
     return line.sub(f'ticket_url_base = "http://127.0.0.1:{web_port}/t/"', example, count=1)
+
+
+def site_clock_args(site: Site, simulate_from: str | None) -> list[str]:
+    """Real time when the mall is open; otherwise a simulated 09:00, said out loud."""
+    if simulate_from:
+        return ["--simulate-from", simulate_from]
+    now = dt.datetime.now(dt.UTC)
+    if issuing_refusal(site, site.services[0], now) is None:
+        return []
+    local = now.astimezone(site.site.timezone)
+    day = local.date()
+    while day.weekday() >= 5 or day in site.site.holidays:
+        day += dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(9, 0), tzinfo=site.site.timezone)
+    print(f"The mall is closed now: running on a simulated clock from {start:%A %d %B %H:%M}.")
+    return ["--simulate-from", start.isoformat()]
 
 
 def _admin_password(database: Path) -> str:

@@ -291,6 +291,8 @@ def connect(
         client.username_pw_set(username, password)
     if will is not None:
         client.will_set(will[0], will[1], qos=1, retain=True)
+    if known is not None and known.tls_ca is not None:
+        client.tls_set(ca_certs=known.tls_ca)
     try:
         client.connect(host, port, keepalive=30, clean_start=clean_start)
         client.loop_start()

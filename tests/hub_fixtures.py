@@ -19,9 +19,19 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from broker.mosquitto_runner import MosquittoRunner
+from broker.tls import ensure_tls
 from contract.hub_stream import Acked, HubTopics, RecordBatch
-from hub.broker_setup import HUB_USER, HubBroker, provision_hub_broker, site_username
+from hub.broker_setup import (
+    HUB_USER,
+    HubBroker,
+    TlsFiles,
+    provision_hub_broker,
+    site_credentials_file,
+    site_username,
+)
 from hub.ingest import SUBSCRIBED_LINE
+from local_region.region import hub_section
 from tests.broker_fixtures import (
     LOCALHOST,
     WAIT,
@@ -40,21 +50,52 @@ PROCESS_WAIT = 20.0
 @dataclass
 class HubBrokerRun:
     report: HubBroker
-    broker: Mosquitto
+    broker: MosquittoRunner
+    tls: TlsFiles
+
+    def site_section(self, site: str, resend_seconds: float) -> str:
+        """The `[hub]` section a site file gets: the hub's address, its CA and the
+        credential file antre-hub-provision wrote for the site, read as is."""
+        credentials = site_credentials_file(self.report.directory, site)
+        return hub_section(LOCALHOST, self.broker.port, self.tls.ca, credentials, resend_seconds)
+
+
+def hub_tls(folder: Path) -> TlsFiles:
+    """A throwaway CA and the hub broker's certificate for 127.0.0.1, as a regional IT
+    team's own CA would issue them (made with the site's certificate tool, broker/tls.py)."""
+    files = ensure_tls(folder, LOCALHOST, "hub")
+    return TlsFiles(cert=files.server_cert, key=files.server_key, ca=files.ca_cert)
+
+
+def start_hub_broker(
+    folder: Path, sites: tuple[str, ...], *, remembered: bool = True
+) -> HubBrokerRun:
+    """The hub's Mosquitto from antre-hub-provision, over TLS, started (the caller stops
+    it). `remembered=False` for one a whole module shares: the per-test safety net
+    (`_no_broker_left_behind`) must not kill it."""
+    port = free_port()
+    tls = hub_tls(folder / "tls")
+    report = provision_hub_broker(
+        folder / "hub-broker",
+        sites,
+        port=port,
+        bind_address=LOCALHOST,
+        public_host=LOCALHOST,
+        tls=tls,
+    )
+    runner = MosquittoRunner if not remembered else Mosquitto
+    broker = runner(report.conf, port, report.directory)
+    broker.start()
+    return HubBrokerRun(report, broker, tls)
 
 
 @pytest.fixture
 def hub_broker(tmp_path: Path) -> Iterator[HubBrokerRun]:
-    port = free_port()
-    report = provision_hub_broker(
-        tmp_path / "hub-broker", SITES, port=port, bind_address=LOCALHOST, public_host=LOCALHOST
-    )
-    broker = Mosquitto(report.conf, port, report.directory)
-    broker.start()
+    run = start_hub_broker(tmp_path, SITES)
     try:
-        yield HubBrokerRun(report, broker)
+        yield run
     finally:
-        broker.stop()
+        run.broker.stop()
 
 
 class HubProcesses:

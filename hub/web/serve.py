@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--certificate", type=Path)
     parser.add_argument("--key", type=Path)
-    parser.add_argument("--silent-after-minutes", type=int, default=15)
+    parser.add_argument("--silent-after-minutes", type=float, default=15.0)
     args = parser.parse_args(argv)
     try:
         secret = args.secret_file.read_text(encoding="utf-8").strip()
