@@ -305,6 +305,7 @@ def test_a_central_answering_after_the_kiosk_gave_up_leaves_one_ticket_at_the_sl
     # THEN the booking is checked in with the ticket the citizen holds, the central's own
     # ticket (A004, never printed) is cancelled, and A waits with A001 alone
     checked_in_to(desk, code, "A001")
+    assert kiosk.printed().count(b"NOMOR ANTREAN") == 1
     assert b"A004" not in kiosk.printed()
     assert ticket_states(central.db) == {
         "A001": ("waiting", code, "2026-11-30T01:15:00+00:00"),  # 09:15 WITA
