@@ -77,7 +77,9 @@ class QueueEvent(Struct, kw_only=True, tag_field="type", tag="event"):
     priority: bool = False
     issued_at: str | None = None
     called_at: str | None = None
-    # A booked citizen's slot ("HH:MM"): their wait counts from it, not from issued_at.
+    # A booked citizen's slot, its start as a time like the others (ISO 8601 with its
+    # offset: "HH:MM" alone is no moment without the site's time zone): their wait
+    # counts from it, not from issued_at. None for a walk-in.
     slot: str | None = None
 
 

@@ -74,25 +74,18 @@ def event_effect(event: QueueEvent) -> EventEffect:
 
 
 def wait_seconds(event: QueueEvent, called: dt.datetime) -> int | None:
-    """From issue (or a later booked slot) to the call; None without an issue time."""
+    """From issue (or a booked ticket's slot) to the call; None without an issue time."""
     if event.called_at is not None:
         called = parse_time(event.called_at, "called_at")
     if event.issued_at is None:
         return None
     start = parse_time(event.issued_at, "issued_at")
     if event.slot is not None:
-        slot = _slot_time(event.slot, parse_day(event.day), called.tzinfo)
-        # A booked citizen waits from their slot, unless they came after it.
-        start = max(start, slot)
+        # A booked ticket waits from its slot, early or late within the check-in window,
+        # as the site's booking report counts it (docs/queue-rules.md, "Bookings"); one
+        # past the window has no slot and waits from its check-in like a walk-in.
+        start = parse_time(event.slot, "slot")
     return max(0, int((called - start).total_seconds()))
-
-
-def _slot_time(slot: str, day: dt.date, zone: dt.tzinfo | None) -> dt.datetime:
-    try:
-        clock = dt.time.fromisoformat(slot)
-    except ValueError as e:
-        raise RecordRefused(f"slot: not HH:MM: {slot!r}") from e
-    return dt.datetime.combine(day, clock, tzinfo=zone)
 
 
 def wait_minute(seconds: int) -> int:

@@ -2,7 +2,7 @@
 
 On a Raspberry Pi the buttons are real; on a laptop, `--pin-factory mock` with
 `--keyboard` takes presses from the terminal (a line "A" presses service A, "*A" the
-priority button then A, a longer line is scanned like a booking code, "E-7K3M9Q") and
+priority button then A, a longer line is scanned like a booking code, "A-7K3M9Q") and
 `--printer-file` writes the ESC/POS bytes to a file.
 """
 

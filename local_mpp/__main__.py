@@ -8,6 +8,7 @@ commands from the terminal:
     c5     counter 5 calls the next ticket             r5   counter 5 recalls
     f5     counter 5 finishes                          s5   counter 5 skips (no-show)
     +4     survey unit: sangat puas (+3 puas)          +1   tidak puas (+2 kurang puas)
+    A-7K3M9Q  a booking code: scanned at the kiosk with its service's button
     q      stop everything (Ctrl-C does too)
 
 The same kiosk and survey buttons are on the virtual kiosk page (local_mpp/virtual_kiosk.py),

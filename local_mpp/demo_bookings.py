@@ -56,4 +56,8 @@ def greeting(bookings: list[Booking]) -> str:
     if not bookings:
         return ""
     listed = ", ".join(f"{b.code} at {b.slot_text}" for b in bookings)
-    return f"Booked for today: {listed}; check in at /help-desk/ (or scan the code).\n"
+    return (
+        f"Booked for today: {listed}. To check one in, type its code here (scanned at the\n"
+        f"kiosk with {bookings[0].service}'s button: a ticket marked with the slot, or the"
+        " later one refused\nas too early), or check it in at the help desk, /help-desk/.\n"
+    )

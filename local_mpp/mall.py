@@ -22,6 +22,7 @@ from pathlib import Path
 from broker.mosquitto_runner import MosquittoRunner, free_port
 from broker.provision import provision
 from broker.web.accounts import Accounts, Role
+from contract.booking_code import parse_code
 from contract.credentials import Credentials
 from contract.device_link import DeviceLink
 from contract.health import DeviceState
@@ -211,14 +212,19 @@ class Mall:
         )
 
     def press(self, key: str) -> None:
-        service = key.lstrip("*")
+        """Presses a kiosk button ("A", "*A" for priority), or scans a booking code at
+        the kiosk with its service's button (the kiosk's `--keyboard` reads a longer line
+        as scanned)."""
+        code = parse_code(key)
+        service = code.service if code is not None else key.lstrip("*")
         for kiosk in self.site.kiosks:
             if any(button.service == service for button in kiosk.buttons):
                 pipe = self.processes[kiosk.id].stdin
                 assert pipe is not None
                 pipe.write(f"{key}\n".encode())
                 pipe.flush()
-                print(f"  {kiosk.id}: button {key} pressed (its ticket: var/local/{kiosk.id}.log)")
+                done = f"booking {code} scanned" if code is not None else f"button {key} pressed"
+                print(f"  {kiosk.id}: {done} (its ticket: var/local/{kiosk.id}.log)")
                 return
         print(f"  no kiosk has a button {service!r}")
 

@@ -2,7 +2,7 @@
 
 The central runs as `python -m broker.central_main` so a test can kill -9 it, on a
 simulated clock that starts on a Monday at 09:00 WITA: the example site is open
-whatever the hour the tests run at.
+whatever the hour the tests run at (a test may start it at another moment).
 """
 
 from __future__ import annotations
@@ -40,11 +40,16 @@ class CentralProcess:
         db: Path,
         web_port: int | None = None,
         site_file: Path = EXAMPLE_SITE,
+        *,
+        public_port: int | None = None,
+        simulate_from: str = MONDAY_MORNING,
     ) -> None:
         self.provisioned = provisioned
         self.db = db
         self.site_file = site_file
         self.web_port = web_port
+        self.public_port = public_port
+        self.simulate_from = dt.datetime.fromisoformat(simulate_from)
         self.log_path = db.parent / "central.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._first_start: float | None = None
@@ -55,7 +60,7 @@ class CentralProcess:
         if self._first_start is None:
             self._first_start = time.monotonic()
         elapsed = dt.timedelta(seconds=time.monotonic() - self._first_start)
-        simulate_from = dt.datetime.fromisoformat(MONDAY_MORNING) + elapsed
+        simulate_from = self.simulate_from + elapsed
         command = [
             sys.executable,
             "-m",
@@ -71,6 +76,8 @@ class CentralProcess:
         ]
         if self.web_port is not None:
             command += ["--web-port", str(self.web_port), "--web-host", "127.0.0.1"]
+        if self.public_port is not None:
+            command += ["--public-port", str(self.public_port)]
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT

@@ -57,13 +57,14 @@ class MakeRun:
         """Everything read so far: up to the last awaited line, or all of it after `stop()`."""
         return "".join(self.lines)
 
-    def start(self, timeout: float = STARTING) -> Addresses:
-        """Starts the program and waits for its greeting; the addresses it gives."""
+    def start(self, *args: str, timeout: float = STARTING) -> Addresses:
+        """Starts the program (with `args`) and waits for its greeting; the addresses it
+        gives."""
         environment = {**os.environ, "ANTRE_RUN_DIR": str(self.run_dir)}
         environment.pop("DISPLAY", None)
         environment.pop("WAYLAND_DISPLAY", None)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "local_mpp"],
+            [sys.executable, "-m", "local_mpp", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -228,6 +228,42 @@ def test_an_offline_ticket_of_another_kiosk_is_not_taken(engine: QueueEngine) ->
     assert refused.value.reason is Reason.NOT_RESERVED
 
 
+def test_an_offline_ticket_takes_the_booking_from_the_unheld_ticket_of_an_abandoned_scan(
+    engine: QueueEngine,
+) -> None:
+    """GIVEN kiosk-1 asked to check the 08:30 booking in at 08:20, gave up waiting and
+    printed A001 from its reserve, while the central checked it in with A002 WHEN the
+    check-in tied to A001 arrives THEN A002 (never printed) is cancelled and untied, and
+    the booking is A001's, at its slot."""
+    printed = offline_ticket(engine, at(8, 20), at(8, 21))
+    unheld = applied(engine, engine.check_in(visit(), at(8, 20), actor="kiosk-1"))
+    decision = engine.check_in(
+        visit(), at(8, 21), actor="kiosk-1", offline_ticket=printed.id, scanned_at=at(8, 20)
+    )
+    tied = applied(engine, decision)
+    assert [e.kind for e in decision.events] == [EventKind.CANCELLED, EventKind.CHECKED_IN]
+    cancelled = engine.ticket(unheld.id)
+    assert (cancelled.state.value, cancelled.booking, cancelled.slot) == ("cancelled", None, None)
+    assert (tied.id, tied.booking, tied.slot) == (printed.id, "A-7K3M9Q", at(8, 30))
+    assert call_order(engine) == ["A001"]
+
+
+def test_a_booking_whose_ticket_was_called_is_not_moved_to_an_offline_ticket(
+    engine: QueueEngine,
+) -> None:
+    """GIVEN the booking checked in with A002, already called WHEN a check-in tied to an
+    offline ticket arrives THEN already_checked_in: a called ticket is held by someone."""
+    printed = offline_ticket(engine, at(8, 20), at(8, 21))
+    check_in(engine, at(8, 20))
+    for minute in (31, 32):  # A001, then A002
+        engine.apply(engine.call_next(1, at(8, minute)).events)
+    with pytest.raises(Refused) as refused:
+        engine.check_in(
+            visit(), at(8, 33), actor="kiosk-1", offline_ticket=printed.id, scanned_at=at(8, 20)
+        )
+    assert refused.value.reason is Reason.ALREADY_CHECKED_IN
+
+
 TIMELINE_RULES = """
 [services.booking]
 sessions = { mon = ["08:30-09:30/4"] }

@@ -20,6 +20,7 @@ def test_make_run_books_the_next_slot_and_a_later_one(tmp_path: Path, example_si
     ]
     text = greeting(made)
     assert made[0].code in text
+    assert "type its code here" in text
     assert "/help-desk/" in text
     desk = open_bookings(tmp_path / "antre.sqlite3", lambda: example_site)
     assert [b.code for b in desk.bookings("A", MONDAY)] == [b.code for b in made]

@@ -22,7 +22,8 @@ def call(issued: str, called: str, slot: str | None = None) -> QueueEvent:
     return QueueEvent(
         kind="called", at=f"{DAY}T{called}:00+08:00", day=DAY, actor="counter-1",
         ticket_id="A001", service="A", state="called", counter=1,
-        issued_at=f"{DAY}T{issued}:00+08:00", called_at=f"{DAY}T{called}:00+08:00", slot=slot,
+        issued_at=f"{DAY}T{issued}:00+08:00", called_at=f"{DAY}T{called}:00+08:00",
+        slot=f"{DAY}T{slot}:00+08:00" if slot else None,
     )  # fmt: skip
 
 
@@ -31,13 +32,25 @@ def test_a_call_counts_in_its_local_hour_with_its_wait() -> None:
     assert (effect.hour, effect.called, effect.wait_seconds) == (10, 1, 15 * 60)
 
 
-def test_a_booked_citizen_waits_from_their_slot_unless_they_came_after_it() -> None:
+def test_a_booked_ticket_waits_from_its_slot_not_from_its_check_in() -> None:
     # GIVEN a booking at 10:00, checked in at 09:40, called at 10:12 THEN 12 minutes
     assert event_effect(call("09:40", "10:12", slot="10:00")).wait_seconds == 12 * 60
-    # GIVEN a late check-in at 10:20 for the 10:00 slot THEN the wait counts from 10:20
-    assert event_effect(call("10:20", "10:30", slot="10:00")).wait_seconds == 10 * 60
+    # GIVEN a check-in at 10:10, late within the window (it keeps the slot's place),
+    # called at 10:30 THEN 30 minutes, from the slot, as the site's booking report says
+    assert event_effect(call("10:10", "10:30", slot="10:00")).wait_seconds == 30 * 60
     # GIVEN a call before the slot THEN no negative wait
     assert event_effect(call("09:00", "09:30", slot="10:00")).wait_seconds == 0
+    # GIVEN the slot in UTC, as the central sends its times THEN the same moment
+    utc = call("09:40", "10:12")
+    utc.slot = f"{DAY}T02:00:00+00:00"
+    assert event_effect(utc).wait_seconds == 12 * 60
+
+
+def test_a_slot_that_is_no_time_is_refused() -> None:
+    event = call("09:40", "10:12")
+    event.slot = "10:00"
+    with pytest.raises(RecordRefused, match="slot"):
+        event_effect(event)
 
 
 def test_a_time_without_its_offset_is_refused() -> None:

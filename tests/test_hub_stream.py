@@ -1,4 +1,5 @@
-"""The central's stream to the hub (migration 0009): a gapless sequence, in commit order."""
+"""The central's stream to the hub (migrations 0009, 0010): a gapless sequence, in commit
+order, each queue event with its ticket's times and slot as they stood after it."""
 
 import datetime as dt
 import sqlite3
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from broker.engine.check_ins import BookedVisit
 from broker.hub_link import bodies
 from broker.hub_link.stream import HubStream
 from broker.queue_service import QueueService
@@ -24,6 +26,7 @@ from contract.hub_stream import (
     SurveyResponseRecord,
 )
 from contract.site import Site
+from hub.rules import event_effect
 from tests.conftest import at
 from tests.request_fixtures import Clock
 
@@ -115,6 +118,27 @@ def test_every_fact_gets_the_next_number_in_the_order_it_was_written(central: Ce
     assert isinstance(settings, SiteSettings)
     assert settings.name == central.site.site.name
     assert [c.number for c in settings.counters] == [c.number for c in central.site.counters]
+
+
+def test_a_booked_tickets_events_carry_its_slot_and_a_walk_ins_none(central: Central) -> None:
+    # GIVEN a walk-in at 09:02 and a passport booking for 09:15 checked in at 09:05
+    central.queue.run(lambda e, now: e.issue("A", now), at(9, 2))
+    visit = BookedVisit("A-7K3M9Q", "A", at(9).date(), dt.time(9, 15))
+    central.queue.run(lambda e, now: e.check_in(visit, now, actor="kiosk-1"), at(9, 5))
+    # WHEN counter 1 calls both, at 09:20 and 09:25
+    central.queue.run(lambda e, now: e.call_next(1, now), at(9, 20))
+    central.queue.run(lambda e, now: e.call_next(1, now), at(9, 25))
+    # THEN the booked ticket's events carry its slot (a moment in UTC, like the other times)
+    events = [r.body for r in everything(central.stream) if isinstance(r.body, QueueEvent)]
+    slots = [(e.kind, e.number, e.slot) for e in events if e.kind in ("checked_in", "called")]
+    assert slots == [
+        ("checked_in", "A002", at(9, 15).astimezone(dt.UTC).isoformat()),
+        ("called", "A001", None),
+        ("called", "A002", at(9, 15).astimezone(dt.UTC).isoformat()),
+    ]
+    # AND the hub counts the booked citizen's wait from the slot: 10 minutes, not 20
+    called = [e for e in events if e.kind == "called"]
+    assert [event_effect(e).wait_seconds for e in called] == [18 * 60, 10 * 60]
 
 
 def test_writers_on_three_threads_leave_no_gap_and_keep_each_ones_order(

@@ -24,13 +24,19 @@ from contract.reasons import Reason
 log = logging.getLogger(__name__)
 
 
-def booked_visit(book: BookingBook, code: str) -> BookedVisit:
+def booked_visit(book: BookingBook, code: str, *, offline: bool = False) -> BookedVisit:
     """The booking a code (read loosely) names, as the queue needs it; `Refused` with
-    unknown_booking, booking_cancelled, already_checked_in or too_late (a no-show)."""
+    unknown_booking, booking_cancelled, already_checked_in or too_late (a no-show).
+
+    `offline`: for a kiosk's check-in tied to a ticket it printed offline, a booking
+    already checked in is handed on, for the queue to judge whether it moves to that
+    ticket (`QueueEngine.check_in`)."""
     parsed = parse_code(code)
     booking = book.find(str(parsed)) if parsed is not None else None
     if booking is None:
         raise Refused(Reason.UNKNOWN_BOOKING, code.strip()[:20])
+    if booking.state is BookingState.CHECKED_IN and offline:
+        return _visit(booking)
     if booking.state is BookingState.CHECKED_IN and booking.ticket_id:
         # As the queue says it: the number of the ticket it has.
         raise Refused(Reason.ALREADY_CHECKED_IN, booking.ticket_id.rsplit("/", 1)[-1])
@@ -56,7 +62,7 @@ def check_in_operation(
 
     def check_in(engine: QueueEngine, now: dt.datetime) -> Decision:
         try:
-            visit = booked_visit(book, code)
+            visit = booked_visit(book, code, offline=offline_ticket is not None)
             return engine.check_in(
                 visit, now, actor=actor, offline_ticket=offline_ticket, scanned_at=scanned_at
             )

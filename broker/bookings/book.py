@@ -161,8 +161,21 @@ class BookingBook:
     def check_in(
         self, code: str, ticket_id: str, now: dt.datetime, *, late: bool, actor: str = ""
     ) -> Booking:
-        """Ties a booked booking to the ticket it became; `Refused` if not booked."""
+        """Ties a booked booking to the ticket it became; `Refused` if not booked.
+
+        A booking already checked in is tied to `ticket_id` instead of its ticket when the
+        queue moved it there (a kiosk's ticket printed offline superseding the one the
+        central gave the scan it stopped waiting for); its check-in time stays."""
         with self._transaction():
+            found = self._one("code = ?", (code,))
+            if found is not None and found.state is BookingState.CHECKED_IN:
+                self._db.execute(
+                    "UPDATE bookings SET ticket_id = ?, late = ?, updated_at = ? WHERE code = ?",
+                    (ticket_id, int(late), _when(now), code),
+                )
+                moved = self._get(code)
+                self._record("checked_in", moved, now, actor, f"moved to {ticket_id}")
+                return moved
             self._booked(code)
             self._db.execute(
                 "UPDATE bookings SET state = 'checked_in', ticket_id = ?, checked_in_at = ?, "

@@ -440,7 +440,8 @@ class QueueEngine:
         at `scanned_at` (see `keep_walk_in` for a booking that cannot be honoured).
         """
         held = self._booked_tickets.get(visit.code)
-        if held is not None:
+        superseded = self._superseded(held, offline_ticket, actor, now)
+        if held is not None and superseded is None:
             raise Refused(Reason.ALREADY_CHECKED_IN, self._tickets[held].number)
         if offline_ticket is None:
             self._numbering_spec(visit.service)
@@ -454,7 +455,29 @@ class QueueEngine:
         # A ticket already called keeps its call; a waiting one moves to its slot's place.
         placed = replace(ticket, booking=visit.code, slot=slot)
         event = Event(EventKind.CHECKED_IN, now, self.day, actor, placed, detail=visit.code)
-        return Decision([event], placed)
+        return Decision([*(superseded or []), event], placed)
+
+    def _superseded(
+        self, held: str | None, offline_ticket: str | None, actor: str, now: dt.datetime
+    ) -> list[Event] | None:
+        """The event that frees a booking's ticket for the one its kiosk printed offline,
+        or None if the booking keeps its ticket.
+
+        A kiosk that gave up waiting for the answer to a scan prints a reserved number and
+        hands in a check-in tied to it; the central may have checked the booking in on the
+        first request meanwhile, with a ticket nobody holds (the kiosk cancels it when that
+        answer arrives, after the check-in it handed in). The citizen holds the offline
+        ticket, so the booking moves to it: the unheld ticket, of the same kiosk and never
+        called, is cancelled and untied from the booking.
+        """
+        if held is None or offline_ticket is None or held == offline_ticket:
+            return None
+        ticket = self._tickets[held]
+        if ticket.issued_by != actor or ticket.state is not TicketState.WAITING:
+            return None
+        cancelled = replace(self._close(held, TicketState.CANCELLED, now), booking=None, slot=None)
+        why = f"superseded by {offline_ticket.rsplit('/', 1)[-1]}, printed offline"
+        return [Event(EventKind.CANCELLED, now, self.day, actor, cancelled, detail=why)]
 
     @_today
     def keep_walk_in(

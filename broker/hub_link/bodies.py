@@ -21,7 +21,7 @@ from contract.site import Site
 # The columns each builder below takes, in its order.
 EVENT_COLUMNS = (
     "id, at, day, kind, actor, ticket_id, number, service, state, counter, detail, "
-    "priority, issued_at, called_at"
+    "priority, issued_at, called_at, slot"
 )
 PRESS_COLUMNS = "id, at, day, unit, rating, mark, ticket_id, counter, service, agency"
 RESPONSE_COLUMNS = (
@@ -32,7 +32,7 @@ RESPONSE_COLUMNS = (
 def queue_event(row: Sequence[Any]) -> QueueEvent:
     """A row of `events` (EVENT_COLUMNS, its id first)."""
     _, at, day, kind, actor, ticket_id, number, service, state, counter, detail = row[:11]
-    priority, issued_at, called_at = row[11:]
+    priority, issued_at, called_at, slot = row[11:]
     return QueueEvent(
         kind=kind,
         at=at,
@@ -47,6 +47,7 @@ def queue_event(row: Sequence[Any]) -> QueueEvent:
         priority=bool(priority),
         issued_at=issued_at,
         called_at=called_at,
+        slot=slot,
     )
 
 

@@ -107,11 +107,12 @@ class SqliteStore:
     def _save_event(self, event: Event, request: str | None) -> None:
         ticket, counter = event.ticket, event.counter
         self._db.execute(
-            # The ticket's priority and times as they stand after the event: the hub's
-            # stream (migration 0009) reads them from here, not from the later ticket.
+            # The ticket's priority, times and slot as they stand after the event: the
+            # hub's stream (migrations 0009, 0010) reads them from here, not from the
+            # later ticket.
             "INSERT INTO events (at, day, kind, actor, ticket_id, number, service, state, "
-            "counter, detail, request, priority, issued_at, called_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "counter, detail, request, priority, issued_at, called_at, slot) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 _when(event.at),
                 event.day.isoformat(),
@@ -127,6 +128,7 @@ class SqliteStore:
                 int(ticket.priority) if ticket else None,
                 _when(ticket.issued_at) if ticket else None,
                 _maybe_when(ticket.called_at) if ticket else None,
+                _maybe_when(ticket.slot) if ticket else None,
             ),
         )
         if event.kind is EventKind.DAY_STARTED:
