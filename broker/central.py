@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -58,7 +57,7 @@ from contract.messages import (
     decode,
     encode,
 )
-from contract.mqtt_socket import send_without_delay
+from contract.mqtt_socket import mqtt_client
 from contract.sd_notify import Notifier, Watchdog
 from contract.site import Site
 from contract.topics import Topics
@@ -180,22 +179,17 @@ class Central:
     # -- MQTT plumbing (runs on paho's thread: hand over, never block) ---------------
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"antre-central-{self.site.site.id}",
-            protocol=mqtt.MQTTv5,
+        client = mqtt_client(
+            self._credentials,
+            f"antre-central-{self.site.site.id}",
+            max_reconnect_delay=30,
             # A request is acknowledged to Mosquitto only once it is handled and saved:
             # if the central dies first, Mosquitto delivers it again.
             manual_ack=True,
         )
-        client.username_pw_set(self._credentials.username, self._credentials.password)
-        if self._credentials.tls_ca is not None:
-            client.tls_set(ca_certs=self._credentials.tls_ca)
         client.will_set(
             self.topics.status(t.CENTRAL_ID), self._status(DeviceState.LOST), qos=1, retain=True
         )
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
-        send_without_delay(client)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_subscribe = self._on_subscribe

@@ -32,6 +32,7 @@ from broker.engine.engine import QueueEngine
 from broker.engine.tickets import Ticket, TicketState
 from broker.ikm import ELEMENTS, check_ratings
 from broker.queue_service import QueueService
+from broker.store.connection import open_connection, write_transaction
 from broker.store.migrations import migrate
 from contract.errors import AntreError
 from contract.hours import service_day
@@ -122,11 +123,8 @@ class SurveyStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode = WAL")
             # As the queue's store: a press or response acknowledged survives a power cut.
-            self._db.execute("PRAGMA synchronous = FULL")
-            self._db.execute("PRAGMA busy_timeout = 5000")
+            self._db = open_connection(self.path)
             migrate(self._db)
         except sqlite3.Error as e:
             raise SurveyStoreError(f"{self.path}: cannot open the database ({e})") from e
@@ -250,23 +248,12 @@ class SurveyStore:
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as e:
-                raise SurveyStoreError(f"{self.path}: cannot start a write ({e})") from e
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
+                with write_transaction(self._db, self.path, SurveyStoreError) as db:
+                    yield db
             except sqlite3.IntegrityError:
-                self._db.execute("ROLLBACK")
                 raise
             except sqlite3.Error as e:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
                 raise SurveyStoreError(f"{self.path}: not saved ({e})") from e
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
 
     def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         with self._lock:

@@ -12,13 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 
 from contract.credentials import Credentials
 from contract.health import DeviceState
 from contract.messages import DeviceStatus, encode
-from contract.mqtt_socket import send_without_delay
+from contract.mqtt_socket import mqtt_client
 from contract.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -54,21 +53,11 @@ class DeviceLink:
         self._health = health
         self._connected = threading.Event()
         self._stopping = False
-        self.client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"antre-{device_id}",
-            protocol=mqtt.MQTTv5,
-        )
-        self.client.username_pw_set(credentials.username, credentials.password)
-        if credentials.tls_ca is not None:
-            # Mosquitto's certificate must be signed by the site's CA and name its host.
-            self.client.tls_set(ca_certs=credentials.tls_ca)
+        # Short delays: a device should be back within seconds of the network.
+        self.client = mqtt_client(credentials, f"antre-{device_id}", max_reconnect_delay=5)
         self.client.will_set(
             self._status_topic, self._status(DeviceState.LOST, {}), qos=1, retain=True
         )
-        # Short delays: a device should be back within seconds of the network.
-        self.client.reconnect_delay_set(min_delay=1, max_delay=5)
-        send_without_delay(self.client)
         self.client.on_connect = self._connect_done
         self.client.on_disconnect = self._disconnected
         self.client.on_message = self._message

@@ -15,13 +15,9 @@ address). Passwords are kept when run again.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import secrets
 import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,13 +28,13 @@ from contract.credentials import Credentials, credentials_toml, load_credentials
 from contract.errors import ConfigError
 from contract.hub_credentials import HubCredentials, hub_credentials_toml, load_hub_credentials
 from contract.hub_stream import ACKED, HUB_ROOT, RECORDS
+from contract.mosquitto_files import PASSWD_TOOL, write_atomic, write_passwd
 from contract.site import Identifier
 from hub.errors import HubError
 
 HUB_USER = "antre-hub"
 # The hub's own user has no site: its credentials name the region instead.
 HUB_SITE = "region"
-PASSWD_TOOL = "mosquitto_passwd"
 GENERATED = "Written by antre-hub-provision: run it again rather than editing this file"
 
 
@@ -117,11 +113,12 @@ def provision_hub_broker(
             text = hub_credentials_toml(
                 HubCredentials(username=username, password=password, site=site)
             )
-        _write_atomic(path, text, 0o600)
+        write_atomic(path, text, 0o600)
         report.credentials[username] = credential
-    _write_passwd(tool, directory, report.passwd, list(report.credentials.values()))
-    _write_atomic(report.acl, acl_text(sites), 0o644)
-    _write_atomic(report.conf, conf_text(report, port, bind_address, tls), 0o644)
+    entries = [(c.username, c.password) for c in report.credentials.values()]
+    write_passwd(tool, directory, report.passwd, entries, ProvisionError)
+    write_atomic(report.acl, acl_text(sites), 0o644)
+    write_atomic(report.conf, conf_text(report, port, bind_address, tls), 0o644)
     return report
 
 
@@ -209,39 +206,6 @@ log_type notice
 log_type information
 connection_messages true
 """
-
-
-def _write_passwd(
-    tool: str, directory: Path, target: Path, credentials: Sequence[Credentials]
-) -> None:
-    """Hashes the passwords with `mosquitto_passwd -U` into place; no plaintext is left."""
-    fd, name = tempfile.mkstemp(prefix=".passwd-plaintext-", dir=directory)
-    temporary = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.writelines(f"{c.username}:{c.password}\n" for c in credentials)
-        result = subprocess.run(
-            [tool, "-U", str(temporary)], capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            raise ProvisionError(f"{PASSWD_TOOL} -U failed: {result.stderr.strip()}")
-        temporary.replace(target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-
-
-def _write_atomic(path: Path, text: str, mode: int) -> None:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    temporary = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            os.fchmod(file.fileno(), mode)
-            file.write(text)
-        temporary.replace(path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

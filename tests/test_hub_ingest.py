@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from dataclasses import dataclass
 
 import psycopg
 import pytest
@@ -16,11 +17,37 @@ from tests.hub_records import batch, called, issued, numbered_events
 from tests.pg_fixtures import PostgresServer
 
 
-def count(database: str, sql: str) -> int:
-    with psycopg.connect(database) as connection:
-        row = connection.execute(sql).fetchone()
-    assert row is not None
-    return int(row[0])
+@dataclass(frozen=True)
+class Ingest:
+    """The hub's Mosquitto, its `antre-hub` processes and its database, as a test drives them."""
+
+    broker: HubBrokerRun
+    processes: HubProcesses
+    clients: MqttClients
+    database: str
+
+    def site(self, name: str) -> SiteSender:
+        return SiteSender(self.clients, self.broker, name)
+
+    def count(self, sql: str) -> int:
+        """The first column of the one row `sql` answers."""
+        with psycopg.connect(self.database) as connection:
+            row = connection.execute(sql).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def records(self) -> int:
+        return self.count("SELECT count(*) FROM records")
+
+
+@pytest.fixture
+def ingest(
+    hub_broker: HubBrokerRun,
+    hub_processes: HubProcesses,
+    mqtt_clients: MqttClients,
+    pg_database: str,
+) -> Ingest:
+    return Ingest(hub_broker, hub_processes, mqtt_clients, pg_database)
 
 
 def batches_of(site: str, total: int, size: int) -> list[RecordBatch]:
@@ -30,51 +57,36 @@ def batches_of(site: str, total: int, size: int) -> list[RecordBatch]:
     ]
 
 
-def test_a_batch_is_stored_once_and_acknowledged(
-    hub_broker: HubBrokerRun,
-    hub_processes: HubProcesses,
-    mqtt_clients: MqttClients,
-    pg_database: str,
-) -> None:
+def test_a_batch_is_stored_once_and_acknowledged(ingest: Ingest) -> None:
     # GIVEN a hub process and a site
-    hub_processes.start()
-    site = SiteSender(mqtt_clients, hub_broker, "smd")
+    ingest.processes.start()
+    site = ingest.site("smd")
     # WHEN the site sends a batch twice
     site.send_until_acked([numbered_events("smd", 1, 5)])
     site.publish(numbered_events("smd", 1, 5))
     site.publish(batch("smd", issued(6, "A006")))
     site.wait_acked(6)
     # THEN each record is held once
-    assert count(pg_database, "SELECT count(*) FROM records") == 6
-    assert count(pg_database, "SELECT sum(issued) FROM service_hours") == 6
+    assert ingest.records() == 6
+    assert ingest.count("SELECT sum(issued) FROM service_hours") == 6
 
 
-def test_a_gap_holds_the_ack_until_filled(
-    hub_broker: HubBrokerRun,
-    hub_processes: HubProcesses,
-    mqtt_clients: MqttClients,
-    pg_database: str,
-) -> None:
-    hub_processes.start()
-    site = SiteSender(mqtt_clients, hub_broker, "smd")
+def test_a_gap_holds_the_ack_until_filled(ingest: Ingest) -> None:
+    ingest.processes.start()
+    site = ingest.site("smd")
     site.publish(numbered_events("smd", 1, 2))
     site.wait_acked(2)
     # WHEN 5-6 arrive before 3-4 THEN the ack waits at 2 (both later batches stored)
     site.publish(numbered_events("smd", 5, 6))
-    wait_until(lambda: count(pg_database, "SELECT count(*) FROM records") == 4, PROCESS_WAIT, "5-6")
+    wait_until(lambda: ingest.records() == 4, PROCESS_WAIT, "5-6")
     assert site.acked == 2
     site.publish(numbered_events("smd", 3, 4))
     site.wait_acked(6)
 
 
-def test_malformed_and_wrong_site_batches_are_refused_and_the_process_lives(
-    hub_broker: HubBrokerRun,
-    hub_processes: HubProcesses,
-    mqtt_clients: MqttClients,
-    pg_database: str,
-) -> None:
-    process = hub_processes.start()
-    site = SiteSender(mqtt_clients, hub_broker, "smd")
+def test_malformed_and_wrong_site_batches_are_refused_and_the_process_lives(ingest: Ingest) -> None:
+    process = ingest.processes.start()
+    site = ingest.site("smd")
     # WHEN a site sends garbage with control characters, then another site's batch
     site.publish_raw(b"{not json\n\x1b[31mALERT forged")
     site.publish(numbered_events("bpn", 1, 1))
@@ -83,8 +95,8 @@ def test_malformed_and_wrong_site_batches_are_refused_and_the_process_lives(
     # THEN all three are refused, logged on one line each, and the next good batch is stored
     site.send_until_acked([numbered_events("smd", 1, 1)])
     assert process.poll() is None
-    assert count(pg_database, "SELECT count(*) FROM records WHERE site = 'bpn'") == 0
-    log = hub_processes.log()
+    assert ingest.count("SELECT count(*) FROM records WHERE site = 'bpn'") == 0
+    log = ingest.processes.log()
     assert "malformed batch" in log
     assert "batch of site 'bpn' on the topic of 'smd'" in log
     assert "NUL" in log
@@ -119,45 +131,34 @@ def test_the_acl_keeps_each_site_to_its_own_topics(
         connect(creds["site-smd"], password="wrong")
 
 
-def test_killed_hub_restarted_loses_and_doubles_nothing(
-    hub_broker: HubBrokerRun,
-    hub_processes: HubProcesses,
-    mqtt_clients: MqttClients,
-    pg_database: str,
-) -> None:
-    process = hub_processes.start()
-    site = SiteSender(mqtt_clients, hub_broker, "smd")
+def test_killed_hub_restarted_loses_and_doubles_nothing(ingest: Ingest) -> None:
+    process = ingest.processes.start()
+    site = ingest.site("smd")
     site.publish(numbered_events("smd", 1, 1))
     site.wait_acked(1)
     batches = batches_of("smd", 2000, 50)
     # WHEN the hub is killed (-9) while the batches pour in, and started again
     sender = threading.Thread(target=site.publish_all, args=(batches,))
     sender.start()
-    wait_until(
-        lambda: count(pg_database, "SELECT count(*) FROM records") > 100, PROCESS_WAIT, "some"
-    )
+    wait_until(lambda: ingest.records() > 100, PROCESS_WAIT, "some")
     process.send_signal(signal.SIGKILL)
     process.wait()
     # (it was killed mid-ingest: not everything was stored yet)
-    assert count(pg_database, "SELECT count(*) FROM records") < 2000
+    assert ingest.records() < 2000
     sender.join()
-    hub_processes.start("hub-2")
+    ingest.processes.start("hub-2")
     site.send_until_acked(batches)
     # THEN every seq is held exactly once and counted once
-    assert count(pg_database, "SELECT count(*) FROM records") == 2000
-    assert count(pg_database, "SELECT sum(issued) FROM service_hours") == 2000
-    assert count(pg_database, "SELECT sum(waiting) FROM waiting_now") == 2000
+    assert ingest.records() == 2000
+    assert ingest.count("SELECT sum(issued) FROM service_hours") == 2000
+    assert ingest.count("SELECT sum(waiting) FROM waiting_now") == 2000
 
 
 def test_postgres_restarted_while_ingesting_loses_nothing(
-    hub_broker: HubBrokerRun,
-    hub_processes: HubProcesses,
-    mqtt_clients: MqttClients,
-    pg_database: str,
-    pg_server: PostgresServer,
+    ingest: Ingest, pg_server: PostgresServer
 ) -> None:
-    process = hub_processes.start()
-    site = SiteSender(mqtt_clients, hub_broker, "bpn")
+    process = ingest.processes.start()
+    site = ingest.site("bpn")
     site.send_until_acked([numbered_events("bpn", 1, 1)])
     batches = batches_of("bpn", 1000, 50)
     # WHEN PostgreSQL restarts while batches arrive
@@ -168,20 +169,15 @@ def test_postgres_restarted_while_ingesting_loses_nothing(
     # THEN the hub lives, resumes, and holds every record once
     site.send_until_acked(batches)
     assert process.poll() is None
-    assert count(pg_database, "SELECT count(*) FROM records") == 1000
-    assert count(pg_database, "SELECT sum(issued) FROM service_hours") == 1000
+    assert ingest.records() == 1000
+    assert ingest.count("SELECT sum(issued) FROM service_hours") == 1000
 
 
-def test_two_hub_processes_ingest_at_once(
-    hub_broker: HubBrokerRun,
-    hub_processes: HubProcesses,
-    mqtt_clients: MqttClients,
-    pg_database: str,
-) -> None:
+def test_two_hub_processes_ingest_at_once(ingest: Ingest) -> None:
     # GIVEN two hub processes sharing the subscription
-    hub_processes.start("hub-1")
-    hub_processes.start("hub-2")
-    sites = [SiteSender(mqtt_clients, hub_broker, name) for name in ("smd", "bpn", "skw")]
+    ingest.processes.start("hub-1")
+    ingest.processes.start("hub-2")
+    sites = [ingest.site(name) for name in ("smd", "bpn", "skw")]
     # wait until both have subscribed: a first batch each is acked
     for site in sites:
         site.send_until_acked([batch(site.site, issued(1, "A001"), called(2, "A001", 7))])
@@ -195,62 +191,54 @@ def test_two_hub_processes_ingest_at_once(
     for thread in threads:
         thread.join()
     # THEN every record is held once and counted once (seq 1 and 2 were sent first)
-    assert count(pg_database, "SELECT count(*) FROM records") == 3 * 600
-    assert count(pg_database, "SELECT sum(issued) FROM service_hours") == 3 * 599
-    assert count(pg_database, "SELECT sum(called) FROM service_hours") == 3
-    assert "refused" not in hub_processes.log("hub-1") + hub_processes.log("hub-2")
+    assert ingest.records() == 3 * 600
+    assert ingest.count("SELECT sum(issued) FROM service_hours") == 3 * 599
+    assert ingest.count("SELECT sum(called) FROM service_hours") == 3
+    assert "refused" not in ingest.processes.log("hub-1") + ingest.processes.log("hub-2")
 
 
 def test_while_postgres_is_down_nothing_is_acked_and_the_outage_is_logged_once(
-    hub_broker: HubBrokerRun,
-    hub_processes: HubProcesses,
-    mqtt_clients: MqttClients,
-    pg_database: str,
-    pg_server: PostgresServer,
+    ingest: Ingest, pg_server: PostgresServer
 ) -> None:
     # GIVEN a hub that stored seq 1
-    process = hub_processes.start()
-    site = SiteSender(mqtt_clients, hub_broker, "skw")
+    process = ingest.processes.start()
+    site = ingest.site("skw")
     site.send_until_acked([numbered_events("skw", 1, 1)])
     # WHEN PostgreSQL is down and batches arrive
     pg_server.pg_ctl("stop")
     try:
         site.publish_all([numbered_events("skw", 2, 3), numbered_events("skw", 4, 5)])
         wait_until(
-            lambda: "PostgreSQL unreachable" in hub_processes.log(), PROCESS_WAIT, "the outage"
+            lambda: "PostgreSQL unreachable" in ingest.processes.log(), PROCESS_WAIT, "the outage"
         )
         time.sleep(2)  # several retries
         # THEN nothing is acknowledged, the process lives, and the outage is logged once
         assert site.acked == 1
         assert process.poll() is None
-        assert hub_processes.log().count("PostgreSQL unreachable") == 1
+        assert ingest.processes.log().count("PostgreSQL unreachable") == 1
     finally:
         pg_server.pg_ctl("start")
     # WHEN it is back THEN the held batches are stored and acknowledged
     site.wait_acked(5)
-    assert "PostgreSQL reachable again" in hub_processes.log()
-    assert count(pg_database, "SELECT count(*) FROM records") == 5
+    assert "PostgreSQL reachable again" in ingest.processes.log()
+    assert ingest.records() == 5
 
 
 def test_a_hub_started_before_postgres_waits_for_it(
-    hub_broker: HubBrokerRun,
-    hub_processes: HubProcesses,
-    mqtt_clients: MqttClients,
-    pg_database: str,
-    pg_server: PostgresServer,
+    ingest: Ingest, pg_server: PostgresServer
 ) -> None:
     # GIVEN PostgreSQL down when the hub starts
     pg_server.pg_ctl("stop")
     try:
-        process = hub_processes.start()
-        site = SiteSender(mqtt_clients, hub_broker, "smd")
+        process = ingest.processes.start()
+        site = ingest.site("smd")
         site.publish(numbered_events("smd", 1, 3))
         wait_until(
-            lambda: "PostgreSQL unreachable" in hub_processes.log(), PROCESS_WAIT, "the outage"
+            lambda: "PostgreSQL unreachable" in ingest.processes.log(), PROCESS_WAIT, "the outage"
         )
         assert process.poll() is None
     finally:
         pg_server.pg_ctl("start")
     # WHEN PostgreSQL comes up THEN the hub migrates, stores and acknowledges
     site.wait_acked(3)
-    assert count(pg_database, "SELECT count(*) FROM records") == 3
+    assert ingest.records() == 3

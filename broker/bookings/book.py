@@ -24,6 +24,7 @@ from broker.bookings.records import (
     BookingState,
 )
 from broker.engine.engine import Refused
+from broker.store.connection import open_connection, write_transaction
 from broker.store.migrations import migrate
 from broker.store.sqlite_store import StoreError
 from contract.booking_code import new_code
@@ -67,11 +68,8 @@ class BookingBook:
         self.path = Path(path)
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
-            # The central's own store writes to the same file: wait for it, not fail.
-            self._db.execute("PRAGMA busy_timeout = 10000")
+            # The central's own store writes to the same file: wait longer for it than it waits.
+            self._db = open_connection(self.path, busy_timeout_ms=10000)
             migrate(self._db)
         except sqlite3.Error as e:
             raise StoreError(f"{self.path}: cannot open the bookings ({e})") from e
@@ -337,24 +335,13 @@ class BookingBook:
     def _transaction(self) -> Iterator[None]:
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as e:
-                raise StoreError(f"{self.path}: cannot start a write ({e})") from e
-            try:
-                yield
-                self._db.execute("COMMIT")
+                with write_transaction(self._db, self.path, StoreError):
+                    yield
             except sqlite3.IntegrityError as e:
-                self._db.execute("ROLLBACK")
                 # The partial unique index caught what the count did not (another writer).
                 raise Refused(Reason.NIK_ALREADY_BOOKED, str(e)) from e
             except sqlite3.Error as e:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
                 raise StoreError(f"{self.path}: the booking was not saved ({e})") from e
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
 
 
 def _when(moment: dt.datetime) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 
 from broker.hub_link import bodies
@@ -31,7 +31,7 @@ from broker.hub_link.window import SendWindow, Span
 from contract.clock import system_clock
 from contract.credentials import Credentials
 from contract.hub_stream import MAX_BATCH, Acked, DeviceStates, HubTopics, RecordBatch
-from contract.mqtt_socket import send_without_delay
+from contract.mqtt_socket import mqtt_client
 from contract.site import Site
 
 log = logging.getLogger(__name__)
@@ -171,16 +171,9 @@ class HubSender:
     # -- MQTT (paho's thread: small steps under the lock) -----------------------------
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"antre-central-{self.topics.site}-hub",
-            protocol=mqtt.MQTTv5,
+        client = mqtt_client(
+            self._credentials, f"antre-central-{self.topics.site}-hub", max_reconnect_delay=30
         )
-        client.username_pw_set(self._credentials.username, self._credentials.password)
-        if self._credentials.tls_ca is not None:
-            client.tls_set(ca_certs=self._credentials.tls_ca)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
-        send_without_delay(client)
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from broker.hub_link import bodies
+from broker.store.connection import open_connection
 from broker.store.migrations import migrate
 from contract.errors import AntreError
 from contract.hub_stream import DeviceStates, Record, RecordBody, SiteSettings
@@ -33,11 +34,8 @@ class HubStream:
         self.path = Path(path)
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode = WAL")
             # As the queue's store: a record once numbered survives a power cut.
-            self._db.execute("PRAGMA synchronous = FULL")
-            self._db.execute("PRAGMA busy_timeout = 5000")
+            self._db = open_connection(self.path)
             migrate(self._db)
         except sqlite3.Error as e:
             raise StreamError(f"{self.path}: cannot open the database ({e})") from e

@@ -16,6 +16,7 @@ from typing import Any
 
 from broker.engine.events import Event, EventKind
 from broker.engine.tickets import CounterState, Ticket, TicketState
+from broker.store.connection import open_connection, write_transaction
 from broker.store.migrations import migrate
 from contract.errors import AntreError
 
@@ -63,12 +64,7 @@ class SqliteStore:
     def __init__(self, path: str | Path, *, migrate_up_to: int | None = None) -> None:
         self.path = Path(path)
         try:
-            # Autocommit mode: transactions are opened and closed explicitly below.
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode = WAL")
-            # FULL syncs the WAL on every commit: an acknowledged change survives power loss.
-            self._db.execute("PRAGMA synchronous = FULL")
-            self._db.execute("PRAGMA busy_timeout = 5000")
+            self._db = open_connection(self.path)
             self.schema_version = migrate(self._db, migrate_up_to)
         except sqlite3.Error as e:
             raise StoreError(f"{self.path}: cannot open the database ({e})") from e
@@ -178,21 +174,10 @@ class SqliteStore:
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            with write_transaction(self._db, self.path, StoreError):
+                yield
         except sqlite3.Error as e:
-            raise StoreError(f"{self.path}: cannot start a write ({e})") from e
-        try:
-            yield
-            self._db.execute("COMMIT")
-        except sqlite3.Error as e:
-            # A full disk or an I/O error: undo the whole decision, keep serving reads.
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
             raise StoreError(f"{self.path}: the change was not saved ({e})") from e
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
 
     # -- reading -------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from broker.store.connection import open_connection
 from broker.store.migrations import migrate
 from broker.web.audit import AuditLog
 from contract.errors import AntreError
@@ -74,8 +75,7 @@ class Accounts:
     """Users and API tokens, in the central's database file."""
 
     def __init__(self, path: str | Path) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout = 5000")
+        self._db = open_connection(Path(path))
         migrate(self._db)
         self._lock = threading.Lock()
         self.audit = AuditLog(self._db, self._lock)
