@@ -41,8 +41,9 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Four workers, each taking whole test files (a file's fixtures start its processes once).
 test: install lint
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n 4 --dist loadfile
 
 # The benchmarks, then the slow fuzz variants (10,000 messages a topic: minutes).
 bench: install

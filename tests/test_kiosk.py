@@ -101,8 +101,11 @@ def test_paper_out_prints_nothing_issues_nothing_and_recovers(
     pressed = time.monotonic()
     kiosk.press("A")
     # THEN every LED blinks the fault, nothing is printed or issued, and the central knows
-    until(lambda: kiosk.panel.light("A") is Light.FAULT, what="the fault LED")
-    assert kiosk.panel.light("L") is Light.FAULT
+    # (the lights are set one after another: wait for the last, not only the first)
+    until(
+        lambda: all(kiosk.panel.light(s) is Light.FAULT for s in ("A", "L")),
+        what="the fault LEDs",
+    )
     assert b"NOMOR ANTREAN" not in kiosk.printed()
     until(
         lambda: any(
