@@ -89,6 +89,7 @@ pytest_plugins = [
     "tests.kiosk_fixtures",
     "tests.request_fixtures",
     "tests.web_fixtures",
+    "tests.browser_fixtures",
     "tests.backup_fixtures",
     "tests.pg_fixtures",
     "tests.hub_fixtures",

@@ -8,22 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from broker.bookings import BookingDesk, BookingState
 from tests.booking_web_fixtures import DAY, NIK, SERVICE, SLOT, Served
-from tests.test_web_e2e import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.browser_fixtures import SCREENSHOTS
 
 PHONE = ViewportSize(width=360, height=640)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is not installed (make installs it)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

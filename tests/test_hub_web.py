@@ -29,7 +29,6 @@ from hub.web.accounts import Role, create_account
 from hub.web.admin_cli import main as admin_main
 from tests.broker_fixtures import LOCALHOST, free_port, wait_until
 from tests.hub_records import batch, called, devices, finished, issued, response, settings
-from tests.test_web_e2e import browser as browser  # the module-scoped Chromium
 
 PASSWORD = "kata-sandi-hub-1"
 # 11:00 in Samarinda (WITA) on the records' day.

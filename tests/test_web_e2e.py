@@ -9,34 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from broker.web.admin_cli import main as admin_main
 from tests.broker_fixtures import Mosquitto, Provisioned, free_port
+from tests.browser_fixtures import SCREENSHOTS
 from tests.central_fixtures import CentralProcess, Kiosk, wait_for_state
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "kata-sandi-kuat-1"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-# As the probe of this machine found: no sandbox as root, and no background traffic.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is not installed (make installs it)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
