@@ -1,5 +1,6 @@
 """The web's change hub: its version is the API state's `seq`."""
 
+from broker.web.context import WebContext
 from broker.web.live import ChangeHub
 
 
@@ -49,3 +50,26 @@ def test_a_waiter_is_woken_by_a_change() -> None:
     seen = hub.version
     hub.changed()
     assert hub.wait_past(seen, timeout=0.01) == seen + 1
+
+
+def test_one_reading_serves_a_whole_round_of_pages_from_one_computation(
+    web_ctx: WebContext,
+) -> None:
+    # GIVEN the per-change reading that every open ticket page asks for
+    computed: list[int] = []
+
+    def read() -> int:
+        computed.append(web_ctx.hub.version)
+        return len(computed)
+
+    # WHEN calls come while one round renders the hall, the round reads the queue once
+    with web_ctx.one_reading():
+        first = web_ctx.per_change("pages", read)
+        web_ctx.hub.changed()
+        web_ctx.hub.changed()
+        assert web_ctx.per_change("pages", read) == first
+    assert len(computed) == 1
+    # THEN the next page outside the round sees the newer queue
+    assert web_ctx.per_change("pages", read) == 2
+    assert web_ctx.per_change("pages", read) == 2
+    assert len(computed) == 2

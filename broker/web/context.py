@@ -1,6 +1,8 @@
 """What the web console works with: the same queue service as the MQTT side."""
 
-from collections.abc import Callable
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,18 +46,32 @@ class WebContext:
     bookings: BookingDesk | None = None
     # What `per_change` keeps: (the hub's version, the value) by key.
     _per_change: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    # The version a thread's `one_reading` holds it to (unset: the latest).
+    _pinned: threading.local = field(default_factory=threading.local)
 
     def per_change(self, key: str, compute: Callable[[], T]) -> T:
         """What `compute()` gives, computed once per change of the queue and shared by
         every page that asks: after a call, hundreds of live pages want the same reading."""
-        version = self.hub.version  # read first: a change during `compute` is seen next time
+        # Read first: a change during `compute` is seen next time.
+        wanted: int = getattr(self._pinned, "version", None) or self.hub.version
         cached = self._per_change.get(key)
-        if cached is not None and cached[0] == version:
+        if cached is not None and cached[0] >= wanted:
             value: T = cached[1]
             return value
         value = compute()
-        self._per_change[key] = (version, value)
+        self._per_change[key] = (wanted, value)
         return value
+
+    @contextlib.contextmanager
+    def one_reading(self) -> Iterator[None]:
+        """Within it, this thread's `per_change` values are of one version of the queue
+        (the one as it starts, or newer): rendering a hall of pages takes long enough for
+        calls to come meanwhile, and each would otherwise read the whole queue again."""
+        self._pinned.version = self.hub.version
+        try:
+            yield
+        finally:
+            del self._pinned.version
 
 
 def context() -> WebContext:

@@ -168,6 +168,7 @@ class _Rounds:
     """
 
     def __init__(self, ctx: WebContext, loop: asyncio.AbstractEventLoop) -> None:
+        self._ctx = ctx
         self._hub = ctx.hub
         self._loop = loop
         self._feeds: dict[asyncio.Queue[View], Callable[[], str | None]] = {}
@@ -203,23 +204,23 @@ class _Rounds:
                 return
             feeds = list(self._feeds.items())
             renders = [render for _, render in feeds]
-            rendered = await self._loop.run_in_executor(None, _render_all, renders)
+            rendered = await self._loop.run_in_executor(None, self._render_all, renders)
             for (views, _), view in zip(feeds, rendered, strict=True):
                 # Nothing new for a page (None): it is not even woken.
                 if view is not None:
                     views.put_nowait(view)
             await asyncio.sleep(ROUND_SECONDS)
 
-
-def _render_all(renders: list[Callable[[], str | None]]) -> list[View]:
-    views: list[View] = []
-    for render in renders:
-        try:
-            views.append(render())
-        except Exception:  # one page's view must not stop the others'
-            log.exception("a live page could not be rendered")
-            views.append(None)
-    return views
+    def _render_all(self, renders: list[Callable[[], str | None]]) -> list[View]:
+        views: list[View] = []
+        with self._ctx.one_reading():  # the whole round from one reading of the queue
+            for render in renders:
+                try:
+                    views.append(render())
+                except Exception:  # one page's view must not stop the others'
+                    log.exception("a live page could not be rendered")
+                    views.append(None)
+        return views
 
 
 async def _next_view(views: "asyncio.Queue[View]", gone: "asyncio.Future[None]") -> View:
