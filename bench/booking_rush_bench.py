@@ -87,11 +87,11 @@ def served_rush(folder: Path, places: int) -> Iterator[tuple[int, Path]]:
     ctx = WebContext(site, queue, accounts, hub, database)
     ctx.bookings = open_bookings(database, lambda: ctx.site)
     app = create_app(ctx, {"SECRET_KEY": "rush-bench-secret"})
-    server = WebServer(app, LOCALHOST, 0, hub=hub, public_port=0, public_host=LOCALHOST)
+    # The citizens' listener, where the phones book.
+    server = WebServer(app, LOCALHOST, 0, hub=hub, public_only=True)
     server.start()
     try:
-        assert server.public_port is not None
-        yield server.public_port, database
+        yield server.port, database
     finally:
         server.stop()
         ctx.bookings.store.close()

@@ -93,7 +93,7 @@ from display.main import LobbyDisplay, Options
 from display.text_render import RENDER_CACHE_BYTES
 from display.voice import VoicePack
 from display.voice_pack_generator import write_silent_pack
-from simulation.central_process import start_central, stop_process
+from simulation.central_process import public_pages_pid, start_central, stop_process
 from simulation.link import Requester, Subscriber, client_id
 
 KIOSK = "kiosk-1"
@@ -134,7 +134,8 @@ ANNOUNCED = " display: announced "
 
 MB = 2**20
 GOALS_MB = {"central": 80, "kiosk": 60, "display": 120}
-ROLES = ("central", "kiosk", "survey unit", "display", "mosquitto")
+# "public pages": the central's child that serves the citizens' pages (on the same Pi).
+ROLES = ("central", "public pages", "kiosk", "survey unit", "display", "mosquitto")
 
 
 def bench_site_text() -> str:
@@ -440,8 +441,12 @@ def run(folder: Path) -> Result:
         _press_kiosk(kiosk, printer, KIOSK_SERVICES[0])
         _press_survey(survey, tap, 4)
 
+        public_pid = public_pages_pid(central.pid)
+        if public_pid is None:
+            raise BenchError("the central's public pages process is not running")
         pids = {
             "central": central.pid,
+            "public pages": public_pid,
             "kiosk": kiosk.pid,
             "survey unit": survey.pid,
             "display": display.pid,
@@ -755,6 +760,7 @@ def _print(result: Result) -> None:
     cpu_total = {name: sum(step.cpu[name] for step in result.steps) for name in ROLES}
     per_op = {
         "central": (cpu_total["central"], result.central_requests, "request"),
+        "public pages": (cpu_total["public pages"], result.central_requests, "request"),
         "kiosk": (result.steps[0].cpu["kiosk"], PRESSES, "press"),
         "survey unit": (result.steps[1].cpu["survey unit"], SURVEY_PRESSES, "press"),
         "display": (result.steps[2].cpu["display"], CALLS, "call"),
@@ -775,6 +781,8 @@ def _print(result: Result) -> None:
             f"{result.idle_cpu[name] * 1000:>13.1f}  {cpu * 1000 / ops:.2f} per {unit} ({ops:,})"
         )
     central_start_peak = result.start["central"].peak_rss / MB
+    together = (result.after["central"].rss + result.after["public pages"].rss) / MB
+    print(f"the central's Pi runs the central and its public pages: {together:.1f} MiB after")
     print(
         "start: every role started, connected and idle (one press each made); after: the\n"
         f"workload done and {SETTLE_SECONDS:.0f} s idle; peak: VmHWM, the most it ever held "

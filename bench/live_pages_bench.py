@@ -2,8 +2,9 @@
 call, against the real central (its web console on uvicorn) as a process of its own.
 
 Prints call-next's p50 and p99 over the API with the hall open and without it (their
-ratio), the events the pages received, and the central's resident memory before the
-pages open, with them open and after the calls. Goal: call-next p99 within 50 ms here.
+ratio), the events the pages received, and the resident memory of the central and of
+its public pages' process (which holds the phones' pages) before the pages open, with
+them open and after the calls. Goal: call-next p99 within 50 ms here.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from broker.provision import provision
 from broker.web.accounts import Accounts, Role
 from contract.site import Site
 from contract.site_loader import load_site
+from simulation.central_process import public_pages_pid
 
 TICKET_PAGES = 2000
 STAFF_PAGES = 50
@@ -249,7 +251,10 @@ def main() -> None:
         paths = _issue(api, site, TICKET_PAGES + 3 * len(counters) * CALLS_PER_COUNTER)
         _calls(api, counters, 2)  # warm-up: the server's threads and connections made
         quiet = _calls(api, counters, CALLS_PER_COUNTER)
-        rss_before = _rss_mb(central.pid)
+        public_pid = public_pages_pid(central.pid)
+        if public_pid is None:
+            raise RuntimeError("the central's public pages process is not running")
+        rss_before = _rss_mb(central.pid), _rss_mb(public_pid)
         staff = [f"/counter/{counters[n % len(counters)]}/events" for n in range(STAFF_PAGES)]
         tickets = [f"{path}/events" for path in paths[:TICKET_PAGES]]
         # The phones on the public port (the guest Wi-Fi), the consoles on the staff one.
@@ -260,10 +265,10 @@ def main() -> None:
         cleanup.callback(consoles.close)
         consoles.open()
         pages = tickets + staff
-        rss_open = _rss_mb(central.pid)
+        rss_open = _rss_mb(central.pid), _rss_mb(public_pid)
         crowded = _calls(api, counters, CALLS_PER_COUNTER)
         time.sleep(2.0)  # the last events on their way
-        rss_after = _rss_mb(central.pid)
+        rss_after = _rss_mb(central.pid), _rss_mb(public_pid)
     print(f"{'':<34} {'p50':>8} {'p99':>8}")
     quiet_p50, quiet_p99 = quiet.percentile(0.5), quiet.percentile(0.99)
     print(f"{'call-next, no page open (ms)':<34} {quiet_p50:>8.1f} {quiet_p99:>8.1f}")
@@ -283,10 +288,11 @@ def main() -> None:
         f"(quiet: p90 {quiet.percentile(0.9):.1f}, p95 {quiet.percentile(0.95):.1f})"
     )
     print(f"events received by the open pages: {hall.events + consoles.events}")
-    print(
-        f"central's memory (MB): {rss_before:.0f} before the pages, {rss_open:.0f} with them "
-        f"open, {rss_after:.0f} after the calls"
-    )
+    for n, name in enumerate(("the central's", "its public pages'")):
+        print(
+            f"{name} memory (MB): {rss_before[n]:.0f} before the pages, {rss_open[n]:.0f} "
+            f"with them open, {rss_after[n]:.0f} after the calls"
+        )
 
 
 if __name__ == "__main__":

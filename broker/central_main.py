@@ -25,6 +25,7 @@ from broker.web import create_app
 from broker.web.accounts import Accounts
 from broker.web.context import WebContext
 from broker.web.live import ChangeHub
+from broker.web.public_process import PublicPages
 from broker.web.serve import Tls, WebServer
 from contract.clock import SimulatedClock, system_clock
 from contract.credentials import Credentials, load_credentials
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     web = None
     if args.web_port is not None:
         web = _web(site, file_site, queue, central, links, Path(args.db), bookings, secrets, args)
+    public = _public_pages(args, clock)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         central.stop()
@@ -96,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         central.serve()
     finally:
+        if public is not None:
+            public.stop()
         if web is not None:
             web.stop()
         store.close()
@@ -139,8 +143,6 @@ def _web(
         args.web_port,
         hub=hub,
         tls=_tls(args),
-        public_port=args.public_port,
-        public_host=args.public_host,
     )
     server.start()
     if ctx.accounts.count() == 0:
@@ -150,6 +152,21 @@ def _web(
             database,
         )
     return server
+
+
+def _public_pages(args: argparse.Namespace, clock: Clock) -> PublicPages | None:
+    """The citizens' pages in a process of their own, when a public port is asked for."""
+    if args.public_port is None:
+        return None
+    host = args.public_host or args.web_host
+    arguments = ["--site", args.site, "--db", args.db, "--host", host]
+    arguments += ["--port", str(args.public_port), "--log-level", args.log_level]
+    if isinstance(clock, SimulatedClock):
+        arguments += ["--simulate-from", clock.start.isoformat(), "--speed", str(clock.speed)]
+        arguments += ["--clock-started", repr(clock.started)]
+    public = PublicPages(arguments)
+    public.start()
+    return public
 
 
 def _hub_sender(

@@ -8,11 +8,12 @@ calling at once are decided one after the other and never get the same ticket.
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
 from broker.engine.engine import Decision, QueueEngine
+from broker.engine.tickets import CounterState, Ticket
 from broker.store.sqlite_store import AnsweredRequest, EventRecord, SqliteStore
 from contract.clock import system_clock
 from contract.hours import service_day
@@ -141,6 +142,12 @@ class QueueService:
     def _numbered_after(self, day: dt.date) -> dict[str, int]:
         text = self._store.setting(_numbered_after_key(day))
         return {str(prefix): int(seq) for prefix, seq in json.loads(text).items()} if text else {}
+
+    def take_saved(self, tickets: Iterable[Ticket], counters: Iterable[CounterState]) -> None:
+        """Takes in tickets and counters as another process saved them: the public pages'
+        copy of the queue follows the central's this way (`broker.web.follow`)."""
+        with self._lock:
+            self.engine.restore(tickets, counters)
 
     def read(self, query: Callable[[QueueEngine], T]) -> T:
         """Answers a question about the state, consistent with every saved change."""

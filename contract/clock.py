@@ -16,15 +16,20 @@ def system_clock() -> dt.datetime:
 class SimulatedClock:
     """Time that starts at `start` and runs `speed` times faster than real time."""
 
-    def __init__(self, start: dt.datetime, speed: float = 1.0) -> None:
+    def __init__(
+        self, start: dt.datetime, speed: float = 1.0, *, started: float | None = None
+    ) -> None:
+        """`started`: the `time.monotonic()` at which it read `start` (by default now). The
+        monotonic clock is the machine's, so another process given the same three values
+        keeps the very same time (the central's public pages do)."""
         if start.tzinfo is None:
             raise ValueError("the simulated start needs a time zone, e.g. +08:00")
         if speed <= 0:
             raise ValueError("the speed must be above zero")
         self.start = start
         self.speed = speed
-        self._started = time.monotonic()
+        self.started = time.monotonic() if started is None else started
 
     def __call__(self) -> dt.datetime:
-        elapsed = (time.monotonic() - self._started) * self.speed
+        elapsed = (time.monotonic() - self.started) * self.speed
         return self.start + dt.timedelta(seconds=elapsed)

@@ -15,7 +15,8 @@ The same kiosk and survey buttons are on the virtual kiosk page (local_mpp/virtu
 whose address the greeting prints.
 
 Each ticket issued is told with the address of its public page (the ticket's QR code
-leads there: the run's copy of the site file points the QR codes at this web console).
+leads there: the run's copy of the site file points the QR codes at its public pages,
+served apart from the staff console as on a real central).
 
 The display opens a window when there is a screen, otherwise it runs headless and
 writes var/local/display.png every few seconds. Everything it runs logs to var/local/.
@@ -101,7 +102,7 @@ def _greet(mall: Mall, virtual_kiosk: str) -> None:
         "\nAntre is running: MPP Samarinda, 24 services, 2 kiosks, 1 survey unit, 1 display.\n"
         f"Web console: http://127.0.0.1:{mall.web_port}/  (log in as admin, password "
         f"{mall.password}; counters at /counter/, reports at /reports/)\n"
-        f"Booking (a citizen's phone): http://127.0.0.1:{mall.web_port}/b/  (the help desk "
+        f"Booking (a citizen's phone): http://127.0.0.1:{mall.public_port}/b/  (the help desk "
         "at /bookings/, the CSV import at /booking-import/)\n"
         f"Virtual kiosk: {virtual_kiosk}  (the kiosk and survey buttons in a browser)\n"
         "Type a service letter (A-X) to press its kiosk button, *A for priority;\n"

@@ -57,7 +57,9 @@ class Mall:
         self.credentials: dict[str, Credentials] = {}
         self.password = ""
         self.web_port = 0
-        # The example site with its QR codes pointing at this run's web console.
+        # The citizens' pages (tickets, survey, bookings), apart as on a real central.
+        self.public_port = 0
+        # The example site with its QR codes pointing at this run's public pages.
         self.site_file = HOME / "site.toml"
         self.issued: IssuedTickets | None = None
 
@@ -71,8 +73,9 @@ class Mall:
             elif stale.is_file():
                 stale.unlink()
         self.web_port = free_port()
+        self.public_port = free_port()
         self.site_file.write_text(
-            local_site_text(SITE_FILE.read_text(encoding="utf-8"), self.web_port),
+            local_site_text(SITE_FILE.read_text(encoding="utf-8"), self.public_port),
             encoding="utf-8",
         )
         step("provisioning credentials, ACL and the Mosquitto configuration")
@@ -88,7 +91,10 @@ class Mall:
         self.broker.start()
         central_creds = HOME / "central" / "credentials"
         self.password = _admin_password(HOME / "antre.sqlite3")
-        step(f"starting the central, its web console on http://127.0.0.1:{self.web_port}")
+        step(
+            f"starting the central, its web console on http://127.0.0.1:{self.web_port}, "
+            f"the citizens' pages on http://127.0.0.1:{self.public_port}"
+        )
         self._spawn(
             "central",
             [
@@ -103,6 +109,8 @@ class Mall:
                 str(self.web_port),
                 "--web-host",
                 "127.0.0.1",
+                "--public-port",
+                str(self.public_port),
                 *self.clock_args,
             ],
         )
@@ -288,12 +296,15 @@ class Mall:
             print("stopped Mosquitto")
 
 
-def local_site_text(example: str, web_port: int) -> str:
-    """The example site's text with its tickets' QR codes leading to this run's console."""
+def local_site_text(example: str, public_port: int) -> str:
+    """The example site's text with its tickets' QR codes leading to this run's public
+    pages."""
     line = re.compile(r'^ticket_url_base = ".*"$', re.MULTILINE)
     if not line.search(example):
-        raise SystemExit(f"antre: {SITE_FILE} has no ticket_url_base line to point at the console")
-    return line.sub(f'ticket_url_base = "http://127.0.0.1:{web_port}/t/"', example, count=1)
+        raise SystemExit(
+            f"antre: {SITE_FILE} has no ticket_url_base line to point at the public pages"
+        )
+    return line.sub(f'ticket_url_base = "http://127.0.0.1:{public_port}/t/"', example, count=1)
 
 
 def site_clock_args(site: Site, simulate_from: str | None) -> list[str]:

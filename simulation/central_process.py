@@ -60,3 +60,19 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def public_pages_pid(central_pid: int) -> int | None:
+    """The central's child serving the citizens' pages (`--public-port`), if running."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # it ended meanwhile
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == central_pid and b"broker.web.public_main" in cmdline:
+            return int(entry.name)
+    return None

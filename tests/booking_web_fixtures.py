@@ -46,12 +46,15 @@ class Served:
 
 @pytest.fixture
 def served(app: Flask, web_ctx: WebContext, bookings_on: BookingDesk) -> Iterator[Served]:
-    server = WebServer(app, "127.0.0.1", 0, hub=web_ctx.hub, public_port=0)
+    server = WebServer(app, "127.0.0.1", 0, hub=web_ctx.hub)
+    public = WebServer(app, "127.0.0.1", 0, public_only=True)
     server.start()
+    public.start()
     try:
-        yield Served(f"http://127.0.0.1:{server.port}", f"http://127.0.0.1:{server.public_port}")
+        yield Served(f"http://127.0.0.1:{server.port}", f"http://127.0.0.1:{public.port}")
     finally:
         server.stop()
+        public.stop()
 
 
 def csrf_of(client: FlaskClient) -> str:

@@ -111,6 +111,10 @@ class CentralProcess:
         self._process = None
         return code
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

@@ -39,6 +39,8 @@ class Addresses:
 
     web_console: str
     virtual_kiosk: str
+    # The citizens' pages (tickets, bookings), on a port of their own.
+    public_pages: str
 
 
 class MakeRun:
@@ -80,7 +82,11 @@ class MakeRun:
         self._reader.start()
         # The greeting comes in one piece (the prompt flushes it): the kiosk's line is in it.
         self.read_until("Virtual kiosk:", timeout)
-        return Addresses(self._greeted("Web console"), self._greeted("Virtual kiosk"))
+        return Addresses(
+            self._greeted("Web console"),
+            self._greeted("Virtual kiosk"),
+            self._greeted(r"Booking \(a citizen's phone\)"),
+        )
 
     def send(self, line: str, wait_for: str | None = None, timeout: float = ANSWERING) -> None:
         """Types `line` at the prompt; then, if given, waits for a line containing `wait_for`."""

@@ -38,8 +38,8 @@ def test_refusals_reserves_and_tickets_already_done_are_not_told() -> None:
     assert [issued_line("kiosk-1", a) for a in (refused, reserved, finished)] == [None] * 3
 
 
-def test_the_runs_site_file_points_the_qr_codes_at_its_console(tmp_path: Path) -> None:
-    # GIVEN the example site, WHEN make run writes its copy for a console on port 50789
+def test_the_runs_site_file_points_the_qr_codes_at_its_public_pages(tmp_path: Path) -> None:
+    # GIVEN the example site, WHEN make run writes its copy for public pages on port 50789
     text = local_site_text(SITE_FILE.read_text(encoding="utf-8"), 50789)
     # THEN that copy is still a valid site, the same but for its tickets' address
     site = parse_site(text, "site.toml")

@@ -21,7 +21,8 @@ def printed_on(printer_file: Path, text: bytes, timeout: float = 15.0) -> bool:
 def test_the_whole_mpp_runs_takes_a_ticket_checks_a_booking_in_and_calls(tmp_path: Path) -> None:
     with MakeRun(tmp_path) as run:
         # GIVEN `python -m local_mpp` with its terminal fed by the test, on a Monday at 09:00
-        web = run.start("--simulate-from", "2026-11-30T09:00:00+08:00").web_console
+        addresses = run.start("--simulate-from", "2026-11-30T09:00:00+08:00")
+        web, public = addresses.web_console, addresses.public_pages
         # WHEN a citizen presses A and opens the page its QR code leads to, a booked one
         # scans their code, and counter 1 calls; then the person quits
         login_page = urllib.request.urlopen(web + "login", timeout=10).read()
@@ -41,10 +42,12 @@ def test_the_whole_mpp_runs_takes_a_ticket_checks_a_booking_in_and_calls(tmp_pat
         run.send("c1", wait_for="loket 1:")
         exit_code = run.stop()
     # THEN the web console answered, the terminal told the ticket and its page (on this
-    # run's console), counter 1 called the ticket and everything stopped cleanly
+    # run's public pages, apart from the console), counter 1 called the ticket and
+    # everything stopped cleanly
     assert b"Masuk" in login_page
     assert f"kiosk-1: {ticket} issued" in issued
-    assert page_address[1].startswith(web + "t/")
+    assert page_address[1].startswith(public + "t/")
+    assert public != web
     assert ticket in ticket_page
     # (A001-A003 are kiosk-1's reserve for an outage, so the first printed one is A004.)
     assert f"loket 1: ok {ticket}" in run.output, run.output

@@ -209,9 +209,11 @@ def test_staff_pages_over_tls_and_the_citizens_pages_apart(
         "127.0.0.1",
         0,
         tls=Tls(files.server_cert, files.server_key),
-        public_port=0,
     )
     web.start()
+    # The citizens' listener (in its own process under the central, see test_public_pages)
+    public_web = WebServer(app, "127.0.0.1", 0, public_only=True)
+    public_web.start()
     path = ticket_path(web_ctx)
     trusted = ssl.create_default_context(cafile=str(files.ca_cert))
     connections: list[http.client.HTTPConnection] = []
@@ -239,8 +241,7 @@ def test_staff_pages_over_tls_and_the_citizens_pages_apart(
         with pytest.raises((http.client.HTTPException, OSError)):
             plain.getresponse()
         # the public port: the ticket page, and no staff page at all
-        assert web.public_port is not None
-        public = connect(web.public_port, secure=False)
+        public = connect(public_web.port, secure=False)
         public.request("GET", path)
         ticket = public.getresponse()
         assert ticket.status == 200
@@ -265,3 +266,4 @@ def test_staff_pages_over_tls_and_the_citizens_pages_apart(
             connection.close()
         web_ctx.hub.close()
         web.stop()
+        public_web.stop()

@@ -192,6 +192,27 @@ class SqliteStore:
         )
         return [_ticket_from_row(row) for row in rows]
 
+    def last_event_id(self) -> int:
+        last: int = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+        return last
+
+    def tickets_changed_after(self, event_id: int, day: dt.date) -> tuple[list[Ticket], int]:
+        """The tickets of `day` that events after `event_id` changed, as they stand now,
+        and the id of the last event. Read in one snapshot: a change saved meanwhile is
+        in neither, and the next call (from that id) has it. Every saved change of a
+        ticket comes with an event (`save`)."""
+        self._db.execute("BEGIN")  # a read transaction: one snapshot of the file
+        try:
+            last = self.last_event_id()
+            rows = self._db.execute(
+                f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE day = ? AND id IN "
+                "(SELECT ticket_id FROM events WHERE id > ? AND id <= ?)",
+                (day.isoformat(), event_id, last),
+            ).fetchall()
+        finally:
+            self._db.execute("COMMIT")
+        return [_ticket_from_row(row) for row in rows], last
+
     def counters(self) -> list[CounterState]:
         rows = self._db.execute("SELECT number, paused, current, cycle FROM counters")
         return [CounterState(n, bool(paused), current, cycle) for n, paused, current, cycle in rows]

@@ -56,6 +56,38 @@ def create_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Fl
 
     SECRET_KEY must be given: the central keeps one in its state folder.
     """
+    app = _new_app(ctx, settings)
+    app.extensions["antre.throttle"] = LoginThrottle(
+        app.config["LOGIN_ATTEMPTS"],
+        app.config["LOGIN_WINDOW_SECONDS"],
+        per_address=app.config["LOGIN_ATTEMPTS_PER_ADDRESS"],
+    )
+    app.before_request(_load_user)
+    app.before_request(_check_csrf)
+    areas = (auth, counter, help_desk, admin, reports, ikm_reports, ticket_page, survey_page, api)
+    bookings = (booking_page, booking_desk_page, booking_csv_page, booking_api)
+    for area in (*areas, *bookings):
+        area.init_app(app)
+    return app
+
+
+# What the citizens' own phones open: the ticket page behind the QR code, its survey,
+# the booking pages.
+PUBLIC_AREAS = (ticket_page, survey_page, booking_page)
+
+
+def create_public_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Flask:
+    """The citizens' pages alone (`broker.web.public_main`): no staff page is even routed,
+    and `ctx` needs no staff accounts."""
+    app = _new_app(ctx, settings)
+    app.before_request(_no_user)
+    app.before_request(_check_csrf)
+    for area in PUBLIC_AREAS:
+        area.init_app(app)
+    return app
+
+
+def _new_app(ctx: WebContext, settings: Mapping[str, Any] | None) -> Flask:
     app = Flask(__name__)
     app.session_interface = _SessionOverTls()
     app.config.update(DEFAULTS)
@@ -63,26 +95,15 @@ def create_app(ctx: WebContext, settings: Mapping[str, Any] | None = None) -> Fl
     if not app.config.get("SECRET_KEY"):
         raise ValueError("the web console needs a SECRET_KEY")
     app.extensions["antre"] = ctx
-    app.extensions["antre.throttle"] = LoginThrottle(
-        app.config["LOGIN_ATTEMPTS"],
-        app.config["LOGIN_WINDOW_SECONDS"],
-        per_address=app.config["LOGIN_ATTEMPTS_PER_ADDRESS"],
-    )
     app.jinja_env.globals.update(
         t=t,
         csrf_token=csrf_token,
         language=language,
         has_endpoint=lambda name: name in app.view_functions,
     )
-    app.before_request(_load_user)
-    app.before_request(_check_csrf)
     app.after_request(_security_headers)
     app.register_error_handler(403, _forbidden)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
-    areas = (auth, counter, help_desk, admin, reports, ikm_reports, ticket_page, survey_page, api)
-    bookings = (booking_page, booking_desk_page, booking_csv_page, booking_api)
-    for area in (*areas, *bookings):
-        area.init_app(app)
     return app
 
 
@@ -103,6 +124,10 @@ def _load_user() -> None:
         session.pop("user_id", None)
         user = None
     g.user = user if user is not None and not user.disabled else None
+
+
+def _no_user() -> None:
+    g.user = None
 
 
 def _check_csrf() -> None:

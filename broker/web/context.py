@@ -26,7 +26,8 @@ class WebContext:
 
     site: Site
     queue: QueueService
-    accounts: Accounts
+    # None where only the citizens' pages are served (`broker.web.public_main`).
+    staff_accounts: Accounts | None
     hub: ChangeHub
     # The SQLite file, for reports (read-only connections of their own).
     database: Path
@@ -44,10 +45,20 @@ class WebContext:
     file_site: Site | None = None
     # The booking desk (public booking pages, the help desk, imports); None: no bookings.
     bookings: BookingDesk | None = None
+    # Where the queue is a follower's copy (`broker.web.follow`): brings it up to date now,
+    # True if it moved. A page asks when a ticket is not found: printed a moment ago?
+    catch_up: Callable[[], bool] = lambda: False
     # What `per_change` keeps: (the hub's version, the value) by key.
     _per_change: dict[str, tuple[int, Any]] = field(default_factory=dict)
     # The version a thread's `one_reading` holds it to (unset: the latest).
     _pinned: threading.local = field(default_factory=threading.local)
+
+    @property
+    def accounts(self) -> Accounts:
+        """The staff accounts; only staff pages ask, and the public pages' app has none."""
+        if self.staff_accounts is None:
+            raise RuntimeError("the citizens' pages have no staff accounts")
+        return self.staff_accounts
 
     def per_change(self, key: str, compute: Callable[[], T]) -> T:
         """What `compute()` gives, computed once per change of the queue and shared by

@@ -1,14 +1,14 @@
-"""Serving the web console: uvicorn's event loops in threads of the central, stoppable.
+"""Serving the web console: uvicorn's event loop in a thread of its own, stoppable.
 
-An event loop serves every connection of a listener (`broker.web.live_feeds`): the
+An event loop serves every connection of the listener (`broker.web.live_feeds`): the
 pages and posts run in a small pool of threads, the live pages (ticket pages, counter
-consoles) wait on the loop and hold no thread. Each listener has a loop (and a thread)
-of its own, so the staff's posts never queue behind the updates of a hall of phones:
+consoles) wait on the loop and hold no thread.
 
-- the staff listener, with every page, over TLS when given a certificate (the session
-  cookie is `Secure` on HTTPS, see `broker.web`);
-- the public listener (optional), plain HTTP for the citizens' phones on the guest
-  Wi-Fi, with only the ticket and survey pages: staff pages can be kept off it.
+The central serves the staff listener, with every page, over TLS when given a
+certificate (the session cookie is `Secure` on HTTPS, see `broker.web`). The citizens'
+listener (plain HTTP for the guest Wi-Fi, `public_only`) runs in a process of its own
+(`broker.web.public_main`): a hall of phones then costs the clerks' posts no time of the
+central's interpreter (its lock, its garbage collector).
 """
 
 import asyncio
@@ -42,7 +42,7 @@ class Tls:
 
 
 class WebServer:
-    """The web console's listeners on one event loop, in a thread of their own."""
+    """One listener of the web console on an event loop, in a thread of its own."""
 
     def __init__(
         self,
@@ -53,43 +53,34 @@ class WebServer:
         hub: ChangeHub | None = None,
         *,
         tls: Tls | None = None,
-        public_port: int | None = None,
-        public_host: str | None = None,
+        public_only: bool = False,
         stale_after: float = STALE_AFTER_SECONDS,
     ) -> None:
         # Closed first on stop: it ends the event streams still open.
         self._hub = hub
-        self._apps = [LiveApp(app, threads=threads, stale_after=stale_after)]
-        self._listeners = [_listener(self._apps[0], host, port, tls)]
-        if public_port is not None:
-            public = LiveApp(app, threads=threads, public_only=True, stale_after=stale_after)
-            self._apps.append(public)
-            self._listeners.append(_listener(self._apps[1], public_host or host, public_port))
-        self.port: int = self._listeners[0].port
-        self.public_port: int | None = self._listeners[1].port if public_port is not None else None
+        self._app = LiveApp(app, threads=threads, public_only=public_only, stale_after=stale_after)
+        self._listener = _listener(self._app, host, port, tls)
+        self.port: int = self._listener.port
         self.scheme = "https" if tls is not None else "http"
-        self._threads = [
-            threading.Thread(target=_serve, args=(listener,), name=f"web-{n}", daemon=True)
-            for n, listener in enumerate(self._listeners)
-        ]
+        self._public_only = public_only
+        self._thread = threading.Thread(
+            target=_serve, args=(self._listener,), name="web", daemon=True
+        )
 
     def start(self) -> None:
-        log.info("web console on %s port %s", self.scheme, self.port)
-        if self.public_port is not None:
-            log.info("public pages (tickets, survey) on http port %s", self.public_port)
-        for thread in self._threads:
-            thread.start()
+        if self._public_only:
+            log.info("public pages (tickets, survey, bookings) on http port %s", self.port)
+        else:
+            log.info("web console on %s port %s", self.scheme, self.port)
+        self._thread.start()
 
     def stop(self) -> None:
-        """Ends the live streams, stops accepting, and waits for the loops to finish."""
+        """Ends the live streams, stops accepting, and waits for the loop to finish."""
         if self._hub is not None:
             self._hub.close()
-        for listener in self._listeners:
-            listener.server.should_exit = True
-        for thread in self._threads:
-            thread.join(timeout=10)
-        for app in self._apps:
-            app.close()
+        self._listener.server.should_exit = True
+        self._thread.join(timeout=10)
+        self._app.close()
 
 
 def _serve(listener: "_Listener") -> None:

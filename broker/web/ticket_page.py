@@ -156,6 +156,8 @@ def live_feed(ctx: WebContext, args: list[str]) -> Callable[[], str | None] | No
 def _view(token: str) -> TicketView:
     ctx = context()
     found = _find(ctx, token)
+    if found is None and ctx.catch_up():  # the ticket printed a moment ago
+        found = _find(ctx, token)
     if found is None:
         abort(404)
     return _describe(_info(found, ctx), language())

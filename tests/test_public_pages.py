@@ -1,0 +1,179 @@
+"""The citizens' pages in a process of their own, under the real central.
+
+The central (`python -m broker.central_main --public-port`) starts the public pages as a
+child (`broker.web.public_main`) that reads the queue from the SQLite file: the page of a
+ticket printed a moment ago opens, a call reaches an open page, staff pages are not
+there, a killed child is started again, and a killed central takes its child along.
+"""
+
+import http.client
+import os
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broker.mosquitto_runner import free_port
+from contract.messages import CounterCommand, encode
+from tests.broker_fixtures import WAIT, Mosquitto, Provisioned, wait_until
+from tests.central_fixtures import CentralProcess, Device, Kiosk, wait_for_state
+
+
+@pytest.fixture
+def central(
+    provisioned: Provisioned, mosquitto: Mosquitto, tmp_path: Path
+) -> Iterator[CentralProcess]:
+    process = CentralProcess(
+        provisioned,
+        tmp_path / "antre.sqlite3",
+        web_port=free_port(),
+        public_port=free_port(),
+    )
+    process.start()
+    try:
+        wait_for_state(provisioned, lambda state: True)
+        yield process
+    finally:
+        process.kill()
+
+
+def public_pid(central: CentralProcess) -> int:
+    """The central's child that serves the public pages."""
+    pid = central.pid
+    assert pid is not None
+    # (Any of its threads may have started it: /proc/PID/task/*/children, or the parent
+    # field of each process.)
+    children = [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _parent(int(entry.name)) == pid
+    ]
+    found = [c for c in children if b"broker.web.public_main" in _cmdline(c)]
+    assert len(found) == 1, children
+    return found[0]
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def issue(provisioned: Provisioned, request_id: str) -> str:
+    """A passport ticket from a kiosk; its page's path."""
+    kiosk = Kiosk(provisioned, "kiosk-1")
+    try:
+        answer = kiosk.ask(request_id, "A")
+    finally:
+        kiosk.close()
+    assert answer.ok
+    assert answer.ticket is not None
+    return "/t/" + answer.ticket.url.rsplit("/", 1)[1]
+
+
+def test_a_ticket_page_opens_at_once_and_hears_its_call_from_the_public_process(
+    provisioned: Provisioned, central: CentralProcess
+) -> None:
+    assert central.public_port is not None
+    # GIVEN a ticket printed a moment ago (the child has not polled the file yet)
+    path = issue(provisioned, "req-1")
+    # WHEN the citizen scans its QR code at once
+    status, page = get(central.public_port, path)
+    # THEN its page opens, from the public pages' own process
+    assert status == 200, page[:300]
+    assert "A001" in page
+    assert public_pid(central) != central.pid
+    # AND an open page hears the call made at a counter
+    phone = socket.create_connection(("127.0.0.1", central.public_port), timeout=WAIT)
+    try:
+        phone.sendall(f"GET {path}/events HTTP/1.1\r\nHost: antre\r\n\r\n".encode())
+        opened = _read_until(phone, b'"state": "waiting"')
+        assert opened.startswith(b"HTTP/1.1 200")
+        counter = Device(provisioned, "counter-1", [provisioned.topics.counter_answer(1)])
+        try:
+            command = CounterCommand(id="call-1", action="call_next", clerk="siti")
+            counter.client.publish(provisioned.topics.counter_command(1), encode(command), qos=1)
+            assert b"Loket 1" in _read_until(phone, b'"state": "called"')
+        finally:
+            counter.close()
+    finally:
+        phone.close()
+
+
+def test_staff_pages_are_not_served_on_the_public_port(central: CentralProcess) -> None:
+    assert central.public_port is not None
+    assert central.web_port is not None
+    for path in ("/login", "/admin/", "/api/v1/state", "/counter/1", "/bookings/"):
+        status, _ = get(central.public_port, path)
+        assert status == 404, path
+    assert get(central.web_port, "/login")[0] == 200
+
+
+def test_a_killed_public_process_comes_back_and_a_killed_central_takes_it_along(
+    provisioned: Provisioned, central: CentralProcess
+) -> None:
+    assert central.public_port is not None
+    port = central.public_port
+    path = issue(provisioned, "req-1")
+    first = public_pid(central)
+    # GIVEN the public pages die (kill -9) while the central serves
+    os.kill(first, signal.SIGKILL)
+    # THEN the central starts them again on the same port, and says so
+    wait_until(lambda: _serves(port, path), 3 * WAIT, "the public pages again")
+    assert public_pid(central) != first
+    assert "the public pages stopped" in central.log()
+    # AND the queue was served meanwhile
+    assert issue(provisioned, "req-2") != path
+    # WHEN the central itself is killed
+    second = public_pid(central)
+    central.kill()
+    # THEN its child stops too: no orphan keeps the port
+    wait_until(lambda: _zombie(second), WAIT, "the child to stop")
+    assert not _serves(port, path)
+
+
+def _serves(port: int, path: str) -> bool:
+    try:
+        return get(port, path)[0] == 200
+    except OSError:
+        return False
+
+
+def _zombie(pid: int) -> bool:
+    """Gone, or ended and not yet reaped (its new parent may be slow to)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def _read_until(phone: socket.socket, wanted: bytes) -> bytes:
+    received = b""
+    deadline = time.monotonic() + 3 * WAIT
+    while wanted not in received:
+        assert time.monotonic() < deadline, received[-500:]
+        chunk = phone.recv(4096)
+        assert chunk, "the stream closed"
+        received += chunk
+    return received
