@@ -20,13 +20,13 @@ from typing import Any
 import msgspec
 import paho.mqtt.client as mqtt
 import psycopg
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from contract.credentials import Credentials
 from contract.hub_stream import ACKED, HUB_ROOT, RECORDS, Acked, HubTopics, RecordBatch
 from contract.logs import escape_controls
+from contract.mqtt_socket import mqtt_client
 from contract.sd_notify import Notifier, Watchdog
 from hub.rules import RecordRefused
 from hub.store.batches import BatchWriter
@@ -40,6 +40,8 @@ WATCHDOG_TURN_S = 1.0
 MAX_BACKOFF_S = 5.0
 # Logged once subscribed: from then on this process takes its share of the records.
 SUBSCRIBED_LINE = "subscribed: ingesting every site's records"
+# The most it waits between tries to reach the hub's Mosquitto (from 1 s, doubling).
+MAX_RECONNECT_SECONDS = 30
 # How much of a refused payload a log line shows.
 LOG_EXCERPT = 200
 
@@ -94,17 +96,14 @@ class Ingest:
         self._messages: queue.Queue[mqtt.MQTTMessage | None] = queue.Queue()
         self._connection: Connection | None = None
         self._stopping = threading.Event()
+        self._unreachable_said = False
         self._worker = threading.Thread(target=self._work, name="hub-ingest", daemon=True)
-        self.client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
+        # Reconnects by itself, waiting up to MAX_RECONNECT_SECONDS between tries.
+        self.client = mqtt_client(
+            credentials, client_id, max_reconnect_delay=MAX_RECONNECT_SECONDS, manual_ack=True
         )
-        self.client.username_pw_set(credentials.username, credentials.password)
-        if credentials.tls_ca is not None:
-            self.client.tls_set(ca_certs=credentials.tls_ca)
         self.client.on_connect = self._on_connect
+        self.client.on_connect_fail = self._on_connect_fail
         self.client.on_message = self._on_message
         self.subscribed = threading.Event()
         self.client.on_subscribe = self._on_subscribe
@@ -115,7 +114,8 @@ class Ingest:
         """Starts the worker and connects to Mosquitto; PostgreSQL is connected (and
         migrated) by the worker, which waits for it if it is not up yet."""
         self._worker.start()
-        self.client.connect(self.credentials.host, self.credentials.port, keepalive=30)
+        # Asynchronously: a hub started before its Mosquitto waits for it, trying again.
+        self.client.connect_async(self.credentials.host, self.credentials.port, keepalive=30)
         self.client.loop_start()
 
     def stop(self) -> None:
@@ -149,7 +149,17 @@ class Ingest:
         if reason_code.is_failure:
             log.error("Mosquitto refused the hub's login: %s", reason_code)
             return
+        self._unreachable_said = False
         client.subscribe(HubTopics.shared_records(), qos=1)
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        if not self._unreachable_said:  # once per outage, not at every try
+            self._unreachable_said = True
+            log.warning(
+                "the hub's Mosquitto at %s:%s is unreachable: trying again",
+                self.credentials.host,
+                self.credentials.port,
+            )
 
     def _on_subscribe(
         self,

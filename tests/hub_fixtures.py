@@ -107,7 +107,8 @@ class HubProcesses:
         self.folder = folder
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self, name: str = "hub-1") -> subprocess.Popen[bytes]:
+    def start(self, name: str = "hub-1", *, subscribed: bool = True) -> subprocess.Popen[bytes]:
+        """Starts `antre-hub` `name`; by default, waits until it is subscribed."""
         log = (self.folder / f"{name}.log").open("ab")
         process = subprocess.Popen(
             [
@@ -126,6 +127,8 @@ class HubProcesses:
         )
         log.close()
         self.processes.append(process)
+        if not subscribed:
+            return process
         # Subscribed: a batch published from now on reaches some hub process.
         wait_until(
             lambda: self.log(name).count(SUBSCRIBED_LINE) > 0 or process.poll() is not None,

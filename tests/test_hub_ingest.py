@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from contract.hub_stream import RecordBatch
+from hub.ingest import SUBSCRIBED_LINE
 from tests.broker_fixtures import ConnectRefused, MqttClients, connect, wait_until
 from tests.hub_fixtures import PROCESS_WAIT, HubBrokerRun, HubProcesses, SiteSender
 from tests.hub_records import batch, called, issued, numbered_events
@@ -241,4 +242,29 @@ def test_a_hub_started_before_postgres_waits_for_it(
         pg_server.pg_ctl("start")
     # WHEN PostgreSQL comes up THEN the hub migrates, stores and acknowledges
     site.wait_acked(3)
+    assert ingest.records() == 3
+
+
+def test_a_hub_started_before_its_mosquitto_waits_for_it(ingest: Ingest) -> None:
+    # GIVEN the hub's Mosquitto down when antre-hub starts (a region's machine booting)
+    ingest.broker.broker.stop()
+    try:
+        process = ingest.processes.start(subscribed=False)
+        wait_until(
+            lambda: "is unreachable: trying again" in ingest.processes.log(),
+            PROCESS_WAIT,
+            "the hub to say its Mosquitto is unreachable",
+        )
+        # THEN it lives on, trying, and says so once
+        time.sleep(2.5)
+        assert process.poll() is None, ingest.processes.log()
+        assert ingest.processes.log().count("is unreachable") == 1
+    finally:
+        ingest.broker.broker.start()
+    # WHEN Mosquitto is up THEN the hub subscribes and stores what a site sends
+    wait_until(
+        lambda: SUBSCRIBED_LINE in ingest.processes.log(), 2 * PROCESS_WAIT, "the subscription"
+    )
+    site = ingest.site("smd")
+    site.send_until_acked([numbered_events("smd", 1, 3)])
     assert ingest.records() == 3
