@@ -177,3 +177,29 @@ def _read_until(phone: socket.socket, wanted: bytes) -> bytes:
         assert chunk, "the stream closed"
         received += chunk
     return received
+
+
+def test_a_taken_public_port_stops_nothing_else_and_is_taken_once_free(
+    provisioned: Provisioned, mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    # GIVEN another program holds the public port when the central starts
+    squatter = socket.socket()
+    squatter.bind(("0.0.0.0", 0))
+    squatter.listen()
+    port = squatter.getsockname()[1]
+    central = CentralProcess(
+        provisioned, tmp_path / "antre.sqlite3", web_port=free_port(), public_port=port
+    )
+    central.start()
+    try:
+        # THEN the central serves the queue all the same, and says why the pages are not
+        wait_for_state(provisioned, lambda state: True)
+        path = issue(provisioned, "req-1")
+        wait_until(lambda: "the public pages did not start" in central.log(), WAIT, "the reason")
+        assert "Address already in use" in central.log()
+        # WHEN the port is free again THEN the pages are served there, without a restart
+        squatter.close()
+        wait_until(lambda: _serves(port, path), 10 * WAIT, "the public pages")
+    finally:
+        squatter.close()
+        central.kill()
