@@ -7,6 +7,7 @@ whatever the hour the tests run at (a test may start it at another moment).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import signal
@@ -126,10 +127,16 @@ class CentralProcess:
 def central(
     provisioned: Provisioned, mosquitto: Mosquitto, tmp_path: Path
 ) -> Iterator[CentralProcess]:
-    process = CentralProcess(provisioned, tmp_path / "antre.sqlite3")
+    with serving(CentralProcess(provisioned, tmp_path / "antre.sqlite3")) as process:
+        yield process
+
+
+@contextlib.contextmanager
+def serving(process: CentralProcess) -> Iterator[CentralProcess]:
+    """`process` started and serving (its state on Mosquitto); killed on the way out."""
     process.start()
     try:
-        wait_for_state(provisioned, lambda state: True)
+        wait_for_state(process.provisioned, lambda state: True)
         yield process
     finally:
         process.kill()

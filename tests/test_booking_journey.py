@@ -30,7 +30,7 @@ from contract.site import Scanner
 from kiosk.scanner.thread import ScannerThread
 from tests.booking_web_fixtures import code_in
 from tests.broker_fixtures import WAIT, Mosquitto, Provisioned, free_port
-from tests.central_fixtures import CentralProcess, Device, _answer_id, wait_for_state
+from tests.central_fixtures import CentralProcess, Device, _answer_id, serving
 from tests.conftest import MONDAY
 from tests.escpos_decode import decode as decode_escpos
 from tests.escpos_decode import texts
@@ -83,12 +83,8 @@ def central(
         public_port=free_port(),
         simulate_from=START,
     )
-    process.start()
-    try:
-        wait_for_state(provisioned, lambda state: True)
+    with serving(process):
         yield process
-    finally:
-        process.kill()
 
 
 def book_on_the_phone(public: str) -> str:

@@ -19,25 +19,17 @@ import pytest
 from broker.mosquitto_runner import free_port
 from contract.messages import CounterCommand, encode
 from tests.broker_fixtures import WAIT, Mosquitto, Provisioned, wait_until
-from tests.central_fixtures import CentralProcess, Device, Kiosk, wait_for_state
+from tests.central_fixtures import CentralProcess, Device, Kiosk, serving, wait_for_state
 
 
 @pytest.fixture
 def central(
     provisioned: Provisioned, mosquitto: Mosquitto, tmp_path: Path
 ) -> Iterator[CentralProcess]:
-    process = CentralProcess(
-        provisioned,
-        tmp_path / "antre.sqlite3",
-        web_port=free_port(),
-        public_port=free_port(),
-    )
-    process.start()
-    try:
-        wait_for_state(provisioned, lambda state: True)
+    database = tmp_path / "antre.sqlite3"
+    central = CentralProcess(provisioned, database, web_port=free_port(), public_port=free_port())
+    with serving(central) as process:
         yield process
-    finally:
-        process.kill()
 
 
 def public_pid(central: CentralProcess) -> int:
