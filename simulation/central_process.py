@@ -63,7 +63,16 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT
 
 
 def public_pages_pid(central_pid: int) -> int | None:
-    """The central's child serving the citizens' pages (`--public-port`), if running."""
+    """The central's child serving the citizens' pages (`--public-port`): None unless
+    exactly one is running."""
+    found = public_pages_pids(central_pid)
+    return found[0] if len(found) == 1 else None
+
+
+def public_pages_pids(central_pid: int) -> list[int]:
+    """Every child of the central serving the citizens' pages (any of its threads may
+    have started one: the parent field of each process, not /proc/PID/task/PID/children)."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -74,5 +83,5 @@ def public_pages_pid(central_pid: int) -> int | None:
             continue
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         if parent == central_pid and b"broker.web.public_main" in cmdline:
-            return int(entry.name)
-    return None
+            found.append(int(entry.name))
+    return found

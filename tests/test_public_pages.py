@@ -18,6 +18,7 @@ import pytest
 
 from broker.mosquitto_runner import free_port
 from contract.messages import CounterCommand, encode
+from simulation.central_process import public_pages_pids
 from tests.broker_fixtures import WAIT, Mosquitto, Provisioned, wait_until
 from tests.central_fixtures import CentralProcess, Device, Kiosk, serving, wait_for_state
 
@@ -36,30 +37,9 @@ def public_pid(central: CentralProcess) -> int:
     """The central's child that serves the public pages."""
     pid = central.pid
     assert pid is not None
-    # (Any of its threads may have started it: /proc/PID/task/*/children, or the parent
-    # field of each process.)
-    children = [
-        int(entry.name)
-        for entry in Path("/proc").iterdir()
-        if entry.name.isdigit() and _parent(int(entry.name)) == pid
-    ]
-    found = [c for c in children if b"broker.web.public_main" in _cmdline(c)]
-    assert len(found) == 1, children
+    found = public_pages_pids(pid)
+    assert len(found) == 1, found
     return found[0]
-
-
-def _parent(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
 
 
 def get(port: int, path: str) -> tuple[int, str]:

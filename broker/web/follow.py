@@ -43,7 +43,7 @@ class QueueFollower:
         self._last_event = 0
         self.site = file_site
         self._seen = self._data_version()
-        self.queue = self._build()
+        self.queue = self._build(self._store.setting(SITE_OVERRIDES))
 
     def catch_up(self) -> bool:
         """Takes in what was saved since it last looked; True if anything was.
@@ -58,7 +58,7 @@ class QueueFollower:
             day = self._store.saved_day()
             overrides = self._store.setting(SITE_OVERRIDES)
             if day != self.queue.engine.day or overrides != self._overrides:
-                self.queue = self._build()
+                self.queue = self._build(overrides)
                 return True
             tickets, self._last_event = self._store.tickets_changed_after(self._last_event, day)
             self.queue.take_saved(tickets, self._store.counters())
@@ -69,11 +69,11 @@ class QueueFollower:
             self._probe.close()
             self._store.close()
 
-    def _build(self) -> QueueService:
+    def _build(self, overrides: str | None) -> QueueService:
+        """The whole queue, on the file's site with the saved `overrides` on top."""
         # Read first: what is saved while the queue is built is taken in again next time
         # (taking a ticket in twice changes nothing).
         self._last_event = self._store.last_event_id()
-        overrides = self._store.setting(SITE_OVERRIDES)
         if overrides != self._overrides:
             self._overrides = overrides
             self.site = site_at_start(self._file_site, overrides)
