@@ -35,8 +35,9 @@ def save(page: Page, tmp_path: Path, name: str) -> None:
 
 
 def fits_the_screen(page: Page) -> bool:
-    """Nothing wider than the phone: no sideways scrolling."""
-    width = page.evaluate("document.documentElement.scrollWidth")
+    """Nothing wider than the phone: no sideways scrolling. Measured through a locator, which
+    waits for the page a click is still loading instead of reading a document mid-swap."""
+    width = page.locator("html").evaluate("root => root.scrollWidth")
     return isinstance(width, int) and width <= PHONE["width"]
 
 
@@ -50,6 +51,7 @@ def test_a_citizen_books_on_a_phone_sees_the_code_and_qr_then_cancels(
     phone.get_by_role("link", name="Senin, 30 November 2026").click()
     expect(phone.locator("#slots")).not_to_contain_text("08:45")
     phone.get_by_role("link", name=f"{SLOT:%H:%M}").click()
+    expect(phone.locator("#name")).to_be_visible()
     assert fits_the_screen(phone)
     # AND types a NIK one digit short
     phone.fill("#name", "Siti Aminah")

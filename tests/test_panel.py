@@ -5,6 +5,7 @@ returns. They ignore `bounce_time`: a bounce reaches the press filter as it is.
 """
 
 import logging
+import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -329,9 +330,11 @@ def test_fault_blinks_fast(factory: Any, make_panel: MakePanel) -> None:
     pin.clear_states()
     # WHEN A shows a fault
     panel.set_light("A", Light.FAULT)
-    # THEN A's LED toggles about every 1/16 s (8 Hz)
-    phases = half_periods(pin, 3)
-    assert all(0.05 <= phase < 0.2 for phase in phases), phases
+    # THEN A's LED toggles about every 1/16 s (8 Hz): no phase is early, and the typical
+    # one is fast (a busy machine may delay a single toggle, so the median, not each)
+    phases = half_periods(pin, 5)
+    assert all(phase >= 0.05 for phase in phases), phases
+    assert statistics.median(phases) < 0.2, phases
     assert [state.state for state in pin.states[:5]] == [False, True, False, True, False]
 
 
@@ -343,8 +346,9 @@ def test_printing_blinks_slower(factory: Any, make_panel: MakePanel) -> None:
     # WHEN A is printing
     panel.set_light("A", Light.PRINTING)
     # THEN A's LED toggles about every 1/4 s (2 Hz)
-    phases = half_periods(pin, 1)
-    assert 0.2 <= phases[0] < 0.5, phases
+    phases = half_periods(pin, 3)
+    assert all(phase >= 0.2 for phase in phases), phases
+    assert statistics.median(phases) < 0.5, phases
 
 
 def test_set_all_lights_every_service_but_not_priority(factory: Any, make_panel: MakePanel) -> None:
