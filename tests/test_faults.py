@@ -22,32 +22,23 @@ Where each fault is tested:
   disk ("database or disk is full"), without a filesystem to fill;
 - MQTT fuzzing: here, thousands of random and malformed payloads from every device user
   on every topic it may write, against the central as a process;
-- web fuzzing: here, random form posts to every POST route (without, with a wrong and
-  with the right CSRF token, as nobody, a clerk and an admin) and random calls to every
-  API operation, generated from the API's own OpenAPI document.
+- web fuzzing: test_web_fuzz.py, random form posts to every POST route (without, with a
+  wrong and with the right CSRF token, as nobody, a clerk and an admin) and random calls
+  to every API operation, generated from the API's own OpenAPI document.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import json
 import random
-import re
-import sqlite3
-import string
 import threading
-import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from broker.central import Central
-from broker.engine.engine import Decision, QueueEngine
 from broker.queue_service import QueueService
 from broker.requests import RequestHandler
 from broker.store.sqlite_store import SqliteStore
@@ -62,7 +53,6 @@ from contract.messages import (
     decode_kiosk_request,
     encode,
 )
-from contract.reasons import Reason, reason_text
 from contract.site import Site
 from tests.broker_fixtures import BrokerClient, Mosquitto, MqttClients, Provisioned
 from tests.central_fixtures import (
@@ -72,63 +62,19 @@ from tests.central_fixtures import (
     wait_for_state,
 )
 from tests.conftest import at
-from tests.web_fixtures import PASSWORD
-
-UNAVAILABLE_ID = "Sistem antrean sedang gangguan, silakan hubungi petugas"
-TEMPLATES = Path(__file__).resolve().parent.parent / "broker" / "web" / "templates"
-# SQLite's default ceiling: space again.
-NO_LIMIT = 1073741823
-
-
-# -- helpers ------------------------------------------------------------------------------
-
-
-def stored(db: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
-    """The saved tickets and counters, whole rows, and how many events the history has."""
-    connection = sqlite3.connect(db)
-    try:
-        tickets = connection.execute("SELECT * FROM tickets ORDER BY id").fetchall()
-        counters = connection.execute("SELECT * FROM counters ORDER BY number").fetchall()
-        (events,) = connection.execute("SELECT count(*) FROM events").fetchone()
-        return tickets, counters, events
-    finally:
-        connection.close()
-
-
-def stored_tickets(db: Path) -> list[tuple[Any, ...]]:
-    return stored(db)[0]
-
-
-def fill_the_disk(store: SqliteStore) -> None:
-    """No page beyond those the file has: the next write that needs one fails."""
-    (pages,) = store._db.execute("PRAGMA page_count").fetchone()
-    store._db.execute(f"PRAGMA max_page_count = {pages}")
-
-
-def free_the_disk(store: SqliteStore) -> None:
-    store._db.execute(f"PRAGMA max_page_count = {NO_LIMIT}")
-
-
-def assert_numbered_once(db: Path) -> None:
-    """Each service's numbers are 1..n: none given twice, none skipped."""
-    by_prefix: dict[str, list[int]] = {}
-    connection = sqlite3.connect(db)
-    try:
-        for prefix, seq in connection.execute("SELECT prefix, seq FROM tickets"):
-            by_prefix.setdefault(prefix, []).append(seq)
-    finally:
-        connection.close()
-    for prefix, seqs in by_prefix.items():
-        assert sorted(seqs) == list(range(1, len(seqs) + 1)), f"numbers of {prefix}: {seqs}"
-
-
-def assert_unavailable(answer: Answer) -> None:
-    """Refused, and saying why in Bahasa Indonesia (and English), with nothing issued."""
-    assert (answer.ok, answer.reason) == (False, Reason.UNAVAILABLE.value)
-    assert answer.message == UNAVAILABLE_ID == reason_text(Reason.UNAVAILABLE)
-    assert answer.message_en == reason_text(Reason.UNAVAILABLE, "en")
-    assert answer.ticket is None
-
+from tests.fault_fixtures import (
+    UNAVAILABLE_ID,
+    assert_numbered_once,
+    assert_unavailable,
+    csrf_token,
+    fill_the_disk,
+    free_the_disk,
+    log_in_as,
+    mutated,
+    random_json,
+    stored,
+    stored_tickets,
+)
 
 # -- the central's disk full -------------------------------------------------------------
 
@@ -239,7 +185,7 @@ def test_a_full_disk_through_the_api_and_the_console_is_a_503_saying_why(
     assert admin is not None
     headers = {"Authorization": f"Bearer {web_ctx.accounts.new_token(admin, 'test')}"}
     assert client.post("/api/v1/tickets", json={"service": "A"}, headers=headers).status_code == 201
-    _log_in(client, "siti")
+    log_in_as(client, "siti")
     store: SqliteStore = web_ctx.queue._store
     fill_the_disk(store)
     for n in range(500):
@@ -255,7 +201,7 @@ def test_a_full_disk_through_the_api_and_the_console_is_a_503_saying_why(
     assert stored_tickets(web_ctx.database) == before
     console = client.post(
         "/counter/1/call_next",
-        data={"csrf_token": _csrf(client) or ""},
+        data={"csrf_token": csrf_token(client) or ""},
         headers={"Accept": "application/json"},
     )
     assert console.status_code == 503
@@ -300,67 +246,6 @@ VALID_STATUS: list[dict[str, Any]] = [
         "health": {"printer": "ok", "outbox": 0},
     }
 ]
-WEIRD_STRINGS = [
-    "",
-    " ",
-    "A",
-    "ZZ",
-    "a",
-    "A1",
-    "Ä",
-    "\u0000",
-    "\ud7ff",
-    "🎫",
-    "'; DROP TABLE tickets; --",
-    "../../etc/passwd",
-    "%s%n",
-    "x" * 65,
-    "y" * 5000,
-    "2026-11-30/A001",
-    "2026-13-45T99:99:99",
-    "null",
-]
-
-
-def random_json(rng: random.Random, depth: int = 0) -> Any:
-    """Any JSON value, nested a little."""
-    kinds = ["int", "float", "str", "bool", "null"] + (["list", "dict"] if depth < 3 else [])
-    kind = rng.choice(kinds)
-    if kind == "int":
-        return rng.choice([0, -1, 1, 2**31, -(2**63), 2**64, rng.randint(-1000, 1000)])
-    if kind == "float":
-        return rng.choice([0.5, -1e308, 1e308, rng.uniform(-10, 10)])
-    if kind == "str":
-        return rng.choice([*WEIRD_STRINGS, "".join(rng.choices(string.printable, k=20))])
-    if kind == "bool":
-        return rng.random() < 0.5
-    if kind == "null":
-        return None
-    if kind == "list":
-        return [random_json(rng, depth + 1) for _ in range(rng.randint(0, 4))]
-    return {
-        rng.choice(["v", "id", "type", "x", "", "ünï"]): random_json(rng, depth + 1)
-        for _ in range(rng.randint(0, 4))
-    }
-
-
-def mutated(rng: random.Random, message: dict[str, Any]) -> Any:
-    """A valid message with one to three things wrong with it."""
-    changed: Any = dict(message)
-    for _ in range(rng.randint(1, 3)):
-        if not isinstance(changed, dict):
-            break
-        key = rng.choice([*changed, "v", "id", "type", "action", "service", "extra"])
-        what = rng.random()
-        if what < 0.3:
-            changed.pop(key, None)
-        elif what < 0.8:
-            changed[key] = random_json(rng)
-        elif what < 0.9:
-            changed = [changed]
-        else:
-            changed[key] = rng.choice(WEIRD_STRINGS)
-    return changed
 
 
 def fuzz_payload(rng: random.Random, examples: list[dict[str, Any]]) -> bytes:
@@ -549,274 +434,3 @@ def test_thousands_of_malformed_mqtt_payloads_crash_nothing_and_change_nothing(
     assert again.ticket is not None
     assert again.ticket.number == "A002"
     assert_displays_show_the_central(provisioned, central.db)
-
-
-# -- web fuzzing ---------------------------------------------------------------------------
-
-PERSONAS = ("nobody", "siti", "admin")
-
-
-def _log_in(client: FlaskClient, username: str) -> bool:
-    """Logs in (False when refused: the fuzzing may have changed or locked the account)."""
-    response = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(client) or ""},
-    )
-    return response.status_code == 302
-
-
-def _csrf(client: FlaskClient) -> str | None:
-    """The session's CSRF token, made by opening the login page if it has none yet."""
-    with client.session_transaction() as session:
-        token = session.get("csrf")
-    if not isinstance(token, str):
-        client.get("/login")
-        with client.session_transaction() as session:
-            token = session.get("csrf")
-    return token if isinstance(token, str) else None
-
-
-def _form_fields() -> list[str]:
-    """Every form field name the console's templates use."""
-    names = set()
-    for template in TEMPLATES.glob("*.html"):
-        names.update(re.findall(r'name="([A-Za-z0-9_\-]+)"', template.read_text(encoding="utf-8")))
-    return sorted(names)
-
-
-def _random_text(rng: random.Random) -> str:
-    return rng.choice(
-        [*WEIRD_STRINGS, "".join(rng.choices(string.printable, k=rng.randint(0, 40))), "on", "1"]
-    )
-
-
-def _fill_path(rng: random.Random, rule: str, site: Site) -> str:
-    def value(match: re.Match[str]) -> str:
-        converter = match.group(1) or ""
-        if converter.startswith("int"):
-            return str(rng.choice([0, 1, 2, 3, 26, 27, 99999, rng.randint(1, 30)]))
-        choices = [
-            "call_next",
-            "recall",
-            "skip",
-            "finish",
-            "transfer",
-            "pause",
-            "resume",
-            "bring_back",
-            *[s.prefix for s in site.services[:3]],
-            *WEIRD_STRINGS[:8],
-        ]
-        return urllib.parse.quote(rng.choice(choices), safe="") or "x"
-
-    return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>", value, rule)
-
-
-def _issue(prefix: str, engine: QueueEngine, now: dt.datetime) -> Decision:
-    return engine.issue(prefix, now)
-
-
-@pytest.fixture
-def queue_with_tickets(web_ctx: WebContext) -> WebContext:
-    for prefix in "AAABBD":
-        web_ctx.queue.run(functools.partial(_issue, prefix))
-    web_ctx.queue.run(lambda engine, now: engine.call_next(1, now))
-    return web_ctx
-
-
-def test_random_form_posts_to_every_route_crash_nothing_and_change_no_ticket_unless_allowed(
-    app: Flask, queue_with_tickets: WebContext
-) -> None:
-    rng = random.Random(8)
-    ctx = queue_with_tickets
-    site = ctx.site
-    rules = [
-        rule
-        for rule in app.url_map.iter_rules()
-        if "POST" in (rule.methods or set()) and not rule.rule.startswith("/api/")
-    ]
-    assert len(rules) >= 6
-    fields = _form_fields()
-    clients = {persona: app.test_client() for persona in PERSONAS}
-    for persona in ("siti", "admin"):
-        assert _log_in(clients[persona], persona)
-    changed_by_valid_calls = 0
-    for n in range(400):
-        persona = rng.choice(PERSONAS)
-        client = clients[persona]
-        if n % 100 == 99 and persona != "nobody":
-            _log_in(client, persona)  # the fuzzing may have logged it out
-        if rng.random() < 0.3:
-            # A counter's action, most of them well formed: the calls that may change tickets.
-            action = rng.choice(["call_next", "recall", "skip", "finish", "pause", "resume"])
-            path = f"/counter/{rng.choice([1, 2, 3])}/{action}"
-        else:
-            path = _fill_path(rng, rng.choice(rules).rule, site)
-        data = {rng.choice(fields): _random_text(rng) for _ in range(rng.randint(0, 6))}
-        if rng.random() < 0.2:
-            data[_random_text(rng) or "k"] = _random_text(rng)
-        token = rng.choice(["none", "wrong", "right"])
-        data.pop("csrf_token", None)
-        if token == "right":
-            data["csrf_token"] = _csrf(client) or "none-yet"
-        elif token == "wrong":
-            data["csrf_token"] = _random_text(rng)
-        headers = {"Accept": "application/json"} if rng.random() < 0.3 else {}
-        match = re.fullmatch(r"/counter/(\d+)/(\w+)", path)
-        user = ctx.accounts.by_username(persona)
-        may_act = (
-            match is not None
-            and user is not None
-            and not user.disabled
-            and user.may_use_counter(int(match.group(1)))
-        )
-        before = stored_tickets(ctx.database)
-        response = client.post(path, data=data, headers=headers)
-        what = f"POST {path} as {persona}, {token} CSRF, {data!r}: {response.status_code}"
-        assert response.status_code < 500, what
-        if token != "right":
-            assert response.status_code == 400, what
-        after = stored_tickets(ctx.database)
-        if after != before:
-            # Only an action at a counter the user may work, with the right token.
-            assert token == "right", what
-            assert may_act, what
-            changed_by_valid_calls += 1
-    assert changed_by_valid_calls > 0
-    assert_numbered_once(ctx.database)
-
-
-def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        schema = components[schema["$ref"].rsplit("/", 1)[1]]
-    return schema
-
-
-def from_schema(rng: random.Random, schema: dict[str, Any], components: dict[str, Any]) -> Any:
-    """A value the JSON schema allows (most of the time: a few keywords are not read)."""
-    schema = _resolve(schema, components)
-    for key in ("anyOf", "oneOf"):
-        if key in schema:
-            return from_schema(rng, rng.choice(schema[key]), components)
-    if "enum" in schema:
-        return rng.choice(schema["enum"])
-    if "const" in schema:
-        return schema["const"]
-    kind = schema.get("type", "object")
-    if isinstance(kind, list):
-        kind = rng.choice(kind)
-    if kind == "object":
-        required = set(schema.get("required", []))
-        return {
-            name: from_schema(rng, sub, components)
-            for name, sub in schema.get("properties", {}).items()
-            if name in required or rng.random() < 0.6
-        }
-    if kind == "array":
-        return [
-            from_schema(rng, schema.get("items", {}), components) for _ in range(rng.randint(0, 3))
-        ]
-    if kind == "string":
-        pattern = re.fullmatch(r"\^\[A-Z\]\{(\d+),(\d+)\}\$", schema.get("pattern", ""))
-        if pattern:
-            low, high = int(pattern.group(1)), int(pattern.group(2))
-            return "".join(rng.choices(string.ascii_uppercase[:26], k=rng.randint(low, high)))
-        low = schema.get("minLength", 0)
-        high = schema.get("maxLength", low + 12)
-        return "".join(
-            rng.choices(
-                string.ascii_letters + string.digits + "-_", k=rng.randint(low, min(high, low + 30))
-            )
-        )
-    if kind == "integer":
-        low = schema.get("minimum", -5)
-        return rng.randint(low, schema.get("maximum", low + 30))
-    if kind == "number":
-        return rng.uniform(-10, 10)
-    if kind == "boolean":
-        return rng.random() < 0.5
-    return None
-
-
-def _path_value(rng: random.Random, parameter: dict[str, Any], components: dict[str, Any]) -> str:
-    if rng.random() < 0.2:
-        return rng.choice(["-1", "abc", "0", "1.5", "%00", "A001", "2026-11-30%2FA001", "🎫"])
-    value = from_schema(rng, parameter.get("schema", {}), components)
-    if parameter["name"] == "ticket_id" and rng.random() < 0.5:
-        value = f"{rng.choice('ABD')}{rng.randint(1, 4):03d}"
-    return urllib.parse.quote(str(value), safe="")
-
-
-def test_random_api_calls_from_the_openapi_document_answer_as_documented(
-    client: FlaskClient, queue_with_tickets: WebContext
-) -> None:
-    rng = random.Random(9)
-    ctx = queue_with_tickets
-    document = client.get("/api/v1/openapi.json").get_json()
-    components = document["components"]["schemas"]
-    operations = [
-        (path, method, operation)
-        for path, item in document["paths"].items()
-        for method, operation in item.items()
-    ]
-    assert {operation["operationId"] for _, _, operation in operations} >= {
-        "getState",
-        "issueTicket",
-        "getTicket",
-        "counterCommand",
-    }
-    tokens = {}
-    for username in ("admin", "budi"):
-        user = ctx.accounts.by_username(username)
-        assert user is not None
-        tokens[username] = ctx.accounts.new_token(user, "fuzz")
-    changed = 0
-    for _ in range(600):
-        template, method, operation = rng.choice(operations)
-        path = template
-        for parameter in operation.get("parameters", []):
-            value = _path_value(rng, parameter, components)
-            path = path.replace("{" + parameter["name"] + "}", value)
-        body: bytes | None = None
-        if "requestBody" in operation:
-            schema = operation["requestBody"]["content"]["application/json"]["schema"]
-            draw = rng.random()
-            if draw < 0.5:
-                body = json.dumps(from_schema(rng, schema, components)).encode()
-            elif draw < 0.8:
-                valid = from_schema(rng, schema, components)
-                body = json.dumps(mutated(rng, valid if isinstance(valid, dict) else {})).encode()
-            elif draw < 0.9:
-                body = json.dumps(random_json(rng)).encode()
-            else:
-                body = rng.choice([b"", b"{", rng.randbytes(rng.randint(1, 200)), b"[" * 500])
-        who = rng.choice(["admin", "budi", "bogus", "none"])
-        headers = {}
-        if who in tokens:
-            headers["Authorization"] = f"Bearer {tokens[who]}"
-        elif who == "bogus":
-            headers["Authorization"] = rng.choice(["Bearer nope", "Basic abc", "Bearer", "x"])
-        before = stored_tickets(ctx.database)
-        response = client.open(
-            path, method=method.upper(), data=body, headers=headers, content_type="application/json"
-        )
-        status = response.status_code
-        what = f"{method.upper()} {path} as {who}, body {body[:200] if body else body!r}: {status}"
-        documented = set(operation["responses"])
-        assert str(status) in documented, what
-        assert status < 500 or (status == 503 and "503" in documented), what
-        found = response.get_json(silent=True)
-        assert isinstance(found, dict), what
-        if status >= 400:
-            assert found.get("reason"), what
-            assert "message" in found, what
-        after = stored_tickets(ctx.database)
-        if after != before:
-            # Only a ticket taken (201) or a counter command carried out (200) changes one.
-            assert (operation["operationId"], status) in {
-                ("issueTicket", 201),
-                ("counterCommand", 200),
-            }, what
-            changed += 1
-    assert changed > 0
-    assert_numbered_once(ctx.database)
