@@ -103,6 +103,27 @@ def test_a_post_without_the_csrf_token_is_refused(browser: Browser, web: str) ->
     assert status == 400
 
 
+def test_a_console_left_open_goes_to_the_login_page_when_the_session_ends(
+    browser: Browser, web: str
+) -> None:
+    # GIVEN siti's console open on the counter PC, live
+    counter_pc = browser.new_context()
+    console = counter_pc.new_page()
+    log_in(console, web, "siti")
+    console.goto(f"{web}/counter/1")
+    expect(console.locator("#offline")).to_be_hidden()
+    # WHEN she logs in on her phone and logs out there (ending every session of hers)
+    phone = browser.new_context()
+    other = phone.new_page()
+    log_in(other, web, "siti")
+    other.get_by_role("button", name="Keluar").click()
+    expect(other).to_have_url(re.compile(r"/login"))
+    # THEN the counter PC's console leaves for the login page by itself, to come back after
+    expect(console).to_have_url(re.compile(r"/login\?next=.*counter"), timeout=10_000)
+    counter_pc.close()
+    phone.close()
+
+
 def test_a_manager_reads_the_report(
     browser: Browser, web: str, provisioned: Provisioned, tmp_path: Path
 ) -> None:

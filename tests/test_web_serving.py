@@ -13,14 +13,17 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from broker.requests import RequestHandler
 from broker.tls import WEB_DIR, ensure_tls
 from broker.web.accounts import Accounts
 from broker.web.admin_cli import main as admin_main
 from broker.web.context import WebContext
+from broker.web.live import ENDED_EVENT
 from broker.web.serve import Tls, WebServer
 from contract.messages import IssueTicket, encode
+from tests.web_fixtures import Login
 
 LIVE_PAGES = 60
 
@@ -159,6 +162,56 @@ def test_a_hall_of_open_ticket_pages_holds_no_threads_and_call_next_is_answered(
         status, answer = api_call_next(server.port, token, "call-1")
         assert status == 200
         assert answer["ok"] is True
+
+
+def open_console(port: int, number: int, cookie: str, stack: ExitStack) -> socket.socket:
+    """A counter console's event stream over HTTP, under a session cookie (its first
+    event read)."""
+    console = socket.create_connection(("127.0.0.1", port), timeout=10)
+    stack.callback(console.close)
+    request = (
+        f"GET /counter/{number}/events HTTP/1.1\r\nHost: antre\r\nCookie: session={cookie}\r\n\r\n"
+    )
+    console.sendall(request.encode())
+    assert read_until(console, b"\ndata: ").startswith(b"HTTP/1.1 200")
+    return console
+
+
+def session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def read_until(connection: socket.socket, mark: bytes) -> bytes:
+    received = b""
+    while mark not in received:
+        chunk = connection.recv(4096)
+        assert chunk, f"the stream closed before {mark!r}: {received!r}"
+        received += chunk
+    return received
+
+
+def test_a_console_stream_on_the_event_loop_ends_with_its_session(
+    server: WebServer, app: Flask, web_ctx: WebContext
+) -> None:
+    # GIVEN siti's console of counter 1 and budi's of counter 3, open on the event loop
+    siti, budi = app.test_client(), app.test_client()
+    Login(siti)("siti")
+    Login(budi)("budi")
+    with ExitStack() as stack:
+        hers = open_console(server.port, 1, session_cookie(siti), stack)
+        his = open_console(server.port, 3, session_cookie(budi), stack)
+        # WHEN she logs out
+        siti.post("/logout", data={"csrf_token": Login(siti).csrf()})
+        # THEN her stream says it is over and its response ends (the last, empty chunk)
+        rest = read_until(hers, b"\r\n0\r\n\r\n")
+        assert ENDED_EVENT.encode() in rest
+        assert b"data: {" not in rest
+        # AND his goes on: a ticket for his counter reaches it
+        service = web_ctx.site.counters_by_number[3].services[0]
+        web_ctx.queue.run(lambda engine, now: engine.issue(service, now))
+        assert b"data: {" in read_until(his, b"data: {")
 
 
 def test_a_post_that_waited_too_long_for_a_thread_is_not_carried_out(

@@ -1,10 +1,13 @@
 """Sessions that can be ended, API tokens that can be revoked, an audit log, and a login
 brake that holds a bot back in bounded memory (issue 12, items 9 and 11)."""
 
+from collections.abc import Iterator
+
 from flask import Flask
 from flask.testing import FlaskClient
 
 from broker.web.context import WebContext
+from broker.web.live import ENDED_EVENT
 from broker.web.security import LoginThrottle
 from tests.web_fixtures import PASSWORD, USERS, Login
 
@@ -62,6 +65,55 @@ def test_a_password_reset_ends_the_old_sessions(
     assert budi.get("/counter/3").status_code == 302
     Login(budi)("budi", new)
     assert budi.get("/counter/3").status_code == 200
+
+
+def stream_of(client: FlaskClient, number: int) -> Iterator[str]:
+    """The console's event stream, opened as its script opens it, one event at a time."""
+    response = client.get(f"/counter/{number}/events", buffered=False)
+    assert response.status_code == 200
+    for chunk in response.response:
+        yield chunk.decode() if isinstance(chunk, bytes) else str(chunk)
+
+
+def test_a_console_left_open_stops_updating_once_its_session_ends(
+    app: Flask, client: FlaskClient, login: Login
+) -> None:
+    # GIVEN siti's console open on a counter PC, its live stream running
+    counter_pc = app.test_client()
+    Login(counter_pc)("siti")
+    stream = stream_of(counter_pc, 1)
+    assert next(stream).startswith("data: ")
+    # WHEN she logs out on another browser
+    login("siti")
+    client.post("/logout", data={"csrf_token": login.csrf()})
+    # THEN the open stream says it is over, sends nothing more, and ends
+    assert next(stream) == ENDED_EVENT
+    assert next(stream, None) is None
+
+
+def test_a_console_stream_ends_when_the_counter_is_taken_away_or_the_password_reset(
+    app: Flask, client: FlaskClient, login: Login, web_ctx: WebContext
+) -> None:
+    # GIVEN siti's consoles of counters 1 and 2 open
+    counter_pc = app.test_client()
+    Login(counter_pc)("siti")
+    first, second = stream_of(counter_pc, 1), stream_of(counter_pc, 2)
+    assert next(first).startswith("data: ")
+    assert next(second).startswith("data: ")
+    siti = web_ctx.accounts.by_username("siti")
+    assert siti is not None
+    # WHEN the administrator leaves her only counter 2
+    login("admin")
+    form = {"name": "Siti", "role": "clerk", "counters": "2", "csrf_token": login.csrf()}
+    assert client.post(f"/admin/staff/{siti.id}", data=form).status_code == 302
+    # THEN counter 1's stream ends, and counter 2's goes on
+    assert next(first) == ENDED_EVENT
+    assert next(second).startswith("data: ")
+    # AND WHEN her password is reset, counter 2's ends too
+    new = "kata-sandi-baru-789"
+    form = {"password": new, "password2": new, "csrf_token": login.csrf()}
+    assert client.post(f"/admin/staff/{siti.id}/password", data=form).status_code == 302
+    assert next(second) == ENDED_EVENT
 
 
 def test_api_tokens_are_listed_and_revoked_one_by_one(

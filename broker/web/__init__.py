@@ -118,12 +118,10 @@ class _SessionOverTls(SecureCookieSessionInterface):
 
 def _load_user() -> None:
     user_id = session.get("user_id")
-    user = context().accounts.get(user_id) if isinstance(user_id, int) else None
-    if user is not None and session.get("epoch") != user.session_epoch:
-        # A session from before a logout, a password change or a reset: over.
-        session.pop("user_id", None)
-        user = None
-    g.user = user if user is not None and not user.disabled else None
+    user = context().accounts.session_user(user_id, session.get("epoch"))
+    if user is None and user_id is not None:
+        session.pop("user_id", None)  # over: a logout, a password change, a reset
+    g.user = user
 
 
 def _no_user() -> None:

@@ -127,6 +127,15 @@ class Accounts:
         row = self._row("WHERE id = ?", (user_id,))
         return _user(row) if row else None
 
+    def session_user(self, user_id: object, epoch: object) -> User | None:
+        """The user a session of `user_id` made under `epoch` stands for, while it stands:
+        not after a logout, a password change or a reset (a newer epoch), nor once the
+        account is disabled or gone."""
+        user = self.get(user_id) if isinstance(user_id, int) else None
+        if user is None or user.disabled or epoch != user.session_epoch:
+            return None
+        return user
+
     def by_username(self, username: str) -> User | None:
         row = self._row("WHERE username = ?", (username.strip().lower(),))
         return _user(row) if row else None

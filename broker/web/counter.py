@@ -37,7 +37,7 @@ from broker.requests import RequestHandler, digest
 from broker.web.accounts import User
 from broker.web.context import WebContext, context
 from broker.web.i18n import language, t
-from broker.web.live import add_feed, live_response
+from broker.web.live import FeedEnded, add_feed, live_response
 from broker.web.security import current_user, login_required
 from contract.messages import Answer, CounterAction, CounterCommand
 from contract.reasons import Reason, reason_text
@@ -94,23 +94,37 @@ def console(number: int) -> str:
 @login_required()
 def events(number: int) -> Response:
     """Server-sent events: the console's live part now, then after every change."""
-    _allowed(number)
-    # The stream runs after this request has returned: it takes what it needs now.
+    user = _allowed(number)
+    # The stream runs after this request has returned: it takes what it needs now, and
+    # the session it was opened under, which every later view checks again.
     ctx = context()
-    render = live_feed(ctx, [str(number)])
+    args = [str(number), str(user.id), str(user.session_epoch)]
+    render = live_feed(ctx, args)
     assert render is not None
-    return live_response(f"{FEED} {number}", lambda: ctx.hub.stream(render))
+    return live_response(" ".join([FEED, *args]), lambda: ctx.hub.stream(render))
 
 
 FEED = "counter"
 
 
 def live_feed(ctx: WebContext, args: list[str]) -> Callable[[], str] | None:
-    """The console's live part of counter `args[0]`, as JSON (None: no such counter)."""
-    if len(args) != 1 or not args[0].isdigit() or int(args[0]) not in ctx.site.counters_by_number:
+    """The console's live part of counter `args[0]` as JSON, for as long as the session
+    of user `args[1]` opened under epoch `args[2]` stands and may work the counter: a
+    logout, a password change or reset, a disabled account or a counter taken away ends
+    the stream (`FeedEnded`) at its next view. None: no such counter."""
+    if len(args) != 3 or not all(arg.isdigit() for arg in args):
         return None
-    number = int(args[0])
-    return lambda: json.dumps(_live(ctx, number), ensure_ascii=False)
+    number, user_id, epoch = map(int, args)
+    if number not in ctx.site.counters_by_number:
+        return None
+
+    def render() -> str:
+        user = ctx.accounts.session_user(user_id, epoch)
+        if user is None or not user.may_use_counter(number):
+            raise FeedEnded(f"counter {number}: the session of user {user_id} is over")
+        return json.dumps(_live(ctx, number), ensure_ascii=False)
+
+    return render
 
 
 @bp.post("/counter/<int:number>/<action>")

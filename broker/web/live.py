@@ -5,7 +5,8 @@ open page's event stream is a task of the server's event loop (`broker.web.live_
 woken through `watch`: no thread is held per page. Under any other WSGI server (and the
 Flask test client) `stream` serves the same events from the request's own thread. Either
 sends a fresh view when the version moves, or a heartbeat comment every `HEARTBEAT`
-seconds so proxies and phones keep the connection.
+seconds so proxies and phones keep the connection; and ends with `ENDED_EVENT` when a
+render finds that its viewer may no longer see it (`FeedEnded`).
 """
 
 import threading
@@ -16,6 +17,13 @@ from typing import Any
 from flask import Flask, Response, request
 
 HEARTBEAT = 15.0
+# The last event of a stream whose viewer may no longer see it (a staff session that
+# ended): the page's script goes to the login page instead of reconnecting.
+ENDED_EVENT = "event: ended\ndata: \n\n"
+
+
+class FeedEnded(Exception):
+    """Raised by a render: the viewer may no longer see this feed, and its stream ends."""
 
 
 def _microseconds() -> int:
@@ -80,20 +88,23 @@ class ChangeHub:
         """Server-sent events: the rendered view now, then after every change (a render
         of None sends nothing)."""
         seen = self.version
-        first = render()
-        if first is not None:
-            yield sse_event(first)
-        while True:
-            now = self.wait_past(seen, heartbeat)
-            if self.closed:
-                return
-            if now == seen:
-                yield ": heartbeat\n\n"
-                continue
-            seen = now
-            data = render()
-            if data is not None:
-                yield sse_event(data)
+        try:
+            first = render()
+            if first is not None:
+                yield sse_event(first)
+            while True:
+                now = self.wait_past(seen, heartbeat)
+                if self.closed:
+                    return
+                if now == seen:
+                    yield ": heartbeat\n\n"
+                    continue
+                seen = now
+                data = render()
+                if data is not None:
+                    yield sse_event(data)
+        except FeedEnded:
+            yield ENDED_EVENT
 
 
 # The response header by which a route hands its event stream to the server's loop, and

@@ -25,7 +25,16 @@ from a2wsgi import WSGIMiddleware
 from flask import Flask
 
 from broker.web.context import WebContext
-from broker.web.live import FEEDS, FEEDS_HEADER, HEARTBEAT, LIVE_HEADER, FeedMaker, sse_event
+from broker.web.live import (
+    ENDED_EVENT,
+    FEEDS,
+    FEEDS_HEADER,
+    HEARTBEAT,
+    LIVE_HEADER,
+    FeedEnded,
+    FeedMaker,
+    sse_event,
+)
 
 log = logging.getLogger(__name__)
 
@@ -106,17 +115,18 @@ class LiveApp:
         ]
         try:
             await send({"type": "http.response.start", "status": 200, "headers": headers})
-            last = await asyncio.get_running_loop().run_in_executor(None, render)
-            await _send_event(send, last)
-            while not gone.done():
-                view = await _next_view(views, gone)
-                if view is _CLOSED or gone.done():
+            view = await asyncio.get_running_loop().run_in_executor(None, _first_view, render)
+            last: View = None
+            while view is not _CLOSED and not gone.done():
+                if view is _ENDED:
+                    await send(_body(ENDED_EVENT.encode()))
                     break
                 if view is _QUIET:
                     await send(_body(b": heartbeat\n\n"))
                 elif view != last:  # a change elsewhere in the queue: nothing new here
-                    last = view if isinstance(view, str) else None
-                    await _send_event(send, last)
+                    last = view
+                    await _send_event(send, view)
+                view = await _next_view(views, gone)
             await send(_body(b"", more=False))
         except OSError:
             pass  # the phone went away mid-write
@@ -151,10 +161,11 @@ class Renders:
         return make(self.ctx, args) if make is not None else None
 
 
-# What a feed's queue may hand it besides a view: the server is stopping; or nothing
-# happened for a heartbeat's time.
+# What a feed's queue may hand it besides a view: the server is stopping; nothing
+# happened for a heartbeat's time; or its viewer may no longer see it (`FeedEnded`).
 _CLOSED = object()
 _QUIET = object()
+_ENDED = object()
 View = str | None | object
 
 
@@ -217,6 +228,8 @@ class _Rounds:
             for render in renders:
                 try:
                     views.append(render())
+                except FeedEnded:
+                    views.append(_ENDED)
                 except Exception:  # one page's view must not stop the others'
                     log.exception("a live page could not be rendered")
                     views.append(None)
@@ -234,8 +247,15 @@ async def _next_view(views: "asyncio.Queue[View]", gone: "asyncio.Future[None]")
     return _QUIET
 
 
-async def _send_event(send: Send, data: str | None) -> None:
-    if data is not None:
+def _first_view(render: Callable[[], str | None]) -> View:
+    try:
+        return render()
+    except FeedEnded:
+        return _ENDED
+
+
+async def _send_event(send: Send, data: View) -> None:
+    if isinstance(data, str):
         await send(_body(sse_event(data).encode()))
 
 

@@ -301,6 +301,13 @@
       state = JSON.parse(event.data);
       render();
     };
+    // The session this console was opened under is over (a logout elsewhere, a reset
+    // password, a counter taken away): reloading leads to the login page, which then
+    // brings the clerk back here.
+    source.addEventListener("ended", function () {
+      source.close();
+      window.location.reload();
+    });
     source.onerror = function () {
       if (offlineBox) {
         offlineBox.hidden = false;
