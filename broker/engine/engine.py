@@ -2,8 +2,9 @@
 
 Each operation *decides*: it checks the rules against the current state and returns
 the events it would cause, or raises `Refused`; it changes nothing. `apply` (of the
-state it is built on, `broker.engine.day.QueueDay`) is the only thing that changes it. The caller persists a decision's events first
-and applies them after, so a failed write leaves the engine as it was.
+state it is built on, `broker.engine.day.QueueDay`) is the only thing that changes it.
+The caller persists a decision's events first and applies them after, so a failed write
+leaves the engine as it was.
 """
 
 import datetime as dt
