@@ -287,7 +287,10 @@ def main() -> None:
         f"{slow} of {len(crowded.latencies)} calls over {GOAL_P99_MS:.0f} ms "
         f"(quiet: p90 {quiet.percentile(0.9):.1f}, p95 {quiet.percentile(0.95):.1f})"
     )
-    print(f"events received by the open pages: {hall.events + consoles.events}")
+    print(
+        f"events received by the open pages: {hall.events + consoles.events} "
+        f"({consoles.events} by the staff consoles)"
+    )
     for n, name in enumerate(("the central's", "its public pages'")):
         print(
             f"{name} memory (MB): {rss_before[n]:.0f} before the pages, {rss_open[n]:.0f} "

@@ -50,6 +50,11 @@ class User:
     # Sessions made under an older epoch are over (see the module).
     session_epoch: int = 0
 
+    def holds_session(self, epoch: object) -> bool:
+        """A session made under `epoch` still stands: not after a logout, a password
+        change or a reset (a newer epoch), nor while the account is disabled."""
+        return not self.disabled and epoch == self.session_epoch
+
     def may_use_counter(self, number: int) -> bool:
         """Managers and admins may work any counter; a clerk only theirs."""
         return self.role is not Role.CLERK or number in self.counters
@@ -128,13 +133,10 @@ class Accounts:
         return _user(row) if row else None
 
     def session_user(self, user_id: object, epoch: object) -> User | None:
-        """The user a session of `user_id` made under `epoch` stands for, while it stands:
-        not after a logout, a password change or a reset (a newer epoch), nor once the
-        account is disabled or gone."""
+        """The user a session of `user_id` made under `epoch` stands for, while it stands
+        (`User.holds_session`; None once the account is gone)."""
         user = self.get(user_id) if isinstance(user_id, int) else None
-        if user is None or user.disabled or epoch != user.session_epoch:
-            return None
-        return user
+        return user if user is not None and user.holds_session(epoch) else None
 
     def by_username(self, username: str) -> User | None:
         row = self._row("WHERE username = ?", (username.strip().lower(),))
@@ -143,6 +145,10 @@ class Accounts:
     def all(self) -> list[User]:
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM users ORDER BY role, username")
         return [_user(row) for row in rows]
+
+    def by_id(self) -> dict[int, User]:
+        """Every account by its id, in one read."""
+        return {user.id: user for user in self.all()}
 
     def count(self) -> int:
         count: int = self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0]

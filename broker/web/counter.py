@@ -119,8 +119,11 @@ def live_feed(ctx: WebContext, args: list[str]) -> Callable[[], str] | None:
         return None
 
     def render() -> str:
-        user = ctx.accounts.session_user(user_id, epoch)
-        if user is None or not user.may_use_counter(number):
+        # The accounts as of this change, read once for every console open: a logout
+        # and the staff edits are changes too (they call `hub.changed`).
+        users = ctx.per_change("staff accounts", lambda: ctx.accounts.by_id())
+        user = users.get(user_id)
+        if user is None or not user.holds_session(epoch) or not user.may_use_counter(number):
             raise FeedEnded(f"counter {number}: the session of user {user_id} is over")
         return json.dumps(_live(ctx, number), ensure_ascii=False)
 
