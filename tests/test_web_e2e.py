@@ -110,8 +110,9 @@ def test_a_console_left_open_goes_to_the_login_page_when_the_session_ends(
     counter_pc = browser.new_context()
     console = counter_pc.new_page()
     log_in(console, web, "siti")
-    console.goto(f"{web}/counter/1")
-    expect(console.locator("#offline")).to_be_hidden()
+    with console.expect_response(re.compile(r"/counter/1/events")) as stream:
+        console.goto(f"{web}/counter/1")
+    assert stream.value.status == 200
     # WHEN she logs in on her phone and logs out there (ending every session of hers)
     phone = browser.new_context()
     other = phone.new_page()
