@@ -125,6 +125,27 @@ def test_a_console_left_open_goes_to_the_login_page_when_the_session_ends(
     phone.close()
 
 
+def test_a_console_refused_its_stream_goes_to_the_login_page_once_the_session_ends(
+    browser: Browser, web: str
+) -> None:
+    # GIVEN siti's console, its live stream refused for now (a server restarting, say)
+    counter_pc = browser.new_context()
+    console = counter_pc.new_page()
+    log_in(console, web, "siti")
+    console.route("**/counter/1/events", lambda route: route.fulfill(status=503))
+    console.goto(f"{web}/counter/1")
+    expect(console.locator("#offline")).to_be_visible()
+    # WHEN her session ends elsewhere while it keeps trying
+    phone = browser.new_context()
+    other = phone.new_page()
+    log_in(other, web, "siti")
+    other.get_by_role("button", name="Keluar").click()
+    # THEN at its next try it finds out, and goes to the login page
+    expect(console).to_have_url(re.compile(r"/login\?next=.*counter"), timeout=15_000)
+    counter_pc.close()
+    phone.close()
+
+
 def test_a_manager_reads_the_report(
     browser: Browser, web: str, provisioned: Provisioned, tmp_path: Path
 ) -> None:

@@ -312,12 +312,31 @@
       if (offlineBox) {
         offlineBox.hidden = false;
       }
-      // EventSource retries by itself while it can; after a refusal (a session that
-      // ended, a server restarting) it gives up, so start a new one.
+      // EventSource retries by itself while it can; after a refusal it gives up. A
+      // session that ended, or a counter taken away, shows why on reloading; anything
+      // else (a server restarting) is tried again.
       if (source.readyState === EventSource.CLOSED) {
-        window.setTimeout(connect, RETRY_MS);
+        sessionOver().then(function (over) {
+          if (over) {
+            window.location.reload();
+          } else {
+            window.setTimeout(connect, RETRY_MS);
+          }
+        });
       }
     };
+  }
+
+  function sessionOver() {
+    return fetch(window.location.href, { redirect: "manual", cache: "no-store" }).then(
+      function (response) {
+        // To the login page, or no longer this user's counter.
+        return response.type === "opaqueredirect" || response.status === 403;
+      },
+      function () {
+        return false;
+      }
+    );
   }
 
   if (window.EventSource) {
