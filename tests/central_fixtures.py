@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -44,13 +45,16 @@ class CentralProcess:
         *,
         public_port: int | None = None,
         simulate_from: str = MONDAY_MORNING,
+        open_files: int | None = None,
     ) -> None:
+        """`open_files`: the soft limit on open files it starts with (systemd's is 1,024)."""
         self.provisioned = provisioned
         self.db = db
         self.site_file = site_file
         self.web_port = web_port
         self.public_port = public_port
         self.simulate_from = dt.datetime.fromisoformat(simulate_from)
+        self.open_files = open_files
         self.log_path = db.parent / "central.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._first_start: float | None = None
@@ -81,8 +85,17 @@ class CentralProcess:
             command += ["--public-port", str(self.public_port)]
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=self._limit_open_files if self.open_files else None,
             )
+
+    def _limit_open_files(self) -> None:
+        assert self.open_files is not None
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, hard))
 
     def kill(self) -> None:
         """SIGKILL: no goodbye, no flush, as a power cut."""

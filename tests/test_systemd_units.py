@@ -14,6 +14,8 @@ import pytest
 
 from broker.backup import _parser as _backup_parser
 from broker.backup_files import MQTT_FOLDERS
+from broker.web.open_files import OTHER_FILES
+from broker.web.serve import MAX_CONNECTIONS
 from survey.main import _parser as _survey_parser
 
 REPO = Path(__file__).resolve().parent.parent
@@ -246,6 +248,11 @@ def test_the_central_starts_after_the_network_and_mosquitto() -> None:
     unit = settings(UNITS / "antre-central.service")
     for key in ("Unit.After", "Unit.Wants"):
         assert {"network-online.target", "mosquitto.service"} <= set(words(unit, key))
+
+
+def test_the_central_may_open_a_file_for_every_connection_its_listeners_hold() -> None:
+    unit = settings(UNITS / "antre-central.service")
+    assert int(unit["Service.LimitNOFILE"][-1]) >= MAX_CONNECTIONS + OTHER_FILES
 
 
 def test_the_display_takes_tty1_and_draws_through_kmsdrm() -> None:

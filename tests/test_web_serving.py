@@ -23,7 +23,7 @@ from broker.web.context import WebContext
 from broker.web.live import ENDED_EVENT
 from broker.web.serve import Tls, WebServer
 from contract.messages import IssueTicket, encode
-from tests.web_fixtures import Login
+from tests.web_fixtures import Login, open_streams
 
 LIVE_PAGES = 60
 
@@ -115,20 +115,6 @@ def test_the_first_admin_is_made_on_the_command_line(
 # -- live pages hold no thread; stale posts are not carried out; TLS and the public port --
 
 HALL = 300
-
-
-def open_streams(port: int, path: str, count: int, stack: ExitStack) -> None:
-    """`count` phones, each holding the page's event stream open (its first event read)."""
-    for _ in range(count):
-        phone = socket.create_connection(("127.0.0.1", port), timeout=10)
-        stack.callback(phone.close)
-        phone.sendall(f"GET {path}/events HTTP/1.1\r\nHost: antre\r\n\r\n".encode())
-        received = b""
-        while b"\ndata: " not in received:
-            chunk = phone.recv(4096)
-            assert chunk, "the stream closed"
-            received += chunk
-        assert received.startswith(b"HTTP/1.1 200")
 
 
 def api_call_next(port: int, token: str, request_id: str) -> tuple[int, dict[str, object]]:

@@ -8,7 +8,9 @@ def test_x(client: FlaskClient, login: Login) -> None:
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -97,3 +99,17 @@ class Login:
 @pytest.fixture
 def login(client: FlaskClient) -> Login:
     return Login(client)
+
+
+def open_streams(port: int, path: str, count: int, stack: ExitStack) -> None:
+    """`count` phones, each holding the page's event stream open (its first event read)."""
+    for _ in range(count):
+        phone = socket.create_connection(("127.0.0.1", port), timeout=10)
+        stack.callback(phone.close)
+        phone.sendall(f"GET {path}/events HTTP/1.1\r\nHost: antre\r\n\r\n".encode())
+        received = b""
+        while b"\ndata: " not in received:
+            chunk = phone.recv(4096)
+            assert chunk, "the stream closed"
+            received += chunk
+        assert received.startswith(b"HTTP/1.1 200")

@@ -23,13 +23,15 @@ from flask import Flask
 
 from broker.web.live import ChangeHub
 from broker.web.live_feeds import STALE_AFTER_SECONDS, LiveApp
+from broker.web.open_files import connections_allowed
 
 log = logging.getLogger(__name__)
 
 # Threads for pages and posts: live pages hold none, so a few serve a whole hall.
 DEFAULT_THREADS = 16
 # Open connections a listener keeps at once; past it a new one gets a 503 at once, so a
-# crowd cannot exhaust the central's memory. A hall of phones and every staff page fit.
+# crowd cannot exhaust the central's memory. A hall of phones and every staff page fit
+# (if the process may open that many files: `broker.web.open_files`).
 MAX_CONNECTIONS = 4000
 
 
@@ -59,7 +61,8 @@ class WebServer:
         # Closed first on stop: it ends the event streams still open.
         self._hub = hub
         self._app = LiveApp(app, threads=threads, public_only=public_only, stale_after=stale_after)
-        self._listener = _listener(self._app, host, port, tls)
+        connections = connections_allowed(MAX_CONNECTIONS)
+        self._listener = _listener(self._app, host, port, connections, tls)
         self.port: int = self._listener.port
         self.scheme = "https" if tls is not None else "http"
         self._public_only = public_only
@@ -94,7 +97,9 @@ class _Listener:
     port: int
 
 
-def _listener(app: LiveApp, host: str, port: int, tls: Tls | None = None) -> _Listener:
+def _listener(
+    app: LiveApp, host: str, port: int, connections: int, tls: Tls | None = None
+) -> _Listener:
     """A bound socket (port 0: any free one, known at once) and a server for it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -111,7 +116,7 @@ def _listener(app: LiveApp, host: str, port: int, tls: Tls | None = None) -> _Li
         # No proxy in front: the address is the client's own (the login brake counts it).
         proxy_headers=False,
         server_header=False,
-        limit_concurrency=MAX_CONNECTIONS,
+        limit_concurrency=connections,
         timeout_keep_alive=30,
         ssl_certfile=str(tls.certificate) if tls else None,
         ssl_keyfile=str(tls.key) if tls else None,
