@@ -327,3 +327,15 @@ __all__ = [
     "wait_for_state",
     "wait_until",
 ]
+
+
+def ticket_page_path(provisioned: Provisioned, request_id: str) -> str:
+    """A passport ticket from kiosk-1; its page's path (what its QR code opens)."""
+    kiosk = Kiosk(provisioned, "kiosk-1")
+    try:
+        answer = kiosk.ask(request_id, "A")
+    finally:
+        kiosk.close()
+    assert answer.ok
+    assert answer.ticket is not None
+    return "/t/" + answer.ticket.url.rsplit("/", 1)[1]

@@ -13,7 +13,7 @@ from broker.mosquitto_runner import free_port
 from broker.web.open_files import OTHER_FILES
 from broker.web.serve import MAX_CONNECTIONS
 from tests.broker_fixtures import WAIT, Mosquitto, Provisioned, wait_until
-from tests.central_fixtures import CentralProcess, Kiosk, serving
+from tests.central_fixtures import CentralProcess, serving, ticket_page_path
 from tests.web_fixtures import open_streams
 
 # What a child process reports: the connections it may hold, and its soft limit after.
@@ -79,13 +79,7 @@ def test_a_hall_of_pages_opens_on_a_central_started_with_few_open_files(
         provisioned, tmp_path / "antre.sqlite3", public_port=port, open_files=128
     )
     with serving(central), ExitStack() as hall:
-        kiosk = Kiosk(provisioned, "kiosk-1")
-        try:
-            answer = kiosk.ask("req-1", "A")
-        finally:
-            kiosk.close()
-        assert answer.ticket is not None
-        path = "/t/" + answer.ticket.url.rsplit("/", 1)[1]
+        path = ticket_page_path(provisioned, "req-1")
         wait_until(lambda: _listening(port), WAIT, "the public pages")
         # WHEN 300 phones open the ticket's page and keep it open
         # THEN every one of them gets its live page

@@ -20,7 +20,13 @@ from broker.mosquitto_runner import free_port
 from contract.messages import CounterCommand, encode
 from simulation.central_process import public_pages_pids
 from tests.broker_fixtures import WAIT, Mosquitto, Provisioned, wait_until
-from tests.central_fixtures import CentralProcess, Device, Kiosk, serving, wait_for_state
+from tests.central_fixtures import (
+    CentralProcess,
+    Device,
+    serving,
+    ticket_page_path,
+    wait_for_state,
+)
 
 
 @pytest.fixture
@@ -52,24 +58,12 @@ def get(port: int, path: str) -> tuple[int, str]:
         connection.close()
 
 
-def issue(provisioned: Provisioned, request_id: str) -> str:
-    """A passport ticket from a kiosk; its page's path."""
-    kiosk = Kiosk(provisioned, "kiosk-1")
-    try:
-        answer = kiosk.ask(request_id, "A")
-    finally:
-        kiosk.close()
-    assert answer.ok
-    assert answer.ticket is not None
-    return "/t/" + answer.ticket.url.rsplit("/", 1)[1]
-
-
 def test_a_ticket_page_opens_at_once_and_hears_its_call_from_the_public_process(
     provisioned: Provisioned, central: CentralProcess
 ) -> None:
     assert central.public_port is not None
     # GIVEN a ticket printed a moment ago (the child has not polled the file yet)
-    path = issue(provisioned, "req-1")
+    path = ticket_page_path(provisioned, "req-1")
     # WHEN the citizen scans its QR code at once
     status, page = get(central.public_port, path)
     # THEN its page opens, from the public pages' own process
@@ -107,7 +101,7 @@ def test_a_killed_public_process_comes_back_and_a_killed_central_takes_it_along(
 ) -> None:
     assert central.public_port is not None
     port = central.public_port
-    path = issue(provisioned, "req-1")
+    path = ticket_page_path(provisioned, "req-1")
     first = public_pid(central)
     # GIVEN the public pages die (kill -9) while the central serves
     os.kill(first, signal.SIGKILL)
@@ -116,7 +110,7 @@ def test_a_killed_public_process_comes_back_and_a_killed_central_takes_it_along(
     assert public_pid(central) != first
     assert "the public pages stopped" in central.log()
     # AND the queue was served meanwhile
-    assert issue(provisioned, "req-2") != path
+    assert ticket_page_path(provisioned, "req-2") != path
     # WHEN the central itself is killed
     second = public_pid(central)
     central.kill()
@@ -166,7 +160,7 @@ def test_a_taken_public_port_stops_nothing_else_and_is_taken_once_free(
     try:
         # THEN the central serves the queue all the same, and says why the pages are not
         wait_for_state(provisioned, lambda state: True)
-        path = issue(provisioned, "req-1")
+        path = ticket_page_path(provisioned, "req-1")
         wait_until(lambda: "the public pages did not start" in central.log(), WAIT, "the reason")
         assert "Address already in use" in central.log()
         # WHEN the port is free again THEN the pages are served there, without a restart

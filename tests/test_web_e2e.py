@@ -47,6 +47,19 @@ def log_in(page: Page, base: str, username: str) -> None:
     page.wait_for_load_state()
 
 
+def log_out_elsewhere(browser: Browser, base: str, username: str) -> None:
+    """The user logs in on another device (a phone) and logs out there, which ends every
+    session of theirs."""
+    phone = browser.new_context()
+    try:
+        page = phone.new_page()
+        log_in(page, base, username)
+        page.get_by_role("button", name="Keluar").click()
+        expect(page).to_have_url(re.compile(r"/login"))
+    finally:
+        phone.close()
+
+
 def save(page: Page, tmp_path: Path, name: str) -> Path:
     path = tmp_path / name
     page.screenshot(path=str(path), full_page=True)
@@ -103,47 +116,42 @@ def test_a_post_without_the_csrf_token_is_refused(browser: Browser, web: str) ->
     assert status == 400
 
 
+@pytest.fixture
+def counter_pc(browser: Browser, web: str) -> Iterator[Page]:
+    """A browser of its own (a counter PC), siti logged in on it."""
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, web, "siti")
+    yield page
+    context.close()
+
+
 def test_a_console_left_open_goes_to_the_login_page_when_the_session_ends(
-    browser: Browser, web: str
+    browser: Browser, web: str, counter_pc: Page
 ) -> None:
     # GIVEN siti's console open on the counter PC, live
-    counter_pc = browser.new_context()
-    console = counter_pc.new_page()
-    log_in(console, web, "siti")
+    console = counter_pc
     with console.expect_response(re.compile(r"/counter/1/events")) as stream:
         console.goto(f"{web}/counter/1")
     assert stream.value.status == 200
     # WHEN she logs in on her phone and logs out there (ending every session of hers)
-    phone = browser.new_context()
-    other = phone.new_page()
-    log_in(other, web, "siti")
-    other.get_by_role("button", name="Keluar").click()
-    expect(other).to_have_url(re.compile(r"/login"))
+    log_out_elsewhere(browser, web, "siti")
     # THEN the counter PC's console leaves for the login page by itself, to come back after
     expect(console).to_have_url(re.compile(r"/login\?next=.*counter"), timeout=10_000)
-    counter_pc.close()
-    phone.close()
 
 
 def test_a_console_refused_its_stream_goes_to_the_login_page_once_the_session_ends(
-    browser: Browser, web: str
+    browser: Browser, web: str, counter_pc: Page
 ) -> None:
     # GIVEN siti's console, its live stream refused for now (a server restarting, say)
-    counter_pc = browser.new_context()
-    console = counter_pc.new_page()
-    log_in(console, web, "siti")
+    console = counter_pc
     console.route("**/counter/1/events", lambda route: route.fulfill(status=503))
     console.goto(f"{web}/counter/1")
     expect(console.locator("#offline")).to_be_visible()
     # WHEN her session ends elsewhere while it keeps trying
-    phone = browser.new_context()
-    other = phone.new_page()
-    log_in(other, web, "siti")
-    other.get_by_role("button", name="Keluar").click()
+    log_out_elsewhere(browser, web, "siti")
     # THEN at its next try it finds out, and goes to the login page
     expect(console).to_have_url(re.compile(r"/login\?next=.*counter"), timeout=15_000)
-    counter_pc.close()
-    phone.close()
 
 
 def test_a_manager_reads_the_report(
