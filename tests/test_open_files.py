@@ -9,8 +9,10 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+import pytest
+
 from broker.mosquitto_runner import free_port
-from broker.web.open_files import OTHER_FILES
+from broker.web.open_files import OTHER_FILES, connections_allowed
 from broker.web.serve import MAX_CONNECTIONS
 from tests.broker_fixtures import WAIT, Mosquitto, Provisioned, wait_until
 from tests.central_fixtures import CentralProcess, serving, ticket_page_path
@@ -68,6 +70,26 @@ def test_a_hard_limit_below_the_need_caps_the_connections_and_says_so() -> None:
     assert allowed == 1024 - OTHER_FILES
     assert "open files are limited to 1024" in logged
     assert "LimitNOFILE=" in logged
+
+
+def test_a_refused_setrlimit_keeps_the_limit_it_has_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a process whose system call filter refuses setrlimit (as antre-central.service's
+    # does, with EPERM, which Python raises as ValueError), its soft limit too low
+    soft, hard = 1024, 524288
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (soft, hard))
+
+    def refused(which: int, limits: tuple[int, int]) -> None:
+        raise ValueError("not allowed to raise maximum limit")
+
+    monkeypatch.setattr(resource, "setrlimit", refused)
+    # WHEN its listener asks for its connections
+    allowed = connections_allowed(MAX_CONNECTIONS)
+    # THEN it holds what it has, and says why, instead of failing to start
+    assert allowed == soft - OTHER_FILES
+    assert "could not raise the limit on open files" in caplog.text
+    assert "open files are limited to 1024" in caplog.text
 
 
 def test_a_hall_of_pages_opens_on_a_central_started_with_few_open_files(
