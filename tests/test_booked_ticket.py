@@ -5,7 +5,7 @@ from contract.site import Site
 from kiosk.printer import SimulatedPrinter, TicketPrinter
 from kiosk.ticket_layout import BOOKING_NOTICE, TextLine, ticket_layout
 from tests.escpos_decode import decode, texts
-from tests.test_printing import PRINTER_58, PRINTER_80, ticket
+from tests.printing_fixtures import PRINTER_58, PRINTER_80, ticket
 
 SLOT = "Jadwal booking 09:30 / Booking slot 09:30"
 
