@@ -1,9 +1,11 @@
-"""A fake clip player on a fake clock, for the announcer's tests and the display's."""
+"""A fake clip player on a fake clock, for the announcer's tests and the display's; calls to
+announce, and the main loop run frame by frame."""
 
 import math
 from collections.abc import Sequence
 
-from display.announcer import Cue
+from contract.messages import CallEvent
+from display.announcer import Announcer, Cue
 
 
 class Clock:
@@ -60,3 +62,53 @@ class StuckPlayer(FakePlayer):
 
     def busy(self) -> bool:
         return bool(self.plays)
+
+
+FPS = 30
+CHIME_AND_INTRO = ["chime", "nomor", "antrean"]
+GO_TO_COUNTER = ["silakan", "menuju", "loket"]
+
+
+def call(
+    number: str = "A023",
+    counter: int = 5,
+    *,
+    call_id: str | None = None,
+    kind: str = "called",
+    counter_name: str | None = None,
+) -> CallEvent:
+    return CallEvent(
+        id=call_id or f"{number}-{counter}-{kind}",
+        kind="recalled" if kind == "recalled" else "called",
+        number=number,
+        service=number[0],
+        counter=counter,
+        counter_name=counter_name or f"Loket {counter}",
+        at="2026-12-07T09:00:00+08:00",
+        recalls=1 if kind == "recalled" else 0,
+    )
+
+
+def run(announcer: Announcer, clock: Clock, seconds: float, fps: float = FPS) -> list[str | None]:
+    """Runs the main loop for `seconds` of fake time; returns `speaking` at each frame."""
+    seen: list[str | None] = []
+    end = clock.now + seconds
+    while clock.now < end:
+        announcer.update(clock.now)
+        seen.append(announcer.speaking)
+        clock.now += 1 / fps
+    return seen
+
+
+def run_until_idle(
+    announcer: Announcer, clock: Clock, limit: float = 120.0, fps: float = FPS
+) -> list[str | None]:
+    seen: list[str | None] = []
+    end = clock.now + limit
+    while clock.now < end:
+        announcer.update(clock.now)
+        seen.append(announcer.speaking)
+        if announcer.idle:
+            return seen
+        clock.now += 1 / fps
+    raise AssertionError(f"still speaking after {limit} s")
