@@ -37,15 +37,7 @@ from tests.broker_fixtures import (
     free_port,
     wait_until,
 )
-
-KIOSK_3 = """
-[[kiosks]]
-id = "kiosk-3"
-buttons = [{ service = "H", pin = 2, led_pin = 14 }]
-
-[kiosks.printer]
-type = "dummy"
-"""
+from tests.provision_fixtures import KIOSK_3
 
 
 def site_file(folder: Path, extra: str = "") -> Path:
