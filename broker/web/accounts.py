@@ -14,6 +14,7 @@ import json
 import secrets
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -87,9 +88,19 @@ class Accounts:
         # A real hash to compare against when the user does not exist, so a login
         # takes as long for an unknown name as for a wrong password.
         self._decoy = generate_password_hash(secrets.token_hex(8))
+        self._watchers: list[Callable[[], None]] = []
 
     def close(self) -> None:
         self._db.close()
+
+    def watch(self, watcher: Callable[[], None]) -> None:
+        """Calls `watcher` after every change of an account that may end its sessions
+        or narrow them (an edit, a password, a logout): the open consoles look again."""
+        self._watchers.append(watcher)
+
+    def _changed(self) -> None:
+        for watcher in self._watchers:
+            watcher()
 
     def create(
         self, username: str, name: str, role: Role, password: str, counters: tuple[int, ...] = ()
@@ -168,6 +179,7 @@ class Accounts:
                     user_id,
                 ),
             )
+        self._changed()
 
     def set_password(self, user_id: int, password: str) -> None:
         """A new password; every session of the user ends."""
@@ -178,6 +190,7 @@ class Accounts:
                 "WHERE id = ?",
                 (generate_password_hash(password), user_id),
             )
+        self._changed()
 
     def end_sessions(self, user_id: int) -> None:
         """Every session of the user ends: they must log in again, on every browser."""
@@ -185,6 +198,7 @@ class Accounts:
             self._db.execute(
                 "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ?", (user_id,)
             )
+        self._changed()
 
     def new_token(self, user: User, label: str) -> str:
         """A new API token for `user`: shown once, stored only as a hash."""

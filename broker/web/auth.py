@@ -74,7 +74,6 @@ def logout() -> Response:
     if user is not None:
         accounts = context().accounts
         accounts.end_sessions(user.id)
-        context().hub.changed()  # the consoles still open under them close now
         accounts.audit.record(AuditEvent.LOGOUT, user.username, request.remote_addr or "?")
     language = session.get("lang", "id")
     session.clear()

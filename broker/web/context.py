@@ -53,6 +53,12 @@ class WebContext:
     # The version a thread's `one_reading` holds it to (unset: the latest).
     _pinned: threading.local = field(default_factory=threading.local)
 
+    def __post_init__(self) -> None:
+        if self.staff_accounts is not None:
+            # An account's change is a change of the live pages too: the consoles open
+            # under a session it ended close now, not at the next call.
+            self.staff_accounts.watch(self.hub.changed)
+
     @property
     def accounts(self) -> Accounts:
         """The staff accounts; only staff pages ask, and the public pages' app has none."""

@@ -119,9 +119,9 @@ def live_feed(ctx: WebContext, args: list[str]) -> Callable[[], str] | None:
         return None
 
     def render() -> str:
-        # The accounts as of this change, read once for every console open: a logout
-        # and the staff edits are changes too (they call `hub.changed`).
-        users = ctx.per_change("staff accounts", lambda: ctx.accounts.by_id())
+        # The accounts as of this change, read once for every console open: a change
+        # of an account is a change too (`WebContext` has the accounts tell the hub).
+        users = ctx.per_change("staff accounts", ctx.accounts.by_id)
         user = users.get(user_id)
         if user is None or not user.holds_session(epoch) or not user.may_use_counter(number):
             raise FeedEnded(f"counter {number}: the session of user {user_id} is over")

@@ -115,7 +115,7 @@ class LiveApp:
         ]
         try:
             await send({"type": "http.response.start", "status": 200, "headers": headers})
-            view = await asyncio.get_running_loop().run_in_executor(None, _first_view, render)
+            view = await asyncio.get_running_loop().run_in_executor(None, _view_of, render)
             last: View = None
             while view is not _CLOSED and not gone.done():
                 if view is _ENDED:
@@ -227,9 +227,7 @@ class _Rounds:
         with self._ctx.one_reading():  # the whole round from one reading of the queue
             for render in renders:
                 try:
-                    views.append(render())
-                except FeedEnded:
-                    views.append(_ENDED)
+                    views.append(_view_of(render))
                 except Exception:  # one page's view must not stop the others'
                     log.exception("a live page could not be rendered")
                     views.append(None)
@@ -247,7 +245,8 @@ async def _next_view(views: "asyncio.Queue[View]", gone: "asyncio.Future[None]")
     return _QUIET
 
 
-def _first_view(render: Callable[[], str | None]) -> View:
+def _view_of(render: Callable[[], str | None]) -> View:
+    """The feed's view, or `_ENDED` when its viewer may no longer see it."""
     try:
         return render()
     except FeedEnded:

@@ -79,7 +79,6 @@ def update_user(user_id: int) -> Page:
         context().accounts.update(
             user.id, name=name, role=role, counters=numbers, disabled=disabled
         )
-        context().hub.changed()  # its open consoles look again: a counter may be gone
         return done(t("adm_user_saved").format(username=user.username), url_for("admin.staff"))
 
     return answer_form(update, _staff_again(user))
@@ -93,7 +92,6 @@ def reset_password(user_id: int) -> Page:
     def reset() -> Page:
         password = _password(request.form.get("password", ""), request.form.get("password2", ""))
         context().accounts.set_password(user.id, password)
-        context().hub.changed()  # the consoles open under the old sessions close now
         _audit(AuditEvent.PASSWORD_RESET, user.username)
         return done(t("adm_password_set").format(username=user.username), url_for("admin.staff"))
 
